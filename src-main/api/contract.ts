@@ -10,13 +10,16 @@
  */
 import type { z } from 'zod'
 import { appEvents, appRequests } from './contracts/app'
+import { studyEvents, studyRequests } from './contracts/study'
 
 export const requests = {
-  ...appRequests
+  ...appRequests,
+  ...studyRequests
 } as const
 
 export const events = {
-  ...appEvents
+  ...appEvents,
+  ...studyEvents
 } as const
 
 export type Requests = typeof requests

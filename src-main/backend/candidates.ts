@@ -41,7 +41,7 @@ export function checkAvailability(name: BackendName, probe: BackendProbe): Avail
       return { available: true, detail: `${pkg} installed (native TensorFlow on the CPU)` }
     }
     case 'wasm': {
-      if (typeof WebAssembly !== 'object') return { available: false, detail: 'WebAssembly is not available in this runtime' }
+      if (typeof (globalThis as { WebAssembly?: unknown }).WebAssembly !== 'object') return { available: false, detail: 'WebAssembly is not available in this runtime' }
       const dir = wasmBinaryDir(probe)
       if (dir === null) return { available: false, detail: '@tensorflow/tfjs-backend-wasm or its .wasm binaries not found' }
       return { available: true, detail: 'WebAssembly (XNNPACK, SIMD, one thread) with the conv2d-based 3D path' }

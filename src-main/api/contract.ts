@@ -11,10 +11,12 @@
 import type { z } from 'zod'
 import { appEvents, appRequests } from './contracts/app'
 import { studyEvents, studyRequests } from './contracts/study'
+import { viewerRequests } from './contracts/viewer'
 
 export const requests = {
   ...appRequests,
-  ...studyRequests
+  ...studyRequests,
+  ...viewerRequests
 } as const
 
 export const events = {

@@ -1,0 +1,95 @@
+/**
+ * Requests of the volume viewer: one subject's sMRI and PET volumes on the MNI grid, the
+ * hippocampal boxes the networks crop, and the Figure-7 summary (this subject against the
+ * cohort's groups, each modality's diagnosis and the aggregator's).
+ *
+ * Volumes travel as Float32Array: natively over Electron IPC, as tagged base64 through the
+ * loopback bridge (api/typed-codec.ts). Node- and DOM-free: the renderer bundles this module.
+ */
+import { z } from 'zod'
+import { request } from '../define'
+import { Modality } from './study'
+
+const Vec3 = z.tuple([z.number(), z.number(), z.number()])
+const IntVec3 = z.tuple([z.number().int(), z.number().int(), z.number().int()])
+
+export const VolumePayload = z.object({
+  modality: Modality,
+  /** File name of the source scan (no folder), for titles and error messages. */
+  source: z.string(),
+  /** [nx, ny, nz]. */
+  dims: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+  /** Voxel size in mm, [dx, dy, dz]. */
+  spacing: Vec3,
+  /** 4x4 row-major voxel (0-based) -> RAS mm (NIfTI / MNI world). */
+  affine: z.array(z.array(z.number()).length(4)).length(4),
+  /** Intensities after the study's preprocessing, index = i + nx * (j + ny * k). */
+  data: z.instanceof(Float32Array),
+  /** Finite minimum and maximum of `data`. */
+  min: z.number(),
+  max: z.number(),
+  /** 2nd and 99.5th percentiles of the non-zero voxels: a robust default display range. */
+  robustRange: z.tuple([z.number(), z.number()]),
+  /** What the values mean, e.g. 'GM density (proportionally scaled)', 'SUVR (pons)'. */
+  quantity: z.string(),
+  /** Units for colour bars, e.g. 'a.u.' or 'SUVR'. */
+  units: z.string()
+})
+export type VolumePayload = z.infer<typeof VolumePayload>
+
+export const HippocampalBox = z.object({
+  /** 'left' or 'right' hippocampus (subject's side). */
+  side: z.enum(['left', 'right']),
+  /** Corners in RAS (MNI) mm, min <= max per axis. */
+  mmMin: Vec3,
+  mmMax: Vec3,
+  /** Inclusive 0-based voxel ranges of the box on the payload grid (sMRI's, else PET's). */
+  voxelMin: IntVec3,
+  voxelMax: IntVec3
+})
+export type HippocampalBox = z.infer<typeof HippocampalBox>
+
+/** One hippocampal measure: this subject's value and the cohort's values per group. */
+export const CohortMeasure = z.object({
+  key: z.enum(['hippocampalGmMl', 'hippocampalMeanSuvr']),
+  label: z.string(),
+  units: z.string(),
+  /** This subject's value, null when its scan is missing. */
+  subject: z.number().nullable(),
+  /** Values of the cohort's subjects by group (class name), this subject included. */
+  groups: z.array(z.object({ name: z.string(), values: z.array(z.number()) }))
+})
+export type CohortMeasure = z.infer<typeof CohortMeasure>
+
+export const ModelVerdict = z.object({
+  /** 'smri', 'pet' or 'aggregator'. */
+  model: z.string(),
+  /** Probabilities in classNames order. */
+  probabilities: z.array(z.number()),
+  predicted: z.string(),
+  /** Probability of the predicted class. */
+  confidence: z.number()
+})
+export type ModelVerdict = z.infer<typeof ModelVerdict>
+
+export const ViewerSubject = z.object({
+  subject: z.string(),
+  classNames: z.array(z.string()),
+  /** Visible label (class name) or null. */
+  label: z.string().nullable(),
+  smri: VolumePayload.nullable(),
+  pet: VolumePayload.nullable(),
+  boxes: z.array(HippocampalBox),
+  measures: z.array(CohortMeasure),
+  /** The latest finished run's verdicts for this subject, null when there is none. */
+  prediction: z.object({ runId: z.string(), verdicts: z.array(ModelVerdict) }).nullable()
+})
+export type ViewerSubject = z.infer<typeof ViewerSubject>
+
+export const viewerRequests = {
+  'viewer.subject': request(
+    z.object({ study: z.string().min(1), subject: z.string().min(1).max(200) }).strict(),
+    ViewerSubject,
+    'One subject for the viewer: preprocessed sMRI and PET volumes (MNI grid), hippocampal boxes, cohort measures and the latest verdicts'
+  )
+} as const

@@ -1,0 +1,277 @@
+/**
+ * The study folder (see DESIGN.md "The study folder is the database"):
+ *   study.json          settings, subjects and their scans, splits      (atomic rewrite)
+ *   labels.log.tsv      append-only label events (truth)                (fsync per append)
+ *   labels.tsv          current labels, derived from the log            (atomic rewrite)
+ *   labels.hidden.tsv   labels hidden by a simulated label rate         (atomic rewrite)
+ *   cache/<key>/        preprocessed crops as NIfTI + meta.json
+ *   runs/<id>/          training runs
+ *
+ * Every change runs under the study's writer lock and re-reads the files first, so the app and
+ * the CLI can work on one study. Reads need no lock: each file is replaced atomically.
+ */
+import { promises as fsp } from 'node:fs'
+import { basename, join, resolve } from 'node:path'
+import { ensureDir, removeStaleTemps, writeFileAtomic } from './atomic'
+import {
+  type LabelEvent,
+  appendLabelEvents,
+  readHiddenLabels,
+  readLabelLog,
+  replayLabels,
+  undoTarget,
+  writeHiddenLabels,
+  writeLabelsSnapshot,
+  LABELS_TSV,
+  parseTwoColumn
+} from './labels'
+import { withStudyLock } from './lock'
+import { DEFAULT_CLASS_NAMES, STUDY_SCHEMA_VERSION, type SplitName, type StudyFile, type SubjectRecord, parseStudyFile } from './schema'
+import { type SplitFractions, DEFAULT_FRACTIONS, chooseVisible, makeSplits } from './splits'
+
+export const STUDY_JSON = 'study.json'
+const APP_ID = 'tcgm-lab 0.1.0'
+
+export interface StudyState {
+  dir: string
+  file: StudyFile
+  /** Visible labels (from the log). */
+  labels: Map<string, string>
+  /** Labels hidden by a simulated label rate (evaluation only). */
+  hidden: Map<string, string>
+  events: LabelEvent[]
+  migratedFrom: number | null
+}
+
+export interface LabelChange {
+  subject: string
+  label: string | null
+  previous: string | null
+  seq: number
+}
+
+/** Reads a study folder (no lock: every file is replaced atomically). */
+export async function loadStudy(dir: string): Promise<StudyState> {
+  const abs = resolve(dir)
+  const file = join(abs, STUDY_JSON)
+  let text: string
+  try {
+    text = await fsp.readFile(file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new Error(`${abs} is not a study folder: ${STUDY_JSON} not found`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+  }
+  const { study, migratedFrom } = parseStudyFile(file, text)
+  const log = await readLabelLog(abs)
+  return { dir: abs, file: study, labels: replayLabels(log.events), hidden: await readHiddenLabels(abs), events: log.events, migratedFrom }
+}
+
+/** Creates a new study in `dir` (which must be empty or absent). */
+export async function createStudy(dir: string, opts: { name?: string; classNames?: readonly string[]; visit?: string } = {}): Promise<StudyState> {
+  const abs = resolve(dir)
+  const existing = await fsp.readdir(abs).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[]
+    throw new Error(`cannot read ${abs}: ${err.message}`)
+  })
+  if (existing.includes(STUDY_JSON)) throw new Error(`${abs} already holds a study (${STUDY_JSON}); open it instead`)
+  if (existing.filter((n) => !n.startsWith('.')).length > 0) throw new Error(`${abs} is not empty; choose an empty or new folder for a study`)
+  const classNames = [...(opts.classNames ?? DEFAULT_CLASS_NAMES)]
+  checkClassNames(classNames)
+  await ensureDir(abs)
+  const file: StudyFile = {
+    schemaVersion: STUDY_SCHEMA_VERSION,
+    name: opts.name ?? basename(abs),
+    createdAt: new Date().toISOString(),
+    app: APP_ID,
+    settings: { classNames, visit: opts.visit ?? 'bl', petReference: 'pons', proportionalScaling: true },
+    source: null,
+    subjects: [],
+    splits: null
+  }
+  await withStudyLock(abs, async () => {
+    await writeFileAtomic(join(abs, STUDY_JSON), JSON.stringify(file, null, 1) + '\n')
+    await writeLabelsSnapshot(abs, new Map())
+  })
+  return loadStudy(abs)
+}
+
+function checkClassNames(names: readonly string[]): void {
+  if (names.length < 2) throw new Error(`a study needs at least two class names, got ${JSON.stringify(names)}`)
+  if (new Set(names).size !== names.length) throw new Error(`class names must be distinct, got ${JSON.stringify(names)}`)
+  for (const n of names) if (!/^[A-Za-z0-9_.+-]{1,40}$/.test(n)) throw new Error(`class name '${n}' must be 1-40 letters, digits or _ . + -`)
+}
+
+/**
+ * Runs a change under the lock on a fresh read of the study. On open-for-write, a labels.tsv
+ * that disagrees with the log (a crash between the two writes) is rebuilt and stale temp files
+ * are removed.
+ */
+export async function mutateStudy<T>(dir: string, fn: (s: StudyState) => Promise<T>): Promise<T> {
+  const abs = resolve(dir)
+  return withStudyLock(abs, async () => {
+    const s = await loadStudy(abs)
+    await removeStaleTemps(abs)
+    await repairSnapshot(s)
+    return fn(s)
+  })
+}
+
+async function repairSnapshot(s: StudyState): Promise<void> {
+  const snap = await fsp.readFile(join(s.dir, LABELS_TSV), 'utf8').then(parseTwoColumn, () => null)
+  const same = snap !== null && snap.size === s.labels.size && [...s.labels].every(([k, v]) => snap.get(k) === v)
+  if (!same) await writeLabelsSnapshot(s.dir, s.labels)
+}
+
+/** Writes study.json (call inside mutateStudy). */
+export async function saveStudyFile(s: StudyState): Promise<void> {
+  await writeFileAtomic(join(s.dir, STUDY_JSON), JSON.stringify(s.file, null, 1) + '\n')
+}
+
+function subjectOrThrow(s: StudyState, id: string): SubjectRecord {
+  const subj = s.file.subjects.find((x) => x.id === id)
+  if (!subj) throw new Error(`subject ${id} is not in the study ${s.dir}`)
+  return subj
+}
+
+function classOrThrow(s: StudyState, label: string): string {
+  if (!s.file.settings.classNames.includes(label)) {
+    throw new Error(`label '${label}' is not a class of this study (classes: ${s.file.settings.classNames.join(', ')})`)
+  }
+  return label
+}
+
+async function applyEvents(s: StudyState, changes: ReadonlyArray<Omit<LabelEvent, 'seq' | 'time'>>): Promise<LabelEvent[]> {
+  const log = await readLabelLog(s.dir)
+  const written = await appendLabelEvents(s.dir, log, changes)
+  s.events.push(...written)
+  s.labels = replayLabels(s.events)
+  await writeLabelsSnapshot(s.dir, s.labels)
+  return written
+}
+
+/** Sets (label) or clears (null) one subject's label. */
+export async function setLabel(dir: string, subject: string, label: string | null, source = 'user'): Promise<LabelChange> {
+  return mutateStudy(dir, async (s) => {
+    subjectOrThrow(s, subject)
+    if (label !== null) classOrThrow(s, label)
+    const previous = s.labels.get(subject) ?? null
+    const [e] = await applyEvents(s, [{ action: label === null ? 'clear' : 'set', subject, label, previous, undoes: null, source }])
+    // A label the user sets or clears by hand is no longer a hidden evaluation label.
+    if (s.hidden.delete(subject)) await writeHiddenLabels(s.dir, s.hidden)
+    return { subject, label, previous, seq: e!.seq }
+  })
+}
+
+/** Reverts the most recent user label change not yet undone; null when there is none. */
+export async function undoLabel(dir: string): Promise<{ undone: LabelEvent; change: LabelChange } | null> {
+  return mutateStudy(dir, async (s) => {
+    const target = undoTarget(s.events)
+    if (!target) return null
+    const current = s.labels.get(target.subject) ?? null
+    const [e] = await applyEvents(s, [{ action: 'undo', subject: target.subject, label: target.previous, previous: current, undoes: target.seq, source: 'user' }])
+    return { undone: target, change: { subject: target.subject, label: target.previous, previous: current, seq: e!.seq } }
+  })
+}
+
+/**
+ * Applies many labels at once (import): only changes are logged. Unknown ids and labels that are
+ * not classes are returned, not applied.
+ */
+export async function applyLabels(
+  dir: string,
+  labels: ReadonlyMap<string, string>,
+  source: string
+): Promise<{ applied: number; unchanged: number; unknownSubjects: string[]; badLabels: Array<{ subject: string; label: string }> }> {
+  return mutateStudy(dir, async (s) => {
+    const ids = new Set(s.file.subjects.map((x) => x.id))
+    const unknownSubjects: string[] = []
+    const badLabels: Array<{ subject: string; label: string }> = []
+    const changes: Array<Omit<LabelEvent, 'seq' | 'time'>> = []
+    let unchanged = 0
+    for (const [subject, label] of labels) {
+      if (!ids.has(subject)) unknownSubjects.push(subject)
+      else if (!s.file.settings.classNames.includes(label)) badLabels.push({ subject, label })
+      else if ((s.labels.get(subject) ?? s.hidden.get(subject)) === label) unchanged++
+      else changes.push({ action: 'set', subject, label, previous: s.labels.get(subject) ?? null, undoes: null, source })
+    }
+    if (changes.length) {
+      await applyEvents(s, changes)
+      let hiddenChanged = false
+      for (const c of changes) hiddenChanged = s.hidden.delete(c.subject) || hiddenChanged
+      if (hiddenChanged) await writeHiddenLabels(s.dir, s.hidden)
+    }
+    return { applied: changes.length, unchanged, unknownSubjects, badLabels }
+  })
+}
+
+/**
+ * Keeps a stratified, seeded fraction of the known labels (visible or hidden) visible and hides
+ * the rest. The hidden file is written first, so each known label is always saved somewhere.
+ */
+export async function simulateLabelRate(dir: string, rate: number, seed: number): Promise<{ visible: number; hidden: number; visibleByClass: Record<string, number> }> {
+  return mutateStudy(dir, async (s) => {
+    const known = new Map([...s.hidden, ...s.labels])
+    const visible = chooseVisible(known, rate, seed)
+    const hidden = new Map([...known].filter(([id]) => !visible.has(id)))
+    await writeHiddenLabels(s.dir, new Map([...s.hidden, ...hidden]))
+    const changes: Array<Omit<LabelEvent, 'seq' | 'time'>> = []
+    for (const [id, label] of known) {
+      const now = s.labels.get(id) ?? null
+      if (visible.has(id) && now !== label) changes.push({ action: 'set', subject: id, label, previous: now, undoes: null, source: 'simulate' })
+      if (!visible.has(id) && now !== null) changes.push({ action: 'clear', subject: id, label: null, previous: now, undoes: null, source: 'simulate' })
+    }
+    await applyEvents(s, changes)
+    await writeHiddenLabels(s.dir, hidden)
+    s.hidden = hidden
+    const visibleByClass: Record<string, number> = Object.fromEntries(s.file.settings.classNames.map((c) => [c, 0]))
+    for (const id of visible) visibleByClass[known.get(id)!] = (visibleByClass[known.get(id)!] ?? 0) + 1
+    return { visible: visible.size, hidden: hidden.size, visibleByClass }
+  })
+}
+
+/** Makes and stores the subject-level split, stratified by the known labels. */
+export async function makeStudySplits(dir: string, seed: number, fractions: SplitFractions = DEFAULT_FRACTIONS): Promise<Record<SplitName, number>> {
+  return mutateStudy(dir, async (s) => {
+    const known = new Map([...s.hidden, ...s.labels])
+    const assignment = makeSplits(s.file.subjects.map((x) => x.id), known, seed, fractions)
+    s.file.splits = { seed, fractions, createdAt: new Date().toISOString(), assignment: Object.fromEntries(assignment) }
+    await saveStudyFile(s)
+    const counts = { train: 0, val: 0, test: 0 }
+    for (const v of assignment.values()) counts[v]++
+    return counts
+  })
+}
+
+/** Changes class names (only when no label uses a removed name) or the visit. */
+export async function updateSettings(dir: string, change: { classNames?: readonly string[]; visit?: string }): Promise<void> {
+  await mutateStudy(dir, async (s) => {
+    if (change.classNames) {
+      checkClassNames(change.classNames)
+      const used = new Set([...s.labels.values(), ...s.hidden.values()])
+      const dropped = [...used].filter((l) => !change.classNames!.includes(l))
+      if (dropped.length) throw new Error(`cannot remove class ${dropped.join(', ')}: subjects are labelled with it; clear those labels first`)
+      s.file.settings.classNames = [...change.classNames]
+    }
+    if (change.visit) s.file.settings.visit = change.visit
+    await saveStudyFile(s)
+  })
+}
+
+export function studyCounts(s: StudyState, runs: number) {
+  const subjects = s.file.subjects
+  const labelledByClass: Record<string, number> = Object.fromEntries(s.file.settings.classNames.map((c) => [c, 0]))
+  for (const l of s.labels.values()) labelledByClass[l] = (labelledByClass[l] ?? 0) + 1
+  return {
+    subjects: subjects.length,
+    withSmri: subjects.filter((x) => x.scans.smri).length,
+    withPet: subjects.filter((x) => x.scans.pet).length,
+    withBoth: subjects.filter((x) => x.scans.smri && x.scans.pet).length,
+    labelled: s.labels.size,
+    labelledByClass,
+    hidden: s.hidden.size,
+    runs
+  }
+}
+
+export { ensureDir }

@@ -1,0 +1,173 @@
+import { fork } from 'node:child_process'
+import { promises as fsp, existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { writeFileAtomic } from '../../../src-main/study/atomic'
+import { LABEL_LOG, readLabelLog, replayLabels } from '../../../src-main/study/labels'
+import { STUDY_SCHEMA_VERSION } from '../../../src-main/study/schema'
+import {
+  STUDY_JSON,
+  applyLabels,
+  createStudy,
+  loadStudy,
+  makeStudySplits,
+  mutateStudy,
+  saveStudyFile,
+  setLabel,
+  simulateLabelRate,
+  undoLabel
+} from '../../../src-main/study/study'
+
+const root = mkdtempSync(join(tmpdir(), 'tcgm-study-'))
+afterAll(() => fsp.rm(root, { recursive: true, force: true }))
+let n = 0
+const fresh = () => join(root, `s${n++}`)
+
+async function studyWithSubjects(count: number) {
+  const dir = fresh()
+  await createStudy(dir)
+  await mutateStudy(dir, async (s) => {
+    for (let i = 0; i < count; i++) s.file.subjects.push({ id: `S${i}`, sessionId: 'ses-M00', group: null, sex: null, age: null, scans: {} })
+    await saveStudyFile(s)
+  })
+  return dir
+}
+
+describe('study folder', () => {
+  it('creates, reopens, and refuses a second create or a non-empty folder', async () => {
+    const dir = fresh()
+    const s = await createStudy(dir, { name: 'mine' })
+    expect(s.file.settings.classNames).toEqual(['NC', 'AD'])
+    const again = await loadStudy(dir)
+    expect(again.file.name).toBe('mine')
+    await expect(createStudy(dir)).rejects.toThrow(/already holds a study/)
+    const other = fresh()
+    await fsp.mkdir(other)
+    await fsp.writeFile(join(other, 'x.txt'), 'x')
+    await expect(createStudy(other)).rejects.toThrow(/not empty/)
+  })
+
+  it('says exactly why a study cannot be opened', async () => {
+    const dir = await studyWithSubjects(1)
+    const file = join(dir, STUDY_JSON)
+    const good = await fsp.readFile(file, 'utf8')
+    await fsp.writeFile(file, JSON.stringify({ ...JSON.parse(good), schemaVersion: STUDY_SCHEMA_VERSION + 5 }))
+    await expect(loadStudy(dir)).rejects.toThrow(/newer version of TCGM Lab \(schemaVersion 6; this version reads up to 1\)/)
+    await fsp.writeFile(file, good.slice(0, 40))
+    await expect(loadStudy(dir)).rejects.toThrow(/study.json is not valid JSON/)
+    await fsp.writeFile(file, JSON.stringify({ ...JSON.parse(good), subjects: [{ id: 'A' }] }))
+    await expect(loadStudy(dir)).rejects.toThrow(/damaged: field 'subjects.0.sessionId'/)
+    await expect(loadStudy(join(root, 'nope'))).rejects.toThrow(/not a study folder: study.json not found/)
+  })
+
+  it('atomic writes leave the old file when the write fails, and no temp file', async () => {
+    const dir = fresh()
+    await fsp.mkdir(dir)
+    const file = join(dir, 'a.txt')
+    await writeFileAtomic(file, 'old')
+    // A directory where the temp file's target is makes rename fail: the old content must stay.
+    const blocked = join(dir, 'b')
+    await fsp.mkdir(join(blocked, 'inside'), { recursive: true })
+    await expect(writeFileAtomic(blocked, 'new')).rejects.toThrow(/cannot write .*b/)
+    expect(await fsp.readFile(file, 'utf8')).toBe('old')
+    expect((await fsp.readdir(dir)).filter((x) => x.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('sets, clears, undoes labels; history and snapshot follow the log', async () => {
+    const dir = await studyWithSubjects(3)
+    await setLabel(dir, 'S0', 'AD')
+    await setLabel(dir, 'S1', 'NC')
+    await setLabel(dir, 'S0', 'NC')
+    await setLabel(dir, 'S1', null)
+    await expect(setLabel(dir, 'S9', 'AD')).rejects.toThrow(/subject S9 is not in the study/)
+    await expect(setLabel(dir, 'S0', 'MCI')).rejects.toThrow(/'MCI' is not a class of this study \(classes: NC, AD\)/)
+    let s = await loadStudy(dir)
+    expect(Object.fromEntries(s.labels)).toEqual({ S0: 'NC' })
+    const u1 = await undoLabel(dir) // restores S1 = NC
+    expect(u1?.change).toMatchObject({ subject: 'S1', label: 'NC' })
+    const u2 = await undoLabel(dir) // S0 back to AD
+    expect(u2?.change).toMatchObject({ subject: 'S0', label: 'AD' })
+    s = await loadStudy(dir)
+    expect(Object.fromEntries(s.labels)).toEqual({ S0: 'AD', S1: 'NC' })
+    expect(s.events.map((e) => e.action)).toEqual(['set', 'set', 'set', 'clear', 'undo', 'undo'])
+    expect(await fsp.readFile(join(dir, 'labels.tsv'), 'utf8')).toBe('participant_id\tlabel\nS0\tAD\nS1\tNC\n')
+  })
+
+  it('repairs a torn last log line and a stale labels.tsv', async () => {
+    const dir = await studyWithSubjects(2)
+    await setLabel(dir, 'S0', 'AD')
+    await fsp.appendFile(join(dir, LABEL_LOG), '2\t2026-01-01T00:00:00Z\tset\tS1\tN') // torn
+    await fsp.writeFile(join(dir, 'labels.tsv'), 'participant_id\tlabel\n')
+    const read = await readLabelLog(dir)
+    expect(read.events).toHaveLength(1)
+    await setLabel(dir, 'S1', 'NC')
+    const s = await loadStudy(dir)
+    expect(s.events.map((e) => e.seq)).toEqual([1, 2])
+    expect(Object.fromEntries(s.labels)).toEqual({ S0: 'AD', S1: 'NC' })
+    expect(await fsp.readFile(join(dir, 'labels.tsv'), 'utf8')).toContain('S0\tAD')
+  })
+
+  it('simulated label rate keeps a stratified subset visible, hidden labels are never lost', async () => {
+    const dir = await studyWithSubjects(40)
+    const truth = new Map<string, string>()
+    for (let i = 0; i < 40; i++) truth.set(`S${i}`, i < 16 ? 'AD' : 'NC')
+    await applyLabels(dir, truth, 'import:test')
+    const r = await simulateLabelRate(dir, 0.25, 3)
+    expect(r).toEqual({ visible: 10, hidden: 30, visibleByClass: { NC: 6, AD: 4 } })
+    const again = await simulateLabelRate(dir, 0.5, 4) // from the full set, not from the 10 visible
+    expect(again.visible).toBe(20)
+    const s = await loadStudy(dir)
+    const all = new Map([...s.hidden, ...s.labels])
+    expect(all).toEqual(truth)
+    for (const id of s.labels.keys()) expect(s.hidden.has(id)).toBe(false)
+  })
+
+  it('splits are stratified, seeded, and never overlap', async () => {
+    const dir = await studyWithSubjects(50)
+    const truth = new Map<string, string>()
+    for (let i = 0; i < 50; i++) truth.set(`S${i}`, i % 5 < 2 ? 'AD' : 'NC')
+    await applyLabels(dir, truth, 'import:test')
+    const counts = await makeStudySplits(dir, 7)
+    expect(counts).toEqual({ train: 30, val: 10, test: 10 })
+    const a = (await loadStudy(dir)).file.splits!.assignment
+    expect(Object.keys(a).sort()).toEqual([...truth.keys()].sort())
+    const adInTest = Object.entries(a).filter(([id, sp]) => sp === 'test' && truth.get(id) === 'AD').length
+    expect(adInTest).toBe(4)
+    await makeStudySplits(dir, 7)
+    expect((await loadStudy(dir)).file.splits!.assignment).toEqual(a)
+  })
+
+  it('kill -9 while writing labels in a loop: reopen shows a consistent prefix', async () => {
+    const dir = await studyWithSubjects(5)
+    const child = fork(resolve(__dirname, 'label-writer.ts'), [dir, '5'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
+    let acked = 0
+    await new Promise<void>((done) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        const seqs = d.toString().trim().split('\n').map(Number)
+        acked = Math.max(acked, ...seqs)
+        if (acked >= 25) {
+          child.kill('SIGKILL')
+          done()
+        }
+      })
+    })
+    await new Promise((r) => child.on('exit', r))
+    const log = await readLabelLog(dir)
+    // Every acknowledged write is there; the log is 1..k without gaps; labels = replay of steps 1..k.
+    expect(log.events.length).toBeGreaterThanOrEqual(acked)
+    const expected = new Map<string, string>()
+    log.events.forEach((e, i) => {
+      const k = i + 1
+      expect(e.seq).toBe(k)
+      expect(e.subject).toBe(`S${k % 5}`)
+      expect(e.label).toBe(k % 2 ? 'AD' : 'NC')
+      expected.set(`S${k % 5}`, k % 2 ? 'AD' : 'NC')
+    })
+    expect(replayLabels(log.events)).toEqual(expected)
+    // The next writer takes over the dead writer's lock and continues the sequence.
+    const r = await setLabel(dir, 'S0', 'AD')
+    expect(r.seq).toBe(log.events.length + 1)
+    expect(existsSync(join(dir, '.lock'))).toBe(false)
+  })
+})

@@ -5,7 +5,7 @@
  * remainder rounding per class); unlabelled subjects form one more stratum. A subject id appears
  * in exactly one split by construction (one assignment per id).
  */
-import { createRng, shuffled } from './random'
+import { Rng } from '../train/rng'
 import type { SplitName } from './schema'
 
 export interface SplitFractions {
@@ -51,11 +51,11 @@ export function makeSplits(ids: readonly string[], strata: ReadonlyMap<string, s
   if (fs.some((f) => !(f >= 0)) || !(fs.reduce((a, b) => a + b, 0) > 0)) {
     throw new Error(`makeSplits: fractions must be >= 0 with a positive sum, got ${JSON.stringify(fractions)}`)
   }
-  const rng = createRng(seed)
+  const rng = new Rng(seed)
   const out = new Map<string, SplitName>()
   const names: SplitName[] = ['train', 'val', 'test']
   for (const members of groupBy(ids, strata).values()) {
-    const order = shuffled(members, rng)
+    const order = rng.shuffle(members.slice())
     const counts = cutCounts(order.length, fs)
     let at = 0
     counts.forEach((c, k) => {
@@ -72,12 +72,12 @@ export function makeSplits(ids: readonly string[], strata: ReadonlyMap<string, s
  */
 export function chooseVisible(known: ReadonlyMap<string, string>, rate: number, seed: number): Set<string> {
   if (!(rate >= 0 && rate <= 1)) throw new Error(`label rate must be in [0, 1], got ${rate}`)
-  const rng = createRng(seed)
+  const rng = new Rng(seed)
   const visible = new Set<string>()
   for (const [, members] of groupBy([...known.keys()], known)) {
     let k = Math.round(rate * members.length)
     if (rate > 0 && k === 0) k = 1
-    for (const id of shuffled(members, rng).slice(0, k)) visible.add(id)
+    for (const id of rng.shuffle(members.slice()).slice(0, k)) visible.add(id)
   }
   return visible
 }

@@ -1,0 +1,11 @@
+/**
+ * The one table of handlers: each domain's partial table joined. `satisfies HandlerTable`
+ * makes the type checker refuse a request of the contract without a handler, or a handler
+ * for a request that is not in the contract.
+ */
+import type { HandlerTable } from './handler-types'
+import { appHandlers } from './handlers/app'
+
+export const handlers = {
+  ...appHandlers
+} satisfies HandlerTable

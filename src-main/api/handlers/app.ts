@@ -1,0 +1,38 @@
+/** Handlers of the app-level requests: app info, recent studies, the folder browser, jobs and
+ *  native dialogs. */
+import { productName, version } from '../../../package.json'
+import { describeBackends } from '../../backend/candidates'
+import type { PartialHandlerTable } from '../handler-types'
+import { listFolder, listRoots } from '../../files/allowed-roots'
+import { readRecentStudies } from '../../settings/recent-studies'
+
+type AppRequest = 'app.info' | 'studies.recent' | 'job.cancel' | 'files.roots' | 'files.list' | 'dialog.pick'
+
+export const appHandlers: PartialHandlerTable<AppRequest> = {
+  'app.info': async (_args, ctx) => ({
+    name: productName,
+    version,
+    platform: process.platform,
+    arch: process.arch,
+    node: process.versions.node,
+    shell: ctx.shell,
+    // Looks for the packages without loading TensorFlow into the main process; the training
+    // worker makes the final choice when it starts.
+    backend: await describeBackends()
+  }),
+
+  'studies.recent': async (_args, ctx) => readRecentStudies(ctx.userDataDir),
+
+  'job.cancel': async ({ jobId }, ctx) => ({ cancelled: ctx.jobs.cancel(jobId) }),
+
+  'files.roots': async (_args, ctx) => listRoots(ctx.allowedRoots),
+
+  'files.list': async ({ path, extensions }, ctx) => listFolder(ctx.allowedRoots, path, extensions),
+
+  'dialog.pick': async (args, ctx) => {
+    if (!ctx.pickNative) {
+      throw new Error('dialog.pick: native dialogs exist only in the desktop app; in browser mode choose files with files.roots and files.list')
+    }
+    return { path: await ctx.pickNative(args) }
+  }
+}

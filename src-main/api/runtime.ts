@@ -1,0 +1,45 @@
+/**
+ * One API instance: the handler context, the job registry, the event hub and the dispatch
+ * function. The Electron main process and the browser-mode server each create one and bind
+ * it to their adapter.
+ */
+import type { z } from 'zod'
+import type { Requests } from './contract'
+import { createDispatch, type Dispatch } from './dispatch'
+import { EventHub } from './event-hub'
+import type { HandlerContext, HandlerTable } from './handler-types'
+import { JobRegistry } from './jobs'
+
+export interface ApiRuntimeOptions {
+  readonly shell: 'electron' | 'browser'
+  /** Absolute folder for the app's own state (recent studies, settings). */
+  readonly userDataDir: string
+  /** Absolute folders the in-app file browser may show. */
+  readonly allowedRoots: readonly string[]
+  readonly pickNative?: (args: z.output<Requests['dialog.pick']['args']>) => Promise<string | null>
+  /** Validate handler results and event payloads against the contract (development, tests). */
+  readonly validateOutputs: boolean
+  readonly handlers: HandlerTable
+}
+
+export interface ApiRuntime {
+  readonly ctx: HandlerContext
+  readonly hub: EventHub
+  readonly jobs: JobRegistry
+  readonly dispatch: Dispatch
+}
+
+export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
+  const hub = new EventHub(options.validateOutputs)
+  const jobs = new JobRegistry(hub.emit)
+  const ctx: HandlerContext = {
+    shell: options.shell,
+    emit: hub.emit,
+    jobs,
+    userDataDir: options.userDataDir,
+    allowedRoots: options.allowedRoots,
+    ...(options.pickNative ? { pickNative: options.pickNative } : {})
+  }
+  const dispatch = createDispatch(options.handlers, ctx, { validateResults: options.validateOutputs })
+  return { ctx, hub, jobs, dispatch }
+}

@@ -1,0 +1,275 @@
+/**
+ * Training control: the settings form (method, preset, hyperparameters), start / stop / resume,
+ * the live curves built from `job.progress` events (no polling), the ETA, and the run history
+ * with a side-by-side comparison.
+ *
+ * After a page reload while a run is going on, the first training progress event is adopted:
+ * the job is tracked again and the curves so far are read from the run folder.
+ */
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef } from 'vue'
+import { TrainingProgressDetail, type Hyperparameters, type RunDetail, type RunSummary, type TrainingOptions } from '@contract/contracts/study'
+import type { JobProgress } from '@contract/contracts/app'
+import { getApi } from '../api/client'
+import { useErrorsStore } from './errors'
+import { JobCancelledError, useJobsStore } from './jobs'
+import { useStudyStore } from './study'
+
+type Detail = TrainingProgressDetail
+
+/** One point of the live curves: an epoch (as reported by the worker) of one seed. */
+export interface LivePoint {
+  epoch: number
+  ceLoss: number | null
+  tcGain: number | null
+  /** Validation balanced accuracy by model ('smri', 'pet', 'aggregator'). */
+  val: Record<string, number>
+}
+
+/** The model presets the engine offers, quickest first, with what they mean for the user. */
+export const PRESETS: ReadonlyArray<{ id: string; title: string; help: string; epochs: number }> = [
+  { id: 'tiny', title: 'Tiny (quick check)', help: 'A very small 3D network, a few minutes on a CPU: to try the workflow, not for results.', epochs: 4 },
+  { id: 'small', title: 'Small', help: 'A compact 3D DenseNet: useful results on a CPU in under an hour for a small cohort.', epochs: 30 },
+  { id: 'paper', title: 'Paper (DenseNet, GPU)', help: 'The 3D DenseNet of the TCGM paper: needs a GPU for cohorts of hundreds.', epochs: 100 }
+]
+
+/** Hyperparameters with the defaults of the paper and a one-line explanation each. */
+export const HYPERPARAMETERS: ReadonlyArray<{ key: keyof Omit<Hyperparameters, 'selectBy'>; title: string; help: string; default: number; step: number; min: number; max: number }> = [
+  { key: 'lrLabelled', title: 'Learning rate, labelled steps', help: 'How far each supervised (cross-entropy) step moves the weights. Paper: 0.001.', default: 0.001, step: 0.0001, min: 0.00001, max: 1 },
+  { key: 'lrUnlabelled', title: 'Learning rate, TC steps', help: 'Step size of the agreement (total correlation) steps over all subjects. Paper: 0.001.', default: 0.001, step: 0.0001, min: 0.00001, max: 1 },
+  { key: 'batchSize', title: 'Batch size', help: 'Subjects per step. Larger is smoother but needs more memory. Paper: 12.', default: 12, step: 1, min: 2, max: 512 },
+  { key: 'warmupEpochs', title: 'Warm-up epochs', help: 'Supervised epochs before the agreement steps start, so the classes cannot swap.', default: 2, step: 1, min: 0, max: 1000 }
+]
+
+export const SELECT_BY: ReadonlyArray<{ id: NonNullable<Hyperparameters['selectBy']>; title: string }> = [
+  { id: 'balancedAccuracy', title: 'Balanced accuracy' },
+  { id: 'accuracy', title: 'Accuracy' },
+  { id: 'auc', title: 'AUC' }
+]
+
+export const useTrainingStore = defineStore('training', () => {
+  const method = ref<TrainingOptions['method']>('tcgm')
+  const preset = ref('tiny')
+  const seeds = ref(1)
+  const firstSeed = ref(0)
+  const epochs = ref(PRESETS[0].epochs)
+  const hyper = ref<Required<Hyperparameters>>({
+    lrLabelled: 0.001,
+    lrUnlabelled: 0.001,
+    batchSize: 12,
+    warmupEpochs: 2,
+    selectBy: 'balancedAccuracy'
+  })
+
+  const jobId = ref<string | null>(null)
+  const runId = ref<string | null>(null)
+  const latest = shallowRef<Detail | null>(null)
+  /** Live curves by seed, points in epoch order. */
+  const curves = ref<Record<number, LivePoint[]>>({})
+  const starting = ref(false)
+  const lastFinished = ref<{ runId: string | null; state: 'done' | 'failed' | 'cancelled'; message?: string } | null>(null)
+
+  const runs = ref<RunSummary[]>([])
+  const compareIds = ref<string[]>([])
+  const compared = shallowRef<RunDetail[]>([])
+
+  const running = computed(() => jobId.value !== null)
+  const etaSeconds = computed(() => latest.value?.etaSeconds ?? null)
+  const fraction = computed(() => (jobId.value ? useJobsStore().jobs[jobId.value]?.fraction ?? null : null))
+  const resumable = computed(() => runs.value.filter((r) => r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'failed'))
+
+  function choosePreset(id: string): void {
+    preset.value = id
+    const p = PRESETS.find((x) => x.id === id)
+    if (p) epochs.value = p.epochs
+  }
+
+  function resetHyperparameters(): void {
+    for (const h of HYPERPARAMETERS) hyper.value[h.key] = h.default
+    hyper.value.selectBy = 'balancedAccuracy'
+  }
+
+  let stopListening: (() => void) | null = null
+  /** Follows training progress events (idempotent). */
+  function connect(): void {
+    if (stopListening) return
+    const jobs = useJobsStore()
+    jobs.connect()
+    stopListening = jobs.listenProgress(onProgress)
+  }
+
+  function onProgress(p: JobProgress): void {
+    const parsed = TrainingProgressDetail.safeParse(p.detail)
+    if (!parsed.success) return
+    const d = parsed.data
+    if (jobId.value === null && !starting.value) adopt(p.jobId, d)
+    if (p.jobId !== jobId.value) return
+    latest.value = d
+    runId.value = d.runId
+    record(d)
+  }
+
+  /** Adds one event to the curves: the last value of an epoch wins. */
+  function record(d: Detail): void {
+    const points = curves.value[d.seed] ?? (curves.value[d.seed] = [])
+    let point = points.length > 0 && points[points.length - 1].epoch === d.epoch ? points[points.length - 1] : undefined
+    if (!point) {
+      if (d.ceLoss === null && d.tcGain === null && d.val === null) return
+      point = { epoch: d.epoch, ceLoss: null, tcGain: null, val: {} }
+      points.push(point)
+    }
+    if (d.ceLoss !== null) point.ceLoss = d.ceLoss
+    if (d.tcGain !== null) point.tcGain = d.tcGain
+    if (d.val) for (const [model, m] of Object.entries(d.val)) point.val[model] = m.balancedAccuracy
+  }
+
+  /** Takes over a training job this window did not start (after a reload). */
+  function adopt(id: string, d: Detail): void {
+    jobId.value = id
+    runId.value = d.runId
+    curves.value = {}
+    void follow(id, `Training run ${d.runId}`)
+    void prefillCurves(d.runId)
+  }
+
+  async function prefillCurves(id: string): Promise<void> {
+    const study = useStudyStore()
+    if (!study.path) return
+    try {
+      const detail = await getApi().call('runs.get', { study: study.path, runId: id })
+      for (const c of detail.curves) {
+        const live = curves.value[c.seed] ?? []
+        const seen = new Set(live.map((p) => p.epoch))
+        const earlier = c.points.filter((p) => !seen.has(p.epoch)).map((p) => ({ epoch: p.epoch, ceLoss: p.ceLoss, tcGain: p.tcGain, val: { ...p.val } }))
+        curves.value[c.seed] = [...earlier, ...live].sort((a, b) => a.epoch - b.epoch)
+      }
+    } catch {
+      // The run folder may not hold curves yet; the live events fill them.
+    }
+  }
+
+  async function follow(id: string, title: string): Promise<void> {
+    try {
+      const result = await useJobsStore().track(id, 'training', title)
+      const summary = result as RunSummary | undefined
+      lastFinished.value = { runId: summary?.id ?? runId.value, state: 'done' }
+    } catch (err) {
+      lastFinished.value = err instanceof JobCancelledError
+        ? { runId: runId.value, state: 'cancelled' }
+        : { runId: runId.value, state: 'failed', message: err instanceof Error ? err.message : String(err) }
+    } finally {
+      if (jobId.value === id) jobId.value = null
+      void loadRuns()
+    }
+  }
+
+  function options(): TrainingOptions {
+    return {
+      method: method.value,
+      preset: preset.value,
+      seeds: seeds.value,
+      firstSeed: firstSeed.value,
+      epochs: epochs.value,
+      hyperparameters: { ...hyper.value }
+    }
+  }
+
+  /** Makes the split if the study has none, then starts a run. Returns false when it could not start. */
+  async function start(): Promise<boolean> {
+    const study = useStudyStore()
+    const errors = useErrorsStore()
+    if (!study.path || running.value) return false
+    connect()
+    const folder = study.path
+    starting.value = true
+    try {
+      if (!study.summary?.hasSplits) {
+        await getApi().call('splits.make', { study: folder, seed: firstSeed.value })
+        await study.refreshSummary()
+      }
+      const { jobId: id } = await getApi().call('training.start', { study: folder, ...options() })
+      beginFollowing(id, `Training ${method.value === 'tcgm' ? 'TCGM' : 'CE baseline'} (${preset.value})`)
+      return true
+    } catch (err) {
+      errors.report('Starting training', err, folder)
+      return false
+    } finally {
+      starting.value = false
+    }
+  }
+
+  function beginFollowing(id: string, title: string): void {
+    jobId.value = id
+    runId.value = null
+    latest.value = null
+    curves.value = {}
+    lastFinished.value = null
+    void follow(id, title)
+  }
+
+  /** Stops the running job; the run is kept (status cancelled) and can be resumed. */
+  async function stop(): Promise<void> {
+    if (jobId.value) await useJobsStore().cancel(jobId.value)
+  }
+
+  async function resume(id: string): Promise<boolean> {
+    const study = useStudyStore()
+    if (!study.path || running.value) return false
+    connect()
+    try {
+      const { jobId: job } = await getApi().call('training.resume', { study: study.path, runId: id })
+      beginFollowing(job, `Resuming run ${id}`)
+      runId.value = id
+      void prefillCurves(id)
+      return true
+    } catch (err) {
+      useErrorsStore().report(`Resuming run ${id}`, err, study.path)
+      return false
+    }
+  }
+
+  async function loadRuns(): Promise<void> {
+    const study = useStudyStore()
+    if (!study.path) {
+      runs.value = []
+      return
+    }
+    try {
+      runs.value = await getApi().call('runs.list', { study: study.path })
+    } catch (err) {
+      useErrorsStore().report('Listing the training runs', err, study.path)
+    }
+  }
+
+  /** Ticks a run for comparison (at most three at once, oldest tick dropped). */
+  function toggleCompare(id: string): void {
+    compareIds.value = compareIds.value.includes(id) ? compareIds.value.filter((x) => x !== id) : [...compareIds.value, id].slice(-3)
+  }
+
+  async function loadComparison(): Promise<void> {
+    const study = useStudyStore()
+    if (!study.path) return
+    const folder = study.path
+    try {
+      compared.value = await Promise.all(compareIds.value.map((runId) => getApi().call('runs.get', { study: folder, runId })))
+    } catch (err) {
+      useErrorsStore().report('Reading the runs to compare', err, folder)
+    }
+  }
+
+  function reset(): void {
+    runs.value = []
+    compareIds.value = []
+    compared.value = []
+    curves.value = {}
+    latest.value = null
+    lastFinished.value = null
+  }
+
+  return {
+    method, preset, seeds, firstSeed, epochs, hyper,
+    jobId, runId, latest, curves, starting, lastFinished, runs, compareIds, compared,
+    running, etaSeconds, fraction, resumable,
+    choosePreset, resetHyperparameters, connect, start, stop, resume, loadRuns, toggleCompare, loadComparison, reset
+  }
+})

@@ -15,5 +15,6 @@ export interface ViewEntry {
 }
 
 export const views: Partial<Record<ViewId, ViewEntry>> = {
-  start: { label: 'Start', component: defineAsyncComponent(() => import('./StartView.vue')) }
+  start: { label: 'Start', component: defineAsyncComponent(() => import('./StartView.vue')) },
+  viewer: { label: 'Viewer', component: defineAsyncComponent(() => import('../viewer/ViewerView.vue')), needsStudy: true }
 }

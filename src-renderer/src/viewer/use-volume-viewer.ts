@@ -1,0 +1,456 @@
+/**
+ * The viewer's engine room: one cornerstone RenderingEngine for every view of the subject
+ * (the fused sMRI + PET panel and each modality alone), one shared crosshair in world space,
+ * display settings applied to every view, pointer handling, and teardown when the owning
+ * component's scope ends.
+ *
+ * The engine, volumes and payloads stay out of Vue's reactivity (plain variables, shallowRef,
+ * markRaw); only small values (crosshair, cursor readout, settings, timings) are reactive.
+ */
+import { Enums, RenderingEngine, volumeLoader, type Types } from '@cornerstonejs/core'
+import { Enums as ToolEnums, PanTool, ToolGroupManager, ZoomTool } from '@cornerstonejs/tools'
+import { markRaw, onScopeDispose, reactive, ref, shallowRef } from 'vue'
+import type { HippocampalBox, VolumePayload, ViewerSubject } from '@contract/contracts/viewer'
+import { lpsToRas, rasToLps, rasToVoxel, rasToVoxelIndex, voxelToRas, type Vec3 } from './geometry'
+import { defaultOverlayStyle, drawOverlay, isRadiological, type SliceView } from './overlay'
+import { ensureCornerstone, newVolumeId, releaseVolume, stagePayload } from './payload-loader'
+
+export type Plane = 'axial' | 'coronal' | 'sagittal'
+/** 'fused': sMRI with the PET overlay; 'smri' / 'pet': one modality alone. */
+export type ViewKind = 'fused' | 'smri' | 'pet'
+/** What the primary mouse button does; the middle button always pans, the right one zooms. */
+export type PointerMode = 'crosshair' | 'windowLevel' | 'pan' | 'zoom'
+
+export interface ViewSlot {
+  id: string
+  kind: ViewKind
+  plane: Plane
+  element: HTMLDivElement
+  overlay: HTMLCanvasElement
+}
+
+export interface DisplaySettings {
+  /** Overlay colormap id (colormaps.ts). */
+  colormap: string
+  /** Opacity of the PET overlay in the fused views, 0..1. */
+  opacity: number
+  /** PET values mapped to the two ends of the colormap (display range). */
+  displayRange: [number, number]
+  /** PET values below this are transparent (clipping threshold, independent of the display range). */
+  threshold: number
+  /** sMRI window, [lower, upper] intensity. */
+  mriWindow: [number, number]
+  /** Patient's left on the screen's right (radiological) or left (neurological). */
+  radiological: boolean
+  showBoxes: boolean
+  mode: PointerMode
+}
+
+export interface VoxelReadout {
+  /** 0-based voxel of the modality's own grid. */
+  ijk: Vec3
+  value: number
+  units: string
+}
+
+export interface CursorReadout {
+  /** RAS (MNI) mm. */
+  mm: Vec3
+  smri: VoxelReadout | null
+  pet: VoxelReadout | null
+}
+
+const orientationOf: Record<Plane, Enums.OrientationAxis> = {
+  axial: Enums.OrientationAxis.AXIAL,
+  coronal: Enums.OrientationAxis.CORONAL,
+  sagittal: Enums.OrientationAxis.SAGITTAL
+}
+
+let engineCounter = 0
+
+function readout(payload: VolumePayload | null, mm: Vec3): VoxelReadout | null {
+  if (!payload) return null
+  const ijk = rasToVoxelIndex(payload, mm)
+  if (!ijk) return null
+  const [nx, ny] = payload.dims
+  return { ijk, value: payload.data[ijk[0] + nx * (ijk[1] + ny * ijk[2])], units: payload.units }
+}
+
+/** Nearest voxel centre of `payload`'s grid (clamped into it), RAS mm. */
+function snapToVoxel(payload: VolumePayload, mm: Vec3): Vec3 {
+  const f = rasToVoxel(payload.affine, mm)
+  const ijk = f.map((v, a) => Math.min(payload.dims[a] - 1, Math.max(0, Math.round(v))))
+  return voxelToRas(payload.affine, ijk)
+}
+
+/** Where the crosshair starts: the centre of the first hippocampal box, else the grid centre. */
+export function initialCrosshair(subject: Pick<ViewerSubject, 'boxes' | 'smri' | 'pet'>): Vec3 {
+  const box = subject.boxes[0]
+  const ref = subject.smri ?? subject.pet
+  if (box) {
+    const c: Vec3 = [0, 1, 2].map((a) => (box.mmMin[a] + box.mmMax[a]) / 2) as Vec3
+    return ref ? snapToVoxel(ref, c) : c
+  }
+  if (!ref) return [0, 0, 0]
+  return voxelToRas(ref.affine, ref.dims.map((d) => Math.floor(d / 2)))
+}
+
+/** Default display settings for a subject's volumes. */
+export function defaultDisplay(smri: VolumePayload | null, pet: VolumePayload | null): DisplaySettings {
+  const petRange = pet ? pet.robustRange : ([0, 1] as [number, number])
+  return {
+    colormap: 'tcgm-hot',
+    opacity: 0.6,
+    displayRange: [petRange[0], petRange[1]],
+    // Show the upper half of the display range: uptake below it stays grey-scale anatomy.
+    threshold: petRange[0] + 0.5 * (petRange[1] - petRange[0]),
+    mriWindow: smri ? [smri.robustRange[0], smri.robustRange[1]] : [0, 1],
+    radiological: false,
+    showBoxes: true,
+    mode: 'crosshair'
+  }
+}
+
+export function useVolumeViewer() {
+  const subject = shallowRef<ViewerSubject | null>(null)
+  const crosshair = ref<Vec3>([0, 0, 0])
+  const cursor = shallowRef<CursorReadout | null>(null)
+  const settings = reactive<DisplaySettings>(defaultDisplay(null, null))
+  /** ms from the start of attach() until every view has drawn once; null before. */
+  const firstRenderMs = ref<number | null>(null)
+  /** Number of slice renders so far (any view); tests and the benchmark wait on it. */
+  const renderCount = ref(0)
+
+  let engine: RenderingEngine | null = null
+  let toolGroupId: string | null = null
+  let slots: ViewSlot[] = []
+  const volumeIds: { smri: string | null; pet: string | null } = { smri: null, pet: null }
+  const detachers: (() => void)[] = []
+
+  function viewport(id: string): Types.IVolumeViewport | null {
+    return (engine?.getViewport(id) as Types.IVolumeViewport | undefined) ?? null
+  }
+
+  function sliceView(vp: Types.IVolumeViewport, element: HTMLElement): SliceView {
+    const cam = vp.getCamera()
+    return {
+      toCanvas: (p) => vp.worldToCanvas(p) as [number, number],
+      normal: cam.viewPlaneNormal as Vec3,
+      focalPoint: cam.focalPoint as Vec3,
+      width: element.clientWidth,
+      height: element.clientHeight
+    }
+  }
+
+  function drawSlotOverlay(slot: ViewSlot): void {
+    const vp = viewport(slot.id)
+    if (!vp) return
+    const w = slot.element.clientWidth
+    const h = slot.element.clientHeight
+    const dpr = window.devicePixelRatio || 1
+    if (slot.overlay.width !== Math.round(w * dpr) || slot.overlay.height !== Math.round(h * dpr)) {
+      slot.overlay.width = Math.round(w * dpr)
+      slot.overlay.height = Math.round(h * dpr)
+    }
+    const ctx = slot.overlay.getContext('2d')
+    if (!ctx) return
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0)
+    const boxes: readonly HippocampalBox[] = subject.value?.boxes ?? []
+    drawOverlay(ctx, sliceView(vp, slot.element), rasToLps(crosshair.value), boxes, { ...defaultOverlayStyle, showBoxes: settings.showBoxes })
+  }
+
+  function redrawOverlays(): void {
+    for (const slot of slots) drawSlotOverlay(slot)
+  }
+
+  /** Loads a subject's volumes into cornerstone's cache (replacing the previous subject's). */
+  async function load(data: ViewerSubject): Promise<void> {
+    ensureCornerstone()
+    releaseVolumes()
+    subject.value = markRaw(data)
+    Object.assign(settings, defaultDisplay(data.smri, data.pet), { mode: settings.mode, radiological: settings.radiological, colormap: settings.colormap })
+    crosshair.value = initialCrosshair(data)
+    for (const modality of ['smri', 'pet'] as const) {
+      const payload = data[modality]
+      if (!payload) continue
+      const id = newVolumeId(`${data.subject}-${modality}`)
+      stagePayload(id, payload)
+      await volumeLoader.createAndCacheVolume(id)
+      volumeIds[modality] = id
+    }
+  }
+
+  /** (Re)builds the views on these elements; call after load() and whenever the layout changes. */
+  async function attach(newSlots: ViewSlot[]): Promise<void> {
+    const started = performance.now()
+    destroyEngine()
+    slots = newSlots.filter((s) => (s.kind === 'smri' ? volumeIds.smri : s.kind === 'pet' ? volumeIds.pet : volumeIds.smri || volumeIds.pet))
+    if (slots.length === 0) return
+    engine = markRaw(new RenderingEngine(`tcgm-viewer-${++engineCounter}`))
+    engine.setViewports(
+      slots.map((s) => ({
+        viewportId: s.id,
+        element: s.element,
+        type: Enums.ViewportType.ORTHOGRAPHIC,
+        defaultOptions: { orientation: orientationOf[s.plane], background: [0, 0, 0] as Types.Point3 }
+      }))
+    )
+    setUpTools()
+    const pending = new Set(slots.map((s) => s.id))
+    for (const slot of slots) {
+      const onRendered = () => {
+        renderCount.value++
+        drawSlotOverlay(slot)
+        if (pending.delete(slot.id) && pending.size === 0) firstRenderMs.value = performance.now() - started
+      }
+      slot.element.addEventListener(Enums.Events.IMAGE_RENDERED, onRendered)
+      detachers.push(() => slot.element.removeEventListener(Enums.Events.IMAGE_RENDERED, onRendered))
+      bindPointer(slot)
+    }
+    await Promise.all(
+      slots.map(async (slot) => {
+        const vp = viewport(slot.id)!
+        const inputs: Types.IVolumeInput[] = []
+        if (slot.kind !== 'pet' && volumeIds.smri) inputs.push({ volumeId: volumeIds.smri })
+        if (slot.kind !== 'smri' && volumeIds.pet) inputs.push({ volumeId: volumeIds.pet })
+        await vp.setVolumes(inputs)
+      })
+    )
+    applyDisplay(false)
+    applyOrientation()
+    moveCrosshair(crosshair.value)
+    engine.render()
+  }
+
+  function setUpTools(): void {
+    toolGroupId = `tcgm-viewer-tools-${engineCounter}`
+    const group = ToolGroupManager.createToolGroup(toolGroupId)
+    if (!group || !engine) return
+    group.addTool(PanTool.toolName)
+    group.addTool(ZoomTool.toolName)
+    for (const s of slots) group.addViewport(s.id, engine.id)
+    applyToolBindings()
+  }
+
+  function applyToolBindings(): void {
+    const group = toolGroupId ? ToolGroupManager.getToolGroup(toolGroupId) : undefined
+    if (!group) return
+    const { Primary, Auxiliary, Secondary } = ToolEnums.MouseBindings
+    const bind = (tool: string, always: number, primaryMode: PointerMode) => {
+      group.setToolPassive(tool, { removeAllBindings: true })
+      const bindings = [{ mouseButton: always }]
+      if (settings.mode === primaryMode) bindings.push({ mouseButton: Primary })
+      group.setToolActive(tool, { bindings })
+    }
+    bind(PanTool.toolName, Auxiliary, 'pan')
+    bind(ZoomTool.toolName, Secondary, 'zoom')
+  }
+
+  /** Pushes the display settings to every view. */
+  function applyDisplay(render = true): void {
+    if (!engine) return
+    for (const slot of slots) {
+      const vp = viewport(slot.id)
+      if (!vp) continue
+      if (slot.kind !== 'pet' && volumeIds.smri) {
+        vp.setProperties({ voiRange: { lower: settings.mriWindow[0], upper: settings.mriWindow[1] } }, volumeIds.smri)
+      }
+      if (slot.kind !== 'smri' && volumeIds.pet) {
+        const [lower, upper] = settings.displayRange
+        vp.setProperties(
+          {
+            colormap: { name: settings.colormap, opacity: slot.kind === 'pet' ? 1 : settings.opacity, threshold: settings.threshold },
+            voiRange: { lower, upper: Math.max(upper, lower + 1e-6) }
+          },
+          volumeIds.pet
+        )
+      }
+    }
+    if (render) engine.render()
+    redrawOverlays()
+  }
+
+  /** Flips axial and coronal views horizontally where they disagree with the L/R setting. */
+  function applyOrientation(): void {
+    for (const slot of slots) {
+      if (slot.plane === 'sagittal') continue
+      const vp = viewport(slot.id)
+      if (!vp) continue
+      const view = sliceView(vp, slot.element)
+      if (isRadiological(view, rasToLps(crosshair.value)) !== settings.radiological) {
+        vp.setCamera({ flipHorizontal: !vp.getCamera().flipHorizontal })
+      }
+    }
+    engine?.render()
+    redrawOverlays()
+  }
+
+  /** Moves the shared crosshair (RAS mm, snapped to the reference grid) and every view's slice to it. */
+  function moveCrosshair(mm: Vec3): void {
+    const ref = subject.value?.smri ?? subject.value?.pet
+    crosshair.value = ref ? snapToVoxel(ref, mm) : mm
+    const lps = rasToLps(crosshair.value)
+    for (const slot of slots) viewport(slot.id)?.jumpToWorld(lps)
+    redrawOverlays()
+  }
+
+  /** Moves the crosshair `steps` voxels along the view's normal (slice scrolling). */
+  function scroll(slotId: string, steps: number): void {
+    const vp = viewport(slotId)
+    const ref = subject.value?.smri ?? subject.value?.pet
+    if (!vp || !ref) return
+    const n = vp.getCamera().viewPlaneNormal as Vec3
+    const nRas = lpsToRas(n)
+    // One voxel along the normal: the grid's spacing along the axis closest to the normal.
+    const axis = [0, 1, 2].reduce((best, a) => (Math.abs(nRas[a]) > Math.abs(nRas[best]) ? a : best), 0)
+    const step = Math.abs(ref.affine[axis][0]) + Math.abs(ref.affine[axis][1]) + Math.abs(ref.affine[axis][2])
+    const p = crosshair.value
+    moveCrosshair([p[0] + nRas[0] * step * steps, p[1] + nRas[1] * step * steps, p[2] + nRas[2] * step * steps])
+  }
+
+  function worldAt(slot: ViewSlot, ev: MouseEvent): Vec3 | null {
+    const vp = viewport(slot.id)
+    if (!vp) return null
+    const rect = slot.element.getBoundingClientRect()
+    return lpsToRas(vp.canvasToWorld([ev.clientX - rect.left, ev.clientY - rect.top]) as Vec3)
+  }
+
+  function bindPointer(slot: ViewSlot): void {
+    const el = slot.element
+    let drag: { x: number; y: number; mri: [number, number]; pet: [number, number] } | null = null
+    const onDown = (ev: MouseEvent) => {
+      if (ev.button !== 0) return
+      if (settings.mode === 'crosshair') {
+        const mm = worldAt(slot, ev)
+        if (mm) moveCrosshair(mm)
+        drag = { x: ev.clientX, y: ev.clientY, mri: [...settings.mriWindow], pet: [...settings.displayRange] }
+      } else if (settings.mode === 'windowLevel') {
+        drag = { x: ev.clientX, y: ev.clientY, mri: [...settings.mriWindow], pet: [...settings.displayRange] }
+      }
+    }
+    const onMove = (ev: MouseEvent) => {
+      const mm = worldAt(slot, ev)
+      if (mm) cursor.value = { mm, smri: readout(subject.value?.smri ?? null, mm), pet: readout(subject.value?.pet ?? null, mm) }
+      if (!drag || (ev.buttons & 1) === 0) {
+        drag = null
+        return
+      }
+      if (settings.mode === 'crosshair' && mm) moveCrosshair(mm)
+      else if (settings.mode === 'windowLevel') {
+        // Horizontal drag widens / narrows the window, vertical drag moves its centre (image-viewer habit).
+        const dx = ev.clientX - drag.x
+        const dy = ev.clientY - drag.y
+        const adjust = ([lo, hi]: [number, number]): [number, number] => {
+          const width = Math.max((hi - lo) * Math.exp(dx / 200), 1e-6)
+          const centre = (lo + hi) / 2 - (dy / 200) * (hi - lo)
+          return [centre - width / 2, centre + width / 2]
+        }
+        if (slot.kind === 'pet') settings.displayRange = adjust(drag.pet)
+        else settings.mriWindow = adjust(drag.mri)
+        applyDisplay()
+      }
+    }
+    const onUp = () => {
+      drag = null
+    }
+    const onWheel = (ev: WheelEvent) => {
+      ev.preventDefault()
+      if (ev.deltaY !== 0) scroll(slot.id, ev.deltaY > 0 ? -1 : 1)
+    }
+    const onLeave = () => {
+      cursor.value = null
+    }
+    el.addEventListener('mousedown', onDown)
+    el.addEventListener('mousemove', onMove)
+    window.addEventListener('mouseup', onUp)
+    el.addEventListener('wheel', onWheel, { passive: false })
+    el.addEventListener('mouseleave', onLeave)
+    el.addEventListener('contextmenu', preventDefault)
+    detachers.push(() => {
+      el.removeEventListener('mousedown', onDown)
+      el.removeEventListener('mousemove', onMove)
+      window.removeEventListener('mouseup', onUp)
+      el.removeEventListener('wheel', onWheel)
+      el.removeEventListener('mouseleave', onLeave)
+      el.removeEventListener('contextmenu', preventDefault)
+    })
+  }
+
+  /** Zoom, pan and display back to their defaults; the crosshair stays. */
+  function reset(): void {
+    const data = subject.value
+    if (!data) return
+    const keep = { mode: settings.mode, radiological: settings.radiological, colormap: settings.colormap, showBoxes: settings.showBoxes }
+    Object.assign(settings, defaultDisplay(data.smri, data.pet), keep)
+    for (const slot of slots) viewport(slot.id)?.resetCamera()
+    applyDisplay(false)
+    applyOrientation()
+    moveCrosshair(crosshair.value)
+    engine?.render()
+  }
+
+  /** Call when the views' elements changed size. */
+  function resize(): void {
+    if (!engine) return
+    engine.resize(true, true)
+    redrawOverlays()
+  }
+
+  function setMode(mode: PointerMode): void {
+    settings.mode = mode
+    applyToolBindings()
+  }
+
+  function setRadiological(on: boolean): void {
+    settings.radiological = on
+    applyOrientation()
+  }
+
+  function destroyEngine(): void {
+    while (detachers.length) detachers.pop()!()
+    if (toolGroupId) ToolGroupManager.destroyToolGroup(toolGroupId)
+    toolGroupId = null
+    engine?.destroy()
+    engine = null
+    slots = []
+  }
+
+  function releaseVolumes(): void {
+    for (const m of ['smri', 'pet'] as const) {
+      const id = volumeIds[m]
+      if (id) releaseVolume(id)
+      volumeIds[m] = null
+    }
+  }
+
+  function dispose(): void {
+    destroyEngine()
+    releaseVolumes()
+    subject.value = null
+  }
+
+  onScopeDispose(dispose)
+
+  return {
+    subject,
+    crosshair,
+    cursor,
+    settings,
+    firstRenderMs,
+    renderCount,
+    load,
+    attach,
+    applyDisplay,
+    moveCrosshair,
+    scroll,
+    reset,
+    resize,
+    setMode,
+    setRadiological,
+    dispose
+  }
+}
+
+function preventDefault(ev: Event): void {
+  ev.preventDefault()
+}

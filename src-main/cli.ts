@@ -6,6 +6,7 @@
 type CommandModule = { run(argv: string[]): Promise<number>; summary: string }
 
 const commands: Record<string, () => Promise<CommandModule>> = {
+  simulate: () => import('./cli/simulate'),
 }
 
 async function main(argv: string[]): Promise<number> {

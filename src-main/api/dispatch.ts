@@ -53,7 +53,10 @@ export function createDispatch(handlers: HandlerTable, ctx: HandlerContext, opti
       log.warn(checked.error.message)
       return checked
     }
-    const handler = handlers[checked.name] as (a: unknown, c: HandlerContext) => Promise<unknown>
+    const handler = handlers[checked.name] as ((a: unknown, c: HandlerContext) => Promise<unknown>) | undefined
+    if (typeof handler !== 'function') {
+      return { ok: false, error: { code: 'failed', message: `'${checked.name}' is in the contract but this build has no handler for it` } }
+    }
     let result: unknown
     try {
       result = await handler(checked.args, ctx)

@@ -8,6 +8,7 @@
  * reload of the tab still works.
  */
 import type { ApiClient, ArgsOf, EventName, PayloadOf, RequestName, ResultOf } from '@contract/contract'
+import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '@contract/bridge-protocol'
 import { ApiError } from '@contract/errors'
 import { decodeWire, encodeWire } from '@contract/typed-codec'
 
@@ -19,8 +20,6 @@ export interface BridgeEndpoint {
 }
 
 export const TOKEN_STORAGE_KEY = 'tcgm-lab.bridgeToken'
-/** HTTP header carrying the token (WebSockets carry it in the query instead). */
-export const TOKEN_HEADER = 'x-tcgm-token'
 
 /**
  * Reads the endpoint from the page's own URL: the bridge serves the page, so its origin is the
@@ -70,7 +69,7 @@ export function createBridgeClient(endpoint: BridgeEndpoint, deps: BridgeClientD
 
   function connect(): void {
     if (closed || socket) return
-    const wsUrl = new URL('/api/events', endpoint.baseUrl)
+    const wsUrl = new URL(EVENTS_PATH, endpoint.baseUrl)
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:'
     wsUrl.searchParams.set('token', endpoint.token)
     const ws = new deps.WebSocket(wsUrl.toString())
@@ -109,7 +108,7 @@ export function createBridgeClient(endpoint: BridgeEndpoint, deps: BridgeClientD
   async function call<N extends RequestName>(name: N, args: ArgsOf<N>): Promise<ResultOf<N>> {
     let response: Response
     try {
-      response = await deps.fetch(new URL('/api/call', endpoint.baseUrl).toString(), {
+      response = await deps.fetch(new URL(CALL_PATH, endpoint.baseUrl).toString(), {
         method: 'POST',
         headers: { 'content-type': 'application/json', [TOKEN_HEADER]: endpoint.token },
         body: encodeWire({ name, args })

@@ -1,0 +1,122 @@
+/**
+ * Browser mode: the app's handlers behind the loopback bridge, plus the built renderer.
+ *
+ *   node out/main/serve.js [--port N] [--root DIR]... [--user-data DIR]
+ *
+ * --port       port on 127.0.0.1 (default: a free one). Through an SSH tunnel, forward the same
+ *              port number (ssh -L N:127.0.0.1:N host) so the page's origin matches.
+ * --root       a folder the in-app file browser may show; repeatable (default: your home folder
+ *              and the app's data folder).
+ * --user-data  where the app keeps recent studies and settings (default: the desktop app's).
+ *
+ * Prints `TCGM Lab browser mode: <url with token>` for people and one `TCGM_LAB_BRIDGE <json>`
+ * line for programs (the end-to-end tests). SIGINT/SIGTERM cancel running jobs and stop.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { productName } from '../package.json'
+import { startBridge } from './api/adapters/bridge'
+import { handlers } from './api/handlers'
+import { createApiRuntime } from './api/runtime'
+import { createLogger } from './log'
+import { defaultUserDataDir } from './settings/user-data'
+
+const log = createLogger('serve')
+
+export const usage = `usage: node out/main/serve.js [--port N] [--root DIR]... [--user-data DIR]`
+
+export interface ServeOptions {
+  port: number
+  roots: string[]
+  userDataDir: string
+}
+
+/** Parses the command line; throws a message meant for the user on bad input. */
+export function parseServeArgs(argv: string[]): ServeOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      root: { type: 'string', multiple: true },
+      'user-data': { type: 'string' }
+    },
+    strict: true,
+    allowPositionals: false
+  })
+  let port = 0
+  if (values.port !== undefined) {
+    port = Number(values.port)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got '${values.port}'`)
+  }
+  const userDataDir = resolve(values['user-data'] ?? defaultUserDataDir(productName))
+  const roots = (values.root ?? [homedir(), userDataDir]).map((r) => resolve(r))
+  for (const r of values.root ?? []) {
+    if (!existsSync(r)) throw new Error(`--root ${r}: the folder does not exist`)
+  }
+  return { port, roots, userDataDir }
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage + '\n')
+    return 0
+  }
+  let options: ServeOptions
+  try {
+    options = parseServeArgs(argv)
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${usage}\n`)
+    return 2
+  }
+  const staticDir = resolve(__dirname, '../renderer')
+  if (!existsSync(join(staticDir, 'index.html'))) {
+    process.stderr.write(`the built user interface is missing (${join(staticDir, 'index.html')}); run npm run build first\n`)
+    return 1
+  }
+  await mkdir(options.userDataDir, { recursive: true })
+
+  const runtime = createApiRuntime({
+    shell: 'browser',
+    userDataDir: options.userDataDir,
+    allowedRoots: options.roots,
+    validateOutputs: process.env.TCGM_VALIDATE_OUTPUTS !== '0',
+    handlers
+  })
+  const bridge = await startBridge({ dispatch: runtime.dispatch, hub: runtime.hub, staticDir, port: options.port })
+
+  process.stdout.write(`TCGM Lab browser mode: ${bridge.url}\n`)
+  process.stdout.write(
+    'TCGM_LAB_BRIDGE ' +
+      JSON.stringify({ url: bridge.url, origin: bridge.origin, port: bridge.port, token: bridge.token, userDataDir: options.userDataDir, roots: options.roots }) +
+      '\n'
+  )
+  log.info(`file browser roots: ${options.roots.join(', ')}; app data: ${options.userDataDir}`)
+
+  await new Promise<void>((done) => {
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) return
+      stopping = true
+      log.info(`${signal}: cancelling running jobs and stopping`)
+      runtime.jobs.cancelAll()
+      // Give cancelled jobs a moment to report and clean up their workers.
+      setTimeout(() => void bridge.close().then(done, done), 200)
+    }
+    process.once('SIGINT', () => stop('SIGINT'))
+    process.once('SIGTERM', () => stop('SIGTERM'))
+  })
+  return 0
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err: unknown) => {
+    process.stderr.write(`TCGM Lab browser mode could not start: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = 1
+  }
+)

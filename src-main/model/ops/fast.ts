@@ -68,6 +68,12 @@ function channelMean(x: tf.Tensor5D): tf.Tensor1D {
   })
 }
 
+/** tf.customGrad, typed for the uses below: f receives the inputs then the save function. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function customOp<T extends tf.Tensor>(f: (...args: any[]) => { value: T; gradFunc: (dy: T, saved: tf.Tensor[]) => tf.Tensor[] }): (...inputs: tf.Tensor[]) => T {
+  return tf.customGrad(f as never) as unknown as (...inputs: tf.Tensor[]) => T
+}
+
 export function createFastOps(): NetOps {
   const shifts = new ShiftKernels()
 
@@ -114,7 +120,7 @@ export function createFastOps(): NetOps {
     })
   }
 
-  const conv3WithInputGrad = tf.customGrad(((x: tf.Tensor5D, w: tf.Tensor5D, save: tf.GradSaveFunc) => {
+  const conv3WithInputGrad = customOp<tf.Tensor5D>((x: tf.Tensor5D, w: tf.Tensor5D, save: tf.GradSaveFunc) => {
     save([x, w])
     return {
       value: conv3Forward(x, w),
@@ -123,16 +129,16 @@ export function createFastOps(): NetOps {
         return [conv3InputGrad(dy, sw), conv3FilterGrad(sx, dy)]
       }
     }
-  }) as unknown as tf.CustomGradientFunc<tf.Tensor5D>)
+  })
 
   /** The network input needs no gradient: differentiate with respect to w only, x is a constant. */
   const conv3FilterOnly = (x: tf.Tensor5D, w: tf.Tensor5D): tf.Tensor5D =>
-    tf.customGrad(((wIn: tf.Tensor5D) => ({
+    customOp<tf.Tensor5D>((wIn: tf.Tensor5D) => ({
       value: conv3Forward(x, wIn),
       gradFunc: (dy: tf.Tensor5D) => [conv3FilterGrad(x, dy)]
-    })) as unknown as tf.CustomGradientFunc<tf.Tensor5D>)(w)
+    }))(w)
 
-  const matMulNoTranspose = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  const matMulNoTranspose = customOp<tf.Tensor2D>((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
     save([x, w])
     return {
       value: tf.matMul(x, w),
@@ -141,7 +147,7 @@ export function createFastOps(): NetOps {
         return [tf.matMul(dy, sw.transpose()), tf.matMul(sx.transpose(), dy)]
       }
     }
-  }) as unknown as tf.CustomGradientFunc<tf.Tensor2D>)
+  })
 
   return {
     name: 'fast',
@@ -155,7 +161,7 @@ export function createFastOps(): NetOps {
       let stats: BatchStats | null = null
       const [n, d, h, w] = x.shape
       const count = n * d * h * w
-      const bnRelu = tf.customGrad(((x: tf.Tensor5D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+      const bnRelu = customOp<tf.Tensor5D>((x: tf.Tensor5D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
         const mean = channelMean(x)
         const centred = tf.sub(x, mean) as tf.Tensor5D
         const variance = channelMean(tf.square(centred))
@@ -176,7 +182,7 @@ export function createFastOps(): NetOps {
             return [dx, tf.mul(meanDzXHat, count), tf.mul(meanDz, count)]
           }
         }
-      }) as unknown as tf.CustomGradientFunc<tf.Tensor5D>)
+      })
       const y = bnRelu(x, gamma, beta)
       return { y, stats: stats! }
     },

@@ -1,0 +1,283 @@
+/**
+ * The image classifier of one modality for the TCGM loop: a 3D DenseNet over hippocampal crops,
+ * behind the `ModalityModel` interface (plain Float32Arrays in and out).
+ */
+import * as tf from '@tensorflow/tfjs'
+import type { ModalityModel, ModelState } from '../train/modality-model'
+import { Adam } from './adam'
+import { minInputEdge, resolveConfig, validateConfig, type DenseNetConfig } from './config'
+import { assembleBatch, centredWindow, drawAugmentation, validateCrops, type AugmentOptions, type CropDataset } from './crops'
+import { countParameters, denseNetForward, initialValue, paramSpecs, updateRunningStats, type BnRecord } from './densenet'
+import { createFastOps } from './ops/fast'
+import { createReferenceOps } from './ops/reference'
+import type { NetOps } from './ops/types'
+import { SeededRandom } from './rng'
+
+export type Implementation = 'fast' | 'reference' | 'auto'
+
+export interface ImageModelOptions {
+  modality: string
+  numClasses: number
+  /** 'tiny', 'small', 'paper' or a full config. */
+  preset: string | DenseNetConfig
+  crops: CropDataset
+  /** Network input [sx, sy, sz] in voxels, a random window of the crop in training, the centred
+   *  one in inference. Default: the crop dims minus 2 voxels on each side (dims as they are for
+   *  edges under 12). */
+  inputSize?: [number, number, number]
+  /** Seeds the weights and the augmentation. */
+  seed: number
+  /** 'auto' (default): the fast ops on the cpu and wasm backends, tf.conv3d elsewhere. */
+  implementation?: Implementation
+  /** Default: flips and transposes on. */
+  augment?: Partial<AugmentOptions>
+  /** Samples per forward pass in predictLogProbs (bounds memory). Default 8. */
+  inferenceBatch?: number
+}
+
+/** The fast ops are for the backends where tf.conv3d is a scalar loop. */
+export function pickImplementation(requested: Implementation | undefined, backend: string): 'fast' | 'reference' {
+  if (requested === 'fast' || requested === 'reference') return requested
+  return backend === 'wasm' || backend === 'cpu' ? 'fast' : 'reference'
+}
+
+export function defaultInputSize(dims: readonly number[]): [number, number, number] {
+  return dims.map((d) => (d >= 12 ? d - 4 : d)) as [number, number, number]
+}
+
+export const STATE_FORMAT = 'tcgm-densenet3d'
+export const STATE_VERSION = 1
+
+class ImageModalityModel implements ModalityModel {
+  private readonly weights = new Map<string, tf.Variable>()
+  private readonly trainable = new Map<string, tf.Variable>()
+  private readonly adam: Adam
+  private readonly rng: SeededRandom
+  /** The batch of the last tcForward, kept for tcBackward. */
+  private pending: { x: tf.Tensor5D; size: number } | null = null
+  private disposed = false
+
+  constructor(
+    readonly modality: string,
+    readonly numClasses: number,
+    readonly config: DenseNetConfig,
+    readonly inputSize: [number, number, number],
+    readonly implementation: 'fast' | 'reference',
+    private readonly ops: NetOps,
+    private readonly crops: CropDataset,
+    private readonly augment: AugmentOptions,
+    private readonly inferenceBatch: number,
+    seed: number
+  ) {
+    this.rng = new SeededRandom(seed)
+    const initRng = new SeededRandom(seed ^ 0x5eed1234)
+    for (const spec of paramSpecs(config)) {
+      const v = tf.variable(tf.tensor(initialValue(spec, initRng), spec.shape), spec.trainable)
+      this.weights.set(spec.name, v)
+      if (spec.trainable) this.trainable.set(spec.name, v)
+    }
+    this.adam = new Adam(this.trainable)
+  }
+
+  get parameterCount(): number {
+    return countParameters(this.config)
+  }
+
+  private check(where: string, indices: readonly number[]): void {
+    if (this.disposed) throw new Error(`${where}: the ${this.modality} model was disposed`)
+    if (indices.length === 0) throw new Error(`${where}: empty batch`)
+    for (const i of indices) {
+      if (!Number.isInteger(i) || i < 0 || i >= this.crops.samples.length) throw new Error(`${where}: sample index ${i} is outside 0..${this.crops.samples.length - 1}`)
+    }
+  }
+
+  private batch(indices: readonly number[], training: boolean): tf.Tensor5D {
+    const size = this.inputSize
+    const augs = indices.map(() => (training ? drawAugmentation(this.rng, this.crops.dims, size, this.augment) : centredWindow(this.crops.dims, size)))
+    const data = assembleBatch(this.crops, indices, size, augs)
+    return tf.tensor5d(data, [indices.length, size[2], size[1], size[0], this.crops.channels])
+  }
+
+  private forward(x: tf.Tensor5D, training: boolean, records: BnRecord[]): tf.Tensor2D {
+    return tf.logSoftmax(denseNetForward(this.config, this.ops, this.weights, x, training, records)) as tf.Tensor2D
+  }
+
+  /** Gradients of `loss` with respect to the trainable weights, then one Adam step.
+   *  Returns the loss value. Running statistics are updated only when `updateStats`. */
+  private step(loss: (records: BnRecord[]) => tf.Scalar, lr: number, updateStats: boolean): number {
+    const records: BnRecord[] = []
+    const names = [...this.trainable.keys()]
+    const vars = names.map((n) => this.trainable.get(n)!)
+    const { value, grads } = tf.variableGrads(() => loss(records), vars)
+    try {
+      const byName = new Map<string, tf.Tensor>()
+      names.forEach((n, i) => byName.set(n, grads[vars[i].name]))
+      this.adam.apply(this.trainable, byName, lr)
+      const v = value.dataSync()[0]
+      if (!Number.isFinite(v)) throw new Error(`${this.modality} model: the loss became ${v} (learning rate ${lr} too high, or bad input values)`)
+      return v
+    } finally {
+      value.dispose()
+      tf.dispose(grads)
+      if (updateStats) updateRunningStats(this.weights, records)
+      else tf.dispose(records.flatMap((r) => [r.stats.mean, r.stats.variance]))
+    }
+  }
+
+  async predictLogProbs(indices: readonly number[]): Promise<Float32Array> {
+    this.check('predictLogProbs', indices)
+    const out = new Float32Array(indices.length * this.numClasses)
+    for (let s = 0; s < indices.length; s += this.inferenceBatch) {
+      const part = indices.slice(s, s + this.inferenceBatch)
+      const logp = tf.tidy(() => this.forward(this.batch(part, false), false, []))
+      out.set(logp.dataSync(), s * this.numClasses)
+      logp.dispose()
+    }
+    return out
+  }
+
+  async ceStep(indices: readonly number[], labels: readonly number[], lr: number): Promise<number> {
+    this.check('ceStep', indices)
+    if (labels.length !== indices.length) throw new Error(`ceStep: ${indices.length} indices but ${labels.length} labels`)
+    for (const y of labels) if (!Number.isInteger(y) || y < 0 || y >= this.numClasses) throw new Error(`ceStep: label ${y} is not a class index in 0..${this.numClasses - 1}`)
+    const x = this.batch(indices, true)
+    const target = tf.oneHot(tf.tensor1d([...labels], 'int32'), this.numClasses)
+    try {
+      return this.step((records) => tf.neg(tf.mean(tf.sum(tf.mul(this.forward(x, true, records), target), 1))) as tf.Scalar, lr, true)
+    } finally {
+      x.dispose()
+      target.dispose()
+    }
+  }
+
+  async tcForward(indices: readonly number[]): Promise<Float32Array> {
+    this.check('tcForward', indices)
+    this.dropPending()
+    const x = this.batch(indices, true)
+    const records: BnRecord[] = []
+    const logp = tf.tidy(() => this.forward(x, true, records))
+    updateRunningStats(this.weights, records)
+    const out = logp.dataSync() as Float32Array
+    logp.dispose()
+    this.pending = { x, size: indices.length }
+    return new Float32Array(out)
+  }
+
+  async tcBackward(gradLogProbs: Float32Array, lr: number): Promise<void> {
+    if (!this.pending) throw new Error(`tcBackward: no batch pending for the ${this.modality} model (call tcForward first)`)
+    const { x, size } = this.pending
+    if (gradLogProbs.length !== size * this.numClasses) throw new Error(`tcBackward: gradient has ${gradLogProbs.length} values, expected ${size} x ${this.numClasses}`)
+    const g = tf.tensor2d(gradLogProbs, [size, this.numClasses])
+    try {
+      // The forward pass is recomputed on the same batch (same augmentation, batch statistics)
+      // so its gradient is exactly d(sum gradLogProbs * logH)/dtheta; its statistics were
+      // already taken into the running averages by tcForward.
+      this.step((records) => tf.sum(tf.mul(this.forward(x, true, records), g)), lr, false)
+    } finally {
+      g.dispose()
+      this.dropPending()
+    }
+  }
+
+  private dropPending(): void {
+    this.pending?.x.dispose()
+    this.pending = null
+  }
+
+  async getState(): Promise<ModelState> {
+    const tensors: ModelState['tensors'] = {}
+    const put = async (name: string, t: tf.Tensor) => {
+      tensors[name] = { shape: [...t.shape], data: new Float32Array(await t.data()) }
+    }
+    for (const [name, v] of this.weights) await put(`weights/${name}`, v)
+    for (const [name, v] of this.adam.m) await put(`adam.m/${name}`, v)
+    for (const [name, v] of this.adam.v) await put(`adam.v/${name}`, v)
+    return {
+      tensors,
+      meta: {
+        format: STATE_FORMAT,
+        version: STATE_VERSION,
+        modality: this.modality,
+        numClasses: this.numClasses,
+        config: this.config,
+        inputSize: this.inputSize,
+        adamStep: this.adam.step,
+        rngState: this.rng.getState()
+      }
+    }
+  }
+
+  async setState(state: ModelState): Promise<void> {
+    const meta = state.meta
+    if (meta.format !== STATE_FORMAT) throw new Error(`setState: not a 3D DenseNet state (format ${String(meta.format)}, expected ${STATE_FORMAT})`)
+    if (meta.version !== STATE_VERSION) throw new Error(`setState: state version ${String(meta.version)} is not supported (expected ${STATE_VERSION})`)
+    validateConfig(meta.config as DenseNetConfig)
+    if (JSON.stringify(meta.config) !== JSON.stringify(this.config)) {
+      throw new Error(`setState: the state's architecture ${JSON.stringify(meta.config)} differs from this model's ${JSON.stringify(this.config)}`)
+    }
+    const load = (name: string, target: tf.Variable) => {
+      const t = state.tensors[name]
+      if (!t) throw new Error(`setState: tensor '${name}' is missing from the state`)
+      if (t.shape.join('x') !== target.shape.join('x')) throw new Error(`setState: tensor '${name}' has shape [${t.shape}], expected [${target.shape}]`)
+      target.assign(tf.tensor(t.data, t.shape))
+    }
+    tf.tidy(() => {
+      for (const [name, v] of this.weights) load(`weights/${name}`, v)
+      for (const [name, v] of this.adam.m) load(`adam.m/${name}`, v)
+      for (const [name, v] of this.adam.v) load(`adam.v/${name}`, v)
+    })
+    this.adam.step = Number(meta.adamStep ?? 0)
+    if (typeof meta.rngState === 'number') this.rng.setState(meta.rngState)
+    this.dropPending()
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return
+    this.disposed = true
+    this.dropPending()
+    for (const v of this.weights.values()) v.dispose()
+    this.weights.clear()
+    this.trainable.clear()
+    this.adam.dispose()
+    this.ops.dispose()
+  }
+}
+
+/** What a caller may want to show about a built model (parameter count, implementation). */
+export interface ImageModelInfo {
+  config: DenseNetConfig
+  parameterCount: number
+  inputSize: [number, number, number]
+  implementation: 'fast' | 'reference'
+  backend: string
+}
+
+export function describeImageModel(model: ModalityModel): ImageModelInfo | null {
+  if (!(model instanceof ImageModalityModel)) return null
+  return { config: model.config, parameterCount: model.parameterCount, inputSize: model.inputSize, implementation: model.implementation, backend: tf.getBackend() }
+}
+
+/**
+ * Builds the 3D DenseNet classifier of one modality in this process, on the active TensorFlow.js
+ * backend (choose it first with `chooseBackend`).
+ * @throws when the crops, the preset or the input size are unusable, naming the problem.
+ */
+export async function createImageModalityModel(opts: ImageModelOptions): Promise<ModalityModel> {
+  const where = `createImageModalityModel(${opts.modality})`
+  validateCrops(opts.crops, where)
+  await tf.ready()
+  const config = resolveConfig(opts.preset, opts.crops.channels, opts.numClasses)
+  const inputSize = opts.inputSize ?? defaultInputSize(opts.crops.dims)
+  const minEdge = minInputEdge(config)
+  inputSize.forEach((s, a) => {
+    if (!Number.isInteger(s) || s < minEdge || s > opts.crops.dims[a]) {
+      throw new Error(`${where}: input size ${inputSize.join('x')} is invalid along axis ${'xyz'[a]}: needs ${minEdge} <= size <= crop size ${opts.crops.dims[a]}`)
+    }
+  })
+  const implementation = pickImplementation(opts.implementation, tf.getBackend())
+  const ops = implementation === 'fast' ? createFastOps() : createReferenceOps()
+  const augment: AugmentOptions = { flip: opts.augment?.flip ?? true, transpose: opts.augment?.transpose ?? true }
+  const inferenceBatch = opts.inferenceBatch ?? 8
+  if (!Number.isInteger(inferenceBatch) || inferenceBatch < 1) throw new Error(`${where}: inferenceBatch must be a positive integer, got ${inferenceBatch}`)
+  return new ImageModalityModel(opts.modality, opts.numClasses, config, [...inputSize], implementation, ops, opts.crops, augment, inferenceBatch, opts.seed)
+}

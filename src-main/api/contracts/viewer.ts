@@ -24,7 +24,7 @@ export const VolumePayload = z.object({
   /** 4x4 row-major voxel (0-based) -> RAS mm (NIfTI / MNI world). */
   affine: z.array(z.array(z.number()).length(4)).length(4),
   /** Intensities after the study's preprocessing, index = i + nx * (j + ny * k). */
-  data: z.instanceof(Float32Array),
+  data: z.custom<Float32Array>((v) => v instanceof Float32Array, { message: 'expected a Float32Array' }),
   /** Finite minimum and maximum of `data`. */
   min: z.number(),
   max: z.number(),

@@ -16,5 +16,9 @@ export interface ViewEntry {
 
 export const views: Partial<Record<ViewId, ViewEntry>> = {
   start: { label: 'Start', component: defineAsyncComponent(() => import('./StartView.vue')) },
+  subjects: { label: 'Subjects', component: defineAsyncComponent(() => import('./SubjectsView.vue')), needsStudy: true },
+  label: { label: 'Label', component: defineAsyncComponent(() => import('./LabelView.vue')), needsStudy: true },
+  train: { label: 'Train', component: defineAsyncComponent(() => import('./TrainView.vue')), needsStudy: true },
+  results: { label: 'Results & export', component: defineAsyncComponent(() => import('./ResultsView.vue')), needsStudy: true },
   viewer: { label: 'Viewer', component: defineAsyncComponent(() => import('../viewer/ViewerView.vue')), needsStudy: true }
 }

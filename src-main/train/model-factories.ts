@@ -1,0 +1,33 @@
+/**
+ * Run kinds: `RunSpec.kind` -> a factory that builds the models and the data of a run inside the
+ * training worker. Add a line here to train a new kind of run (e.g. 'study' for image cohorts).
+ */
+import type { Logger } from '../log'
+import { buildTablesRun } from '../tabular/tables-run'
+import type { ModalityModel } from './modality-model'
+import { buildGaussianSimRun } from './sim-run'
+import type { TrainData } from './train-tcgm'
+
+export interface FactoryContext {
+  runDir: string
+  signal: AbortSignal
+  log: Logger
+}
+
+export interface BuiltRun {
+  models: ModalityModel[]
+  data: TrainData
+  /** One id per subject row, carried into the result (predictions files). */
+  subjectIds?: string[]
+  classNames?: string[]
+}
+
+export type ModelFactory = (params: unknown, ctx: FactoryContext) => Promise<BuiltRun>
+
+export const modelFactories: Record<string, ModelFactory> = {
+  tables: async (params) => buildTablesRun(params),
+  'gaussian-sim': async (params) => {
+    const { models, data } = buildGaussianSimRun(params)
+    return { models, data }
+  }
+}

@@ -6,6 +6,8 @@
 type CommandModule = { run(argv: string[]): Promise<number>; summary: string }
 
 const commands: Record<string, () => Promise<CommandModule>> = {
+  info: () => import('./cli/info'),
+  crop: () => import('./cli/crop'),
   simulate: () => import('./cli/simulate'),
 }
 

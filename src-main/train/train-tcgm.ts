@@ -339,14 +339,17 @@ export async function trainTcgm(
         etaSeconds: perStep === null ? null : perStep * remainingSteps()
       })
     }
-    const checkAbort = (): void => {
+    // Models may answer synchronously (small MLPs); yielding to the event loop before each step
+    // lets a worker receive its 'cancel' message and flush progress events.
+    const checkAbort = async (): Promise<void> => {
+      await new Promise<void>((resolve) => setImmediate(resolve))
       if (opts.signal?.aborted) throw new TrainingCancelledError(epoch)
     }
 
     // Supervised steps, modality by modality (Algorithm 1, lines 3-5).
     for (let m = 0; m < M; m++) {
       for (const batch of ceBatches[m]!) {
-        checkAbort()
+        await checkAbort()
         const loss = await models[m]!.ceStep(batch, batch.map((i) => data.labels[i]!), config.lrLabelled)
         ceSum[m] += loss
         ceCount[m]++
@@ -357,7 +360,7 @@ export async function trainTcgm(
     }
     // TC steps over labelled + unlabelled subjects with every modality, all models together.
     for (const batch of tcBatches) {
-      checkAbort()
+      await checkAbort()
       const logHs = await Promise.all(models.map((mdl) => mdl.tcForward(batch)))
       const { gain, grads } = tcGainAndGrad(logHs, batch.length, C, prior.logP)
       // The models descend on L_TC = -TCg.
@@ -369,7 +372,7 @@ export async function trainTcgm(
       progress('step')
     }
 
-    checkAbort()
+    await checkAbort()
     if (!warmupDone && config.method === 'tcgm') {
       let reached = epoch + 1 >= config.warmupEpochs
       if (!reached && config.warmupAccuracy !== null) {

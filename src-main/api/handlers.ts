@@ -5,7 +5,9 @@
  */
 import type { HandlerTable } from './handler-types'
 import { appHandlers } from './handlers/app'
+import { viewerHandlers } from './handlers/viewer'
 
 export const handlers = {
-  ...appHandlers
+  ...appHandlers,
+  ...viewerHandlers
 } satisfies HandlerTable

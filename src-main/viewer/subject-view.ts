@@ -1,0 +1,155 @@
+/**
+ * Everything the viewer shows for one subject, from the study folder: both scans run through
+ * the same preprocessing as training (full MNI 2 mm volumes after the intensity steps), the
+ * hippocampal boxes on that grid, the cohort's hippocampal measures by group, and the latest
+ * run's verdicts.
+ */
+import type { CohortMeasure, HippocampalBox, ModelVerdict, ViewerSubject } from '../api/contracts/viewer'
+import { defaultPreprocessSettings, preprocessScan, type PreprocessSettings } from '../imaging/preprocess'
+import type { Volume } from '../nifti/types'
+import { HIPPOCAMPUS_BOXES, boxToVoxelRange, type MniBox } from '../roi/boxes'
+import type { StudyFile, SubjectRecord } from '../study/schema'
+import { loadStudy, type StudyState } from '../study/study'
+import { volumeToPayload, type PayloadMeaning } from './payload'
+
+type Modality = 'smri' | 'pet'
+
+/** The preprocessing a study's settings ask for (what its crops, and so its models, saw). */
+export function viewerPreprocessSettings(settings: StudyFile['settings'], modality: Modality): PreprocessSettings {
+  return {
+    ...defaultPreprocessSettings(modality),
+    smriIntensity: settings.proportionalScaling ? 'gm-proportional' : 'gm-raw',
+    petReference: settings.petReference
+  }
+}
+
+/** What the values of a preprocessed volume mean, for titles and the colour bar. */
+export function payloadMeaning(settings: PreprocessSettings, steps: readonly string[]): PayloadMeaning {
+  if (settings.modality === 'pet') {
+    const suv = steps.some((s) => /^SUV\b(?!R)/.test(s) && !/not computed/.test(s))
+    return { quantity: `SUVR (${settings.petReference}${suv ? ', from SUV' : ''})`, units: 'SUVR' }
+  }
+  switch (settings.smriIntensity) {
+    case 'gm-proportional':
+      return { quantity: 'Grey matter, proportionally scaled', units: 'a.u.' }
+    case 'gm-raw':
+      return { quantity: 'Grey-matter probability', units: 'p' }
+    case 't1-zscore':
+      return { quantity: 'T1 intensity, z-scored in the brain', units: 'z' }
+  }
+}
+
+/** The hippocampal boxes on a volume's grid: MNI mm corners and voxel ranges clipped to the grid. */
+export function boxesOnGrid(grid: Pick<Volume, 'dims' | 'affine'>): HippocampalBox[] {
+  const sides: ['left' | 'right', MniBox][] = [
+    ['left', HIPPOCAMPUS_BOXES.left],
+    ['right', HIPPOCAMPUS_BOXES.right]
+  ]
+  return sides.map(([side, box]) => {
+    const ranges = boxToVoxelRange(box, grid as Volume)
+    const clip = (v: number, a: number) => Math.min(grid.dims[a] - 1, Math.max(0, v))
+    return {
+      side,
+      mmMin: [box.x[0], box.y[0], box.z[0]],
+      mmMax: [box.x[1], box.y[1], box.z[1]],
+      voxelMin: [clip(ranges[0][0], 0), clip(ranges[1][0], 1), clip(ranges[2][0], 2)],
+      voxelMax: [clip(ranges[0][1], 0), clip(ranges[1][1], 1), clip(ranges[2][1], 2)]
+    }
+  })
+}
+
+/**
+ * The group a subject counts in for the cohort distributions: its visible label, else its
+ * diagnosis from the source metadata when that is one of the class names; null otherwise.
+ * Hidden labels (simulated label rate) are never used.
+ */
+export function cohortGroup(state: Pick<StudyState, 'labels' | 'file'>, subject: Pick<SubjectRecord, 'id' | 'group'>): string | null {
+  const label = state.labels.get(subject.id)
+  if (label) return label
+  return subject.group !== null && state.file.settings.classNames.includes(subject.group) ? subject.group : null
+}
+
+/** The cohort's hippocampal measures by group (from the stats stored at import). */
+export function cohortMeasures(state: Pick<StudyState, 'labels' | 'file'>, subjectValues: { gmMl: number | null; suvr: number | null }): CohortMeasure[] {
+  const classNames = state.file.settings.classNames
+  const collect = (pick: (s: SubjectRecord) => number | null | undefined) =>
+    classNames.map((name) => ({
+      name,
+      values: state.file.subjects
+        .filter((s) => cohortGroup(state, s) === name)
+        .map(pick)
+        .filter((v): v is number => typeof v === 'number' && Number.isFinite(v))
+    }))
+  return [
+    {
+      key: 'hippocampalGmMl',
+      label: 'Hippocampal grey matter',
+      units: 'mL',
+      subject: subjectValues.gmMl,
+      groups: collect((s) => s.scans.smri?.stats?.hippocampalGmMl)
+    },
+    {
+      key: 'hippocampalMeanSuvr',
+      label: 'Hippocampal mean SUVR',
+      units: 'SUVR',
+      subject: subjectValues.suvr,
+      groups: collect((s) => s.scans.pet?.stats?.hippocampalMeanSuvr)
+    }
+  ]
+}
+
+/** Verdicts from per-model probabilities (classNames order); models in the order given. */
+export function verdicts(classNames: readonly string[], models: Record<string, readonly number[]>): ModelVerdict[] {
+  return Object.entries(models).map(([model, probabilities]) => {
+    let best = 0
+    for (let c = 1; c < probabilities.length; c++) if (probabilities[c] > probabilities[best]) best = c
+    return { model, probabilities: [...probabilities], predicted: classNames[best] ?? String(best), confidence: probabilities[best] ?? 0 }
+  })
+}
+
+export interface SubjectViewOptions {
+  signal?: AbortSignal
+  /** The latest finished run's probabilities for a subject, or null (supplied by the study's run store). */
+  latestPrediction?: (state: StudyState, subjectId: string) => Promise<{ runId: string; modalities: Record<string, number[]>; aggregator: number[] } | null>
+}
+
+/**
+ * Builds the viewer's answer for one subject.
+ * @throws Error naming the study folder for an unknown subject, and NiftiError naming the file
+ *         for an unreadable or non-MNI scan.
+ */
+export async function buildSubjectView(studyDir: string, subjectId: string, opts: SubjectViewOptions = {}): Promise<ViewerSubject> {
+  const state = await loadStudy(studyDir)
+  const record = state.file.subjects.find((s) => s.id === subjectId)
+  if (!record) throw new Error(`${state.dir}: no subject '${subjectId}' in the study`)
+  if (!record.scans.smri && !record.scans.pet) throw new Error(`${state.dir}: subject '${subjectId}' has neither an sMRI nor a PET scan`)
+
+  const prepare = async (modality: Modality) => {
+    const scan = record.scans[modality]
+    if (!scan) return null
+    const settings = viewerPreprocessSettings(state.file.settings, modality)
+    const suv = scan.suv ? { injectedDoseBq: scan.suv.injectedDoseMBq * 1e6, bodyWeightKg: scan.suv.bodyWeightKg } : undefined
+    const result = await preprocessScan(scan.path, settings, { signal: opts.signal, suv })
+    return { result, payload: volumeToPayload(result.volume, modality, scan.path, payloadMeaning(settings, result.steps)) }
+  }
+  const [smri, pet] = await Promise.all([prepare('smri'), prepare('pet')])
+  const reference = smri?.result.volume ?? pet!.result.volume
+
+  const prediction = opts.latestPrediction ? await opts.latestPrediction(state, subjectId) : null
+  const classNames = state.file.settings.classNames
+  return {
+    subject: subjectId,
+    classNames,
+    label: state.labels.get(subjectId) ?? null,
+    smri: smri?.payload ?? null,
+    pet: pet?.payload ?? null,
+    boxes: boxesOnGrid(reference),
+    measures: cohortMeasures(state, {
+      gmMl: smri?.result.stats.hippocampalGmMl ?? null,
+      suvr: pet?.result.stats.hippocampalMeanSuvr ?? null
+    }),
+    prediction: prediction
+      ? { runId: prediction.runId, verdicts: verdicts(classNames, { ...prediction.modalities, aggregator: prediction.aggregator }) }
+      : null
+  }
+}

@@ -36,7 +36,7 @@ export interface DemoParams {
   /** Voxel noise standard deviation (sMRI in GM density units, PET in SUVR units). */
   noiseSmri: number
   noisePet: number
-  /** Fraction of subjects without an sMRI / without a PET scan. */
+  /** Fraction of subjects without an sMRI / without a PET scan (disjoint sets). */
   missingSmri: number
   missingPet: number
 }
@@ -200,6 +200,12 @@ export async function generateDemoCohort(
   const used = new Set<string>()
   let imageId = 100000
   const pending: Promise<void>[] = []
+  // Exactly round(fraction * n) subjects lack each modality; never both (every subject keeps a scan).
+  const order = rng.fork().shuffle(Array.from({ length: p.subjects }, (_, i) => i))
+  const nNoSmri = Math.round(p.missingSmri * p.subjects)
+  const nNoPet = Math.min(p.subjects - nNoSmri, Math.round(p.missingPet * p.subjects))
+  const noSmri = new Set(order.slice(0, nNoSmri))
+  const noPet = new Set(order.slice(nNoSmri, nNoSmri + nNoPet))
   for (let i = 0; i < p.subjects; i++) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled')
     const r = rng.fork()
@@ -211,8 +217,8 @@ export async function generateDemoCohort(
     const b = p.muB[y] + p.sigmaB * r.normal()
     const sex = r.next() < 0.5 ? 'M' : 'F'
     const age = Math.round((y ? 75 : 73) + 6 * r.normal())
-    const hasSmri = r.next() >= p.missingSmri
-    const hasPet = r.next() >= p.missingPet || !hasSmri // every subject keeps at least one scan
+    const hasSmri = !noSmri.has(i)
+    const hasPet = !noPet.has(i)
     const date = `2006-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`
     const acq = `${1 + (i % 12)}/${1 + (i % 28)}/2006`
     const group = y ? 'AD' : 'CN'

@@ -1,0 +1,188 @@
+/**
+ * Running an import: plan the source, preprocess the new scans (bounded concurrency, cached),
+ * then merge into study.json in one atomic write under the study lock.
+ *
+ * Re-import of the same source adds only what is new (subjects, or a modality a subject lacked)
+ * and changes nothing else: scans already in the study are never replaced, labels already set are
+ * never overwritten (diagnoses from the source label only the subjects this import adds).
+ * Cancel or kill: study.json is untouched until the merge; finished cache entries are reused next
+ * time.
+ */
+import { promises as fsp } from 'node:fs'
+import type { Affine } from '../../nifti/types'
+import { type CacheMeta, type CropStack, cacheKey, hasCacheEntry, readCacheMeta, writeCacheEntry } from '../cache'
+import { type MciPolicy, mapDiagnosis } from '../diagnosis'
+import type { ScanRecord, StudyFile, SubjectRecord } from '../schema'
+import { applyLabels, loadStudy, mutateStudy, saveStudyFile } from '../study'
+import { planImport } from './index'
+import { type ImportModality, type ImportPlan, type PlanProblem, type PlannedScan, checkAborted } from './plan'
+
+/** The imaging pipeline as the importer uses it (bound to src-main/imaging in preprocess.ts). */
+export interface ScanPreprocessor {
+  /** Identity of the settings that change the crops of `modality`. */
+  settingsHash(modality: ImportModality, settings: StudyFile['settings']): string
+  run(
+    file: string,
+    modality: ImportModality,
+    settings: StudyFile['settings'],
+    opts: { signal?: AbortSignal; suv: PlannedScan['suv'] }
+  ): Promise<{ crops: CropStack; affines: { left: Affine; right: Affine }; stats: CacheMeta['stats']; steps: string[]; settingsHash: string }>
+}
+
+export interface ImportRunOptions {
+  source: string
+  layout?: ImportPlan['layout']
+  visit?: string
+  collectionCsv?: string
+  adnimerge?: string
+  modalityOverrides?: Record<string, ImportModality | 'ignore'>
+  /** What MCI diagnoses become when labelling new subjects from the source. */
+  mci?: MciPolicy
+  /** Scans preprocessed at once (bounds memory: each holds a few MNI volumes). Default 2. */
+  concurrency?: number
+  signal?: AbortSignal
+  onProgress?: (fraction: number | null, message: string) => void
+}
+
+export interface ImportRunResult {
+  added: number
+  updated: number
+  unchanged: number
+  preprocessed: number
+  fromCache: number
+  labelled: number
+  problems: PlanProblem[]
+}
+
+interface Task {
+  subject: string
+  modality: ImportModality
+  scan: PlannedScan
+  record?: ScanRecord
+}
+
+/** Runs `fn` over items with at most `limit` in flight; stops starting new ones once aborted. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      checkAborted(signal)
+      await fn(items[next++]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
+}
+
+function isNew(existing: SubjectRecord | undefined, modality: ImportModality): boolean {
+  return !existing || !existing.scans[modality]
+}
+
+export async function runImport(studyDir: string, preprocessor: ScanPreprocessor, opts: ImportRunOptions): Promise<ImportRunResult> {
+  const before = await loadStudy(studyDir)
+  const settings = before.file.settings
+  opts.onProgress?.(null, `reading ${opts.source}`)
+  const plan = await planImport(opts.source, opts.layout, {
+    visit: opts.visit ?? settings.visit,
+    collectionCsv: opts.collectionCsv,
+    adnimerge: opts.adnimerge,
+    modalityOverrides: opts.modalityOverrides,
+    signal: opts.signal
+  })
+  const problems = [...plan.problems]
+  const existing = new Map(before.file.subjects.map((s) => [s.id, s]))
+  const tasks: Task[] = []
+  let unchanged = 0
+  for (const s of plan.subjects) {
+    let any = false
+    for (const m of ['smri', 'pet'] as const) {
+      const scan = s[m]
+      if (scan && isNew(existing.get(s.id), m)) {
+        tasks.push({ subject: s.id, modality: m, scan })
+        any = true
+      }
+    }
+    if (!any) unchanged++
+  }
+
+  let done = 0
+  let preprocessed = 0
+  let fromCache = 0
+  await pool(
+    tasks,
+    opts.concurrency ?? 2,
+    async (t) => {
+      try {
+        const st = await fsp.stat(t.scan.path)
+        const hash = preprocessor.settingsHash(t.modality, settings)
+        const key = cacheKey({ path: t.scan.path, size: st.size, mtimeMs: st.mtimeMs }, t.modality, hash)
+        let stats: CacheMeta['stats']
+        if (await hasCacheEntry(studyDir, key)) {
+          stats = (await readCacheMeta(studyDir, key)).stats
+          fromCache++
+        } else {
+          const r = await preprocessor.run(t.scan.path, t.modality, settings, { signal: opts.signal, suv: t.scan.suv })
+          const meta: CacheMeta = { key, source: t.scan.path, modality: t.modality, settingsHash: r.settingsHash, createdAt: new Date().toISOString(), stats: r.stats, steps: r.steps }
+          await writeCacheEntry(studyDir, meta, r.crops, r.affines)
+          stats = r.stats
+          preprocessed++
+        }
+        t.record = { path: t.scan.path, visit: t.scan.visit, size: st.size, mtimeMs: st.mtimeMs, series: t.scan.series, imageId: t.scan.imageId, suv: t.scan.suv, cacheKey: key, stats }
+      } catch (err) {
+        if (opts.signal?.aborted) throw err
+        problems.push({ file: t.scan.path, severity: 'error', message: `${t.subject} ${t.modality === 'smri' ? 'sMRI' : 'PET'} skipped: ${(err as Error).message}` })
+      }
+      done++
+      opts.onProgress?.(done / Math.max(1, tasks.length), `preprocessed ${done}/${tasks.length} scans`)
+    },
+    opts.signal
+  )
+  checkAborted(opts.signal)
+
+  // Merge under the lock on a fresh read (another writer may have imported meanwhile).
+  const merged = await mutateStudy(studyDir, async (s) => {
+    const byId = new Map(s.file.subjects.map((x) => [x.id, x]))
+    const planned = new Map(plan.subjects.map((x) => [x.id, x]))
+    let added = 0
+    let updated = 0
+    const newSubjects: string[] = []
+    const bySubject = new Map<string, Task[]>()
+    for (const t of tasks) if (t.record) bySubject.set(t.subject, [...(bySubject.get(t.subject) ?? []), t])
+    for (const [id, ts] of bySubject) {
+      const p = planned.get(id)!
+      let rec = byId.get(id)
+      if (!rec) {
+        rec = { id, sessionId: p.sessionId, group: p.group, sex: p.sex, age: p.age, scans: {} }
+        s.file.subjects.push(rec)
+        byId.set(id, rec)
+        newSubjects.push(id)
+        added++
+      } else if (ts.some((t) => !rec!.scans[t.modality])) updated++
+      for (const t of ts) if (!rec.scans[t.modality]) rec.scans[t.modality] = t.record!
+    }
+    s.file.subjects.sort((a, b) => (a.id < b.id ? -1 : 1))
+    s.file.source = plan.source
+    if (added || updated) await saveStudyFile(s)
+    return { added, updated, newSubjects }
+  })
+
+  // Diagnoses of the source label the subjects this import added (never overwrite a label).
+  let labelled = 0
+  if (plan.labelSource && merged.newSubjects.length) {
+    const labels = new Map<string, string>()
+    let mciCount = 0
+    const unknown = new Set<string>()
+    for (const id of merged.newSubjects) {
+      const group = plan.subjects.find((x) => x.id === id)?.group
+      const m = mapDiagnosis(group, settings.classNames, opts.mci ?? 'exclude')
+      if (m.label !== null) labels.set(id, m.label)
+      else if (m.reason === 'mci') mciCount++
+      else if (m.reason === 'unknown') unknown.add(group!)
+    }
+    const r = await applyLabels(studyDir, labels, `import:${plan.labelSource}`)
+    labelled = r.applied
+    if (mciCount) problems.push({ file: plan.labelSource, severity: 'warning', message: `${mciCount} MCI subject(s) left unlabelled (choose an MCI policy to label them)` })
+    if (unknown.size) problems.push({ file: plan.labelSource, severity: 'warning', message: `diagnoses not matching a class (${settings.classNames.join(', ')}) left unlabelled: ${[...unknown].join(', ')}` })
+  }
+  opts.onProgress?.(1, `imported ${merged.added} new subject(s)`)
+  return { added: merged.added, updated: merged.updated, unchanged, preprocessed, fromCache, labelled, problems }
+}

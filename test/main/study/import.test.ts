@@ -1,0 +1,86 @@
+import { promises as fsp, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type DemoResult, generateDemoCohort } from '../../../src-main/demo/cohort'
+import { writeNifti } from '../../../src-main/nifti/write'
+import { readCacheCrops } from '../../../src-main/study/cache'
+import { planImport } from '../../../src-main/study/import'
+import { runImport } from '../../../src-main/study/import/run'
+import { imagingPreprocessor } from '../../../src-main/study/preprocess'
+import { STUDY_JSON, createStudy, loadStudy } from '../../../src-main/study/study'
+
+const root = mkdtempSync(join(tmpdir(), 'tcgm-import-'))
+let demo: DemoResult
+beforeAll(async () => {
+  demo = await generateDemoCohort(join(root, 'cohort'), { subjects: 12, seed: 11, missingPet: 0.25 })
+}, 120_000)
+afterAll(() => fsp.rm(root, { recursive: true, force: true }))
+
+describe('import', () => {
+  it('previews the ADNI layout without writing anything', async () => {
+    const plan = await planImport(demo.out, undefined, { visit: 'bl' })
+    expect(plan.layout).toBe('adni')
+    expect(plan.subjects).toHaveLength(12)
+    expect(plan.series.map((s) => [s.modality, s.reason])).toEqual(
+      expect.arrayContaining([['smri', 'collection CSV: Modality MRI'], ['pet', 'collection CSV: Modality PET']])
+    )
+    const missing = demo.subjects.filter((s) => !s.pet).map((s) => s.ptid)
+    expect(missing.length).toBeGreaterThan(0)
+    for (const id of missing) expect(plan.subjects.find((s) => s.id === id)!.pet).toBeNull()
+    expect(plan.problems.filter((p) => p.severity === 'error')).toEqual([])
+  })
+
+  it('imports, labels from the Group column, caches crops; re-import changes nothing', async () => {
+    const study = join(root, 'study')
+    await createStudy(study)
+    const r = await runImport(study, imagingPreprocessor, { source: demo.out })
+    const scans = demo.subjects.filter((s) => s.smri).length + demo.subjects.filter((s) => s.pet).length
+    expect(r).toMatchObject({ added: 12, updated: 0, preprocessed: scans, fromCache: 0, labelled: 12 })
+    const s = await loadStudy(study)
+    expect(s.file.subjects.filter((x) => x.scans.pet).length).toBe(demo.subjects.filter((x) => x.pet).length)
+    for (const d of demo.subjects) expect(s.labels.get(d.ptid)).toBe(d.y ? 'AD' : 'NC')
+    const subj = s.file.subjects[0]!
+    const crops = await readCacheCrops(study, subj.scans.smri!.cacheKey!)
+    expect(crops.channels).toBe(2)
+    expect(crops.data.length).toBe(2 * crops.dims[0] * crops.dims[1] * crops.dims[2])
+    expect(subj.scans.smri!.stats!.hippocampalGmMl).toBeGreaterThan(0)
+
+    const bytes = await fsp.readFile(join(study, STUDY_JSON), 'utf8')
+    const again = await runImport(study, imagingPreprocessor, { source: demo.out })
+    expect(again).toMatchObject({ added: 0, updated: 0, unchanged: 12, preprocessed: 0 })
+    expect(await fsp.readFile(join(study, STUDY_JSON), 'utf8')).toBe(bytes)
+  })
+
+  it('bad scans are reported by file and skipped; the rest is imported', async () => {
+    const src = join(root, 'bad-manifest')
+    await fsp.mkdir(src)
+    const good = demo.subjects.find((s) => s.pet)!
+    await fsp.writeFile(join(src, 'broken.nii.gz'), Buffer.from('not a nifti at all'))
+    // A scan that is not on an MNI grid (far-off origin, 1 mm voxels).
+    await writeNifti(join(src, 'native.nii'), { dims: [20, 20, 20], spacing: [1, 1, 1], affine: [[1, 0, 0, 300], [0, 1, 0, 300], [0, 0, 1, 300], [0, 0, 0, 1]], data: new Float32Array(8000).fill(0.5) })
+    const manifest = ['participant_id,smri,pet', `${good.ptid},"${good.smri}","${good.pet}"`, 'BAD1,broken.nii.gz,', 'BAD2,native.nii,', `DUP,"${good.smri}",`, `DUP,"${good.smri}",`].join('\n')
+    await fsp.writeFile(join(src, 'manifest.csv'), manifest + '\n')
+    const study = join(root, 'study-bad')
+    await createStudy(study)
+    const r = await runImport(study, imagingPreprocessor, { source: join(src, 'manifest.csv') })
+    expect(r.added).toBe(1)
+    const messages = r.problems.map((p) => `${p.file}: ${p.message}`).join('\n')
+    expect(messages).toMatch(/broken\.nii\.gz: BAD1 sMRI skipped: .*/)
+    expect(messages).toMatch(/native\.nii: BAD2 sMRI skipped: .*MNI/)
+    expect(messages).toMatch(/participant_id DUP appears 2 times \(lines 5, 6\)/)
+  })
+
+  it('a folder with no scans says so and creates nothing', async () => {
+    const empty = join(root, 'empty')
+    await fsp.mkdir(join(empty, 'ADNI', '002_S_0001', 'MPRAGE', '2006-01-01_10_00_00.0', 'I1'), { recursive: true })
+    const study = join(root, 'study-empty')
+    await createStudy(study)
+    const before = await fsp.readFile(join(study, STUDY_JSON), 'utf8')
+    await expect(runImport(study, imagingPreprocessor, { source: empty })).rejects.toThrow(/no NIfTI scans \(.nii or .nii.gz\) found/)
+    const nothing = join(root, 'nothing')
+    await fsp.mkdir(nothing)
+    await expect(runImport(study, imagingPreprocessor, { source: nothing })).rejects.toThrow(/no scans found in a known layout/)
+    expect(await fsp.readFile(join(study, STUDY_JSON), 'utf8')).toBe(before)
+  })
+})

@@ -85,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
         ['min / max / mean', `${facts.min} / ${facts.max} / ${+facts.mean.toPrecision(6)}`],
         ['NaN / Inf voxels', String(nonFinite)]
       ]
-      process.stdout.write(`${file}\n` + rows.map(([k, v]) => `  ${k.padEnd(18)}${v}`).join('\n') + '\n')
+      process.stdout.write(`${file}\n` + rows.map(([k, v]) => `  ${k.padEnd(20)}${v}`).join('\n') + '\n')
     }
     return 0
   } catch (err) {

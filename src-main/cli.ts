@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   info: () => import('./cli/info'),
   crop: () => import('./cli/crop'),
   simulate: () => import('./cli/simulate'),
+  'fit-tables': () => import('./cli/fit-tables'),
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -16,8 +16,8 @@ export class Adam {
 
   constructor(params: ReadonlyMap<string, tf.Variable>) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false))
-      this.v.set(name, tf.variable(tf.zerosLike(p), false))
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)))
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)))
     }
   }
 

@@ -9,8 +9,10 @@ export interface DenseNetConfig {
   inChannels: number
   /** Output channels of both stem convolutions. */
   stemChannels: number
-  /** A 2x2x2 average pool after the stem: 8x less work in the first block (see bench/). */
-  stemPool: boolean
+  /** Where a 2x2x2 average pool downsamples early (8x less work after it, see bench/):
+   *  'none' (the paper), 'afterStem' (after both stem convolutions) or 'afterConv1' (between
+   *  them, so the second stem convolution also runs at half resolution). */
+  stemPool: StemPool
   /** Layers per dense block. */
   blocks: number[]
   /** Growth rate k: channels added by each dense layer. */
@@ -22,6 +24,9 @@ export interface DenseNetConfig {
   numClasses: number
 }
 
+export const STEM_POOLS = ['none', 'afterStem', 'afterConv1'] as const
+export type StemPool = (typeof STEM_POOLS)[number]
+
 type PresetShape = Omit<DenseNetConfig, 'inChannels' | 'numClasses'>
 
 /**
@@ -30,9 +35,9 @@ type PresetShape = Omit<DenseNetConfig, 'inChannels' | 'numClasses'>
  * - tiny: for tests and the UI's quick end-to-end run.
  */
 export const PRESETS: Record<string, PresetShape> = {
-  paper: { stemChannels: 24, stemPool: false, blocks: [6, 12, 24, 16], growth: 12, bottleneck: 4, compression: 0.5 },
-  small: { stemChannels: 16, stemPool: true, blocks: [2, 2, 2], growth: 8, bottleneck: 4, compression: 0.5 },
-  tiny: { stemChannels: 4, stemPool: false, blocks: [1, 1], growth: 4, bottleneck: 2, compression: 0.5 }
+  paper: { stemChannels: 24, stemPool: 'none', blocks: [6, 12, 24, 16], growth: 12, bottleneck: 4, compression: 0.5 },
+  small: { stemChannels: 16, stemPool: 'afterConv1', blocks: [2, 2, 2], growth: 8, bottleneck: 4, compression: 0.5 },
+  tiny: { stemChannels: 4, stemPool: 'none', blocks: [1, 1], growth: 4, bottleneck: 2, compression: 0.5 }
 }
 
 /** A preset name or a full config, checked. @throws naming the field and the value. */
@@ -63,12 +68,12 @@ export function validateConfig(cfg: DenseNetConfig): void {
   if (!Array.isArray(cfg.blocks) || cfg.blocks.length === 0) throw new Error('DenseNet config: blocks must be a non-empty list of layer counts')
   cfg.blocks.forEach((b, i) => posInt(`blocks[${i}]`, b))
   if (!(cfg.compression > 0 && cfg.compression <= 1)) throw new Error(`DenseNet config: compression must be in (0, 1], got ${cfg.compression}`)
-  if (typeof cfg.stemPool !== 'boolean') throw new Error('DenseNet config: stemPool must be true or false')
+  if (!STEM_POOLS.includes(cfg.stemPool)) throw new Error(`DenseNet config: stemPool must be one of ${STEM_POOLS.join(', ')}, got ${String(cfg.stemPool)}`)
 }
 
 /** Number of 2x downsamplings between the input and the global pool. */
 export function downsamplings(cfg: DenseNetConfig): number {
-  return (cfg.stemPool ? 1 : 0) + cfg.blocks.length - 1
+  return (cfg.stemPool === 'none' ? 0 : 1) + cfg.blocks.length - 1
 }
 
 /** Smallest input edge (voxels) the network accepts: every pooled axis must keep >= 1 voxel. */

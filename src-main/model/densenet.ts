@@ -182,8 +182,9 @@ export function denseNetForward(
   }
 
   let h = ops.conv3(x, w('stem.conv1') as tf.Tensor5D, false)
+  if (cfg.stemPool === 'afterConv1') h = tf.avgPool3d(h, 2, 2, 'valid')
   h = ops.conv3(bnRelu('stem.bn', 0, h), w('stem.conv2') as tf.Tensor5D, true)
-  if (cfg.stemPool) h = tf.avgPool3d(h, 2, 2, 'valid')
+  if (cfg.stemPool === 'afterStem') h = tf.avgPool3d(h, 2, 2, 'valid')
   let pieces: tf.Tensor5D[] = [h]
   for (const block of plan.blocks) {
     for (const layer of block.layers) {

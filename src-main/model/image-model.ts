@@ -72,7 +72,8 @@ class ImageModalityModel implements ModalityModel {
     this.rng = new SeededRandom(seed)
     const initRng = new SeededRandom(seed ^ 0x5eed1234)
     for (const spec of paramSpecs(config)) {
-      const v = tf.variable(tf.tensor(initialValue(spec, initRng), spec.shape), spec.trainable)
+      const values = initialValue(spec, initRng)
+      const v = tf.tidy(() => tf.variable(tf.tensor(values, spec.shape), spec.trainable))
       this.weights.set(spec.name, v)
       if (spec.trainable) this.trainable.set(spec.name, v)
     }
@@ -141,7 +142,7 @@ class ImageModalityModel implements ModalityModel {
     if (labels.length !== indices.length) throw new Error(`ceStep: ${indices.length} indices but ${labels.length} labels`)
     for (const y of labels) if (!Number.isInteger(y) || y < 0 || y >= this.numClasses) throw new Error(`ceStep: label ${y} is not a class index in 0..${this.numClasses - 1}`)
     const x = this.batch(indices, true)
-    const target = tf.oneHot(tf.tensor1d([...labels], 'int32'), this.numClasses)
+    const target = tf.tidy(() => tf.oneHot(tf.tensor1d([...labels], 'int32'), this.numClasses))
     try {
       return this.step((records) => tf.neg(tf.mean(tf.sum(tf.mul(this.forward(x, true, records), target), 1))) as tf.Scalar, lr, true)
     } finally {

@@ -13,7 +13,7 @@ import type { SubjectDetail, SubjectRow } from '@contract/contracts/study'
 import { getApi } from '../api/client'
 import { useErrorsStore, messageOf } from './errors'
 import { useStudyStore } from './study'
-import { argmax, modalityDisagreement, normalisedEntropy, useSubjectsStore } from './subjects'
+import { argmax, modalityDisagreement, marginUncertainty, useSubjectsStore } from './subjects'
 import { modalityLabel, percent } from '../display/format'
 
 export type SaveState = { state: 'saving' } | { state: 'saved'; label: string | null } | { state: 'error'; message: string }
@@ -33,7 +33,7 @@ const DETAIL_CACHE = 12
 /**
  * Ranks unlabelled subjects for active learning. With predictions: the larger of the modalities'
  * disagreement (total variation between their class probabilities) and the aggregator's
- * normalised entropy. Without: the first unlabelled subject that has both scans.
+ * uncertainty (1 - margin between its two most likely classes); both lie in 0..1. Without: the first unlabelled subject that has both scans.
  */
 export function suggestNext(rows: readonly SubjectRow[], classNames: readonly string[], exclude: ReadonlySet<string>): Suggestion | null {
   let best: Suggestion | null = null
@@ -44,7 +44,7 @@ export function suggestNext(rows: readonly SubjectRow[], classNames: readonly st
     const p = r.prediction
     if (!p) continue
     const disagreement = modalityDisagreement(p.modalities)
-    const uncertainty = normalisedEntropy(p.aggregator)
+    const uncertainty = marginUncertainty(p.aggregator)
     const score = Math.max(disagreement, uncertainty)
     if (best && score <= best.score) continue
     if (disagreement >= uncertainty) {

@@ -10,7 +10,7 @@ import { getApi } from '../api/client'
 import { useErrorsStore } from './errors'
 import { useStudyStore } from './study'
 import { argmax, modalitiesDisagree } from './subjects'
-import { rocAuc, rocCurve, type RocPoint } from '../metrics/classification'
+import { rocAuc, rocCurve, type RocPoint } from '../metrics/roc'
 
 export interface ResultRow {
   readonly id: string

@@ -9,7 +9,6 @@ import type { SubjectRow } from '@contract/contracts/study'
 import { getApi } from '../api/client'
 import { useErrorsStore } from './errors'
 import { useStudyStore } from './study'
-import { entropy } from '../metrics/classification'
 
 export type SortKey = 'id' | 'group' | 'modalities' | 'label' | 'split' | 'predicted' | 'confidence' | 'disagreement'
 export type LabelFilter = 'all' | 'labelled' | 'unlabelled' | `class:${string}`
@@ -47,9 +46,14 @@ export function modalitiesDisagree(modalities: Record<string, readonly number[]>
   return tops.size > 1
 }
 
-/** Aggregator uncertainty in 0..1: entropy divided by log(number of classes). */
-export function normalisedEntropy(p: readonly number[]): number {
-  return p.length > 1 ? entropy(p) / Math.log(p.length) : 0
+/**
+ * Uncertainty of a prediction in 0..1 by margin sampling: 1 - (top probability - runner-up).
+ * 1 when the two most likely classes tie, 0 when one class is certain.
+ */
+export function marginUncertainty(p: readonly number[]): number {
+  if (p.length < 2) return 0
+  const sorted = [...p].sort((a, b) => b - a)
+  return 1 - (sorted[0] - sorted[1])
 }
 
 export const useSubjectsStore = defineStore('subjects', () => {

@@ -182,10 +182,11 @@ export function qformAffine(
   const rot = quaternionToRotation(quat.b, quat.c, quat.d)
   if (!rot) return null
   const s = [pixdim[0], pixdim[1], pixdim[2] * qfac]
+  // `+ 0` turns -0 (from products with zero rotation entries) into 0.
   return [
-    [rot[0][0] * s[0], rot[0][1] * s[1], rot[0][2] * s[2], offset[0]],
-    [rot[1][0] * s[0], rot[1][1] * s[1], rot[1][2] * s[2], offset[1]],
-    [rot[2][0] * s[0], rot[2][1] * s[1], rot[2][2] * s[2], offset[2]],
+    [rot[0][0] * s[0] + 0, rot[0][1] * s[1] + 0, rot[0][2] * s[2] + 0, offset[0]],
+    [rot[1][0] * s[0] + 0, rot[1][1] * s[1] + 0, rot[1][2] * s[2] + 0, offset[1]],
+    [rot[2][0] * s[0] + 0, rot[2][1] * s[1] + 0, rot[2][2] * s[2] + 0, offset[2]],
     [0, 0, 0, 1]
   ]
 }
@@ -257,7 +258,7 @@ export function baseAffine(dims: Vec3, pixdim: Vec3): Affine {
   const out = identityAffine()
   for (let c = 0; c < 3; c++) {
     out[c][c] = z[c]
-    out[c][3] = (-(dims[c] - 1) / 2) * z[c]
+    out[c][3] = (-(dims[c] - 1) / 2) * z[c] + 0
   }
   return out
 }

@@ -3,6 +3,7 @@
  * training worker. Add a line here to train a new kind of run (e.g. 'study' for image cohorts).
  */
 import type { Logger } from '../log'
+import { buildStudyRun } from '../study/training-data'
 import { buildTablesRun } from '../tabular/tables-run'
 import type { ModalityModel } from './modality-model'
 import { buildGaussianSimRun } from './sim-run'
@@ -29,5 +30,6 @@ export const modelFactories: Record<string, ModelFactory> = {
   'gaussian-sim': async (params) => {
     const { models, data } = buildGaussianSimRun(params)
     return { models, data }
-  }
+  },
+  study: buildStudyRun
 }

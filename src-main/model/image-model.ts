@@ -48,7 +48,12 @@ export function defaultInputSize(dims: readonly number[]): [number, number, numb
 export const STATE_FORMAT = 'tcgm-densenet3d'
 export const STATE_VERSION = 1
 
-class ImageModalityModel implements ModalityModel {
+/** A ModalityModel that can say what it is (parameter count, implementation, backend). */
+export interface ImageModalityModel extends ModalityModel {
+  info(): ImageModelInfo
+}
+
+class LocalImageModel implements ImageModalityModel {
   private readonly weights = new Map<string, tf.Variable>()
   private readonly trainable = new Map<string, tf.Variable>()
   private readonly adam: Adam
@@ -80,8 +85,8 @@ class ImageModalityModel implements ModalityModel {
     this.adam = new Adam(this.trainable)
   }
 
-  get parameterCount(): number {
-    return countParameters(this.config)
+  info(): ImageModelInfo {
+    return { config: this.config, parameterCount: countParameters(this.config), inputSize: this.inputSize, implementation: this.implementation, backend: tf.getBackend() }
   }
 
   private check(where: string, indices: readonly number[]): void {
@@ -253,9 +258,10 @@ export interface ImageModelInfo {
   backend: string
 }
 
+/** The info of an image model (in-process or remote); null for other ModalityModels. */
 export function describeImageModel(model: ModalityModel): ImageModelInfo | null {
-  if (!(model instanceof ImageModalityModel)) return null
-  return { config: model.config, parameterCount: model.parameterCount, inputSize: model.inputSize, implementation: model.implementation, backend: tf.getBackend() }
+  const m = model as Partial<ImageModalityModel>
+  return typeof m.info === 'function' ? m.info() : null
 }
 
 /**
@@ -263,7 +269,7 @@ export function describeImageModel(model: ModalityModel): ImageModelInfo | null 
  * backend (choose it first with `chooseBackend`).
  * @throws when the crops, the preset or the input size are unusable, naming the problem.
  */
-export async function createImageModalityModel(opts: ImageModelOptions): Promise<ModalityModel> {
+export async function createImageModalityModel(opts: ImageModelOptions): Promise<ImageModalityModel> {
   const where = `createImageModalityModel(${opts.modality})`
   validateCrops(opts.crops, where)
   await tf.ready()
@@ -280,5 +286,5 @@ export async function createImageModalityModel(opts: ImageModelOptions): Promise
   const augment: AugmentOptions = { flip: opts.augment?.flip ?? true, transpose: opts.augment?.transpose ?? true }
   const inferenceBatch = opts.inferenceBatch ?? 8
   if (!Number.isInteger(inferenceBatch) || inferenceBatch < 1) throw new Error(`${where}: inferenceBatch must be a positive integer, got ${inferenceBatch}`)
-  return new ImageModalityModel(opts.modality, opts.numClasses, config, [...inputSize], implementation, ops, opts.crops, augment, inferenceBatch, opts.seed)
+  return new LocalImageModel(opts.modality, opts.numClasses, config, [...inputSize], implementation, ops, opts.crops, augment, inferenceBatch, opts.seed)
 }

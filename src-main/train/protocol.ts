@@ -4,7 +4,7 @@
  * Typed arrays travel as such (the channel uses structured-clone serialisation).
  */
 import type { TrainConfig } from './config'
-import type { TrainProgress, TrainResult } from './train-tcgm'
+import type { TrainData, TrainProgress, TrainResult } from './train-tcgm'
 
 export const TRAIN_PROTOCOL_VERSION = 1
 
@@ -23,7 +23,14 @@ export interface RunSpec {
 }
 
 export type RunResult =
-  | { status: 'completed'; result: TrainResult; subjectIds?: string[]; classNames?: string[] }
+  | {
+      status: 'completed'
+      result: TrainResult
+      subjectIds?: string[]
+      classNames?: string[]
+      /** The labels, splits and availability the run used, one entry per subject row. */
+      data: Pick<TrainData, 'labels' | 'split' | 'available'>
+    }
   | { status: 'cancelled'; epoch: number }
 
 export type ToWorker =

@@ -26,6 +26,19 @@ export default defineConfig({
           include: ['test/renderer/**/*.test.ts'],
           testTimeout: 30_000
         }
+      },
+      {
+        // Browser mode end to end: needs `npm run build` (the test script builds first) and
+        // Chromium at /usr/bin/chromium. One server for all files, started by the global setup.
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.e2e.test.ts'],
+          globalSetup: ['test/e2e/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000
+        }
       }
     ]
   }

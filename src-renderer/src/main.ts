@@ -3,5 +3,6 @@ import { createApp } from 'vue'
 import { createPinia } from 'pinia'
 import App from './App.vue'
 import './components/ui.css'
+import './shell.css'
 
 createApp(App).use(createPinia()).mount('#app')

@@ -1,0 +1,75 @@
+/**
+ * Debian's Chromium driven by playwright-core, with the flags of DESIGN.md (headless, no
+ * network chatter, WebGL through SwiftShader) and a fresh profile per launch. Collects page
+ * errors and console errors (CSP violations show up there) so tests can assert there are none.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+export const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-gl=angle',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader'
+]
+
+export const screenshotDir = resolve(__dirname, '../../test-output/screenshots')
+
+export interface BrowserSession {
+  readonly context: BrowserContext
+  readonly page: Page
+  /** Uncaught page errors and console errors, in order. */
+  readonly problems: string[]
+  close(): Promise<void>
+}
+
+export async function launchBrowser(viewport = { width: 1280, height: 800 }): Promise<BrowserSession> {
+  if (!existsSync(chromiumPath)) {
+    // Not a skip: CI installs chromium (.ci/run), so its absence is a broken environment.
+    throw new Error(`Chromium not found at ${chromiumPath}. Install it (apt-get install -y chromium) or set CHROMIUM_PATH.`)
+  }
+  const profile = mkdtempSync(join(tmpdir(), 'tcgm-chromium-'))
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: chromiumArgs,
+    viewport
+  })
+  const page = context.pages()[0] ?? (await context.newPage())
+  const problems: string[] = []
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`)
+  })
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.request().method()} ${r.url()}`)
+  })
+  return {
+    context,
+    page,
+    problems,
+    close: async () => {
+      await context.close()
+      rmSync(profile, { recursive: true, force: true })
+    }
+  }
+}
+
+/** Saves a full-page screenshot to test-output/screenshots/<name>.png; returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true })
+  const file = join(screenshotDir, `${name}.png`)
+  await page.screenshot({ path: file, fullPage: true })
+  return file
+}

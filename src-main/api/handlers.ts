@@ -5,9 +5,11 @@
  */
 import type { HandlerTable } from './handler-types'
 import { appHandlers } from './handlers/app'
+import { studyHandlers } from './handlers/study'
 import { viewerHandlers } from './handlers/viewer'
 
 export const handlers = {
   ...appHandlers,
+  ...studyHandlers,
   ...viewerHandlers
 } satisfies HandlerTable

@@ -441,3 +441,4 @@ export const studyEvents = {
     'Something in a study changed (reload the matching store)'
   )
 } as const
+export type StudyRequestName = keyof typeof studyRequests

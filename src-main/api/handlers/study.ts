@@ -1,0 +1,173 @@
+/** Handlers of the study workflow (contracts/study.ts); the work is in src-main/study, demo, export. */
+import { join, resolve } from 'node:path'
+import type { StudyRequestName } from '../contracts/study'
+import type { HandlerContext, PartialHandlerTable } from '../handler-types'
+import { generateDemoCohort } from '../../demo/cohort'
+import { exportRun } from '../../export'
+import { recordRecentStudy } from '../../settings/recent-studies'
+import { planImport } from '../../study/import'
+import { runImport } from '../../study/import/run'
+import { importLabelFile } from '../../study/label-import'
+import { imagingPreprocessor } from '../../study/preprocess'
+import { getRunDetail, listRuns, resumeStudyRun, trainStudy } from '../../study/runs'
+import { studySummary, listSubjects, subjectDetail } from '../../study/subjects'
+import { createStudy, loadStudy, makeStudySplits, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
+
+function changed(ctx: HandlerContext, study: string, what: 'subjects' | 'labels' | 'splits' | 'runs' | 'settings'): void {
+  ctx.emit('study.changed', { study: resolve(study), what })
+}
+
+async function opened(ctx: HandlerContext, study: string) {
+  const summary = await studySummary(study)
+  await recordRecentStudy(ctx.userDataDir, { path: summary.path, name: summary.name }).catch(() => undefined)
+  return summary
+}
+
+export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
+  'study.createDemo': async (args, ctx) => {
+    const parent = resolve(args.folder ?? join(ctx.userDataDir, 'studies'))
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
+    const folder = join(parent, `demo-${stamp}`)
+    const jobId = ctx.jobs.start('study.createDemo', async (job) => {
+      const cohort = join(folder, 'cohort')
+      const study = join(folder, 'study')
+      await generateDemoCohort(cohort, { subjects: args.subjects ?? 120, seed: args.seed ?? 1 }, {
+        signal: job.signal,
+        onProgress: (f, m) => job.progress(0.4 * f, m)
+      })
+      await createStudy(study, { name: `Demo cohort (${args.subjects ?? 120} subjects)` })
+      const r = await runImport(study, imagingPreprocessor, {
+        source: cohort,
+        signal: job.signal,
+        onProgress: (f, m) => job.progress(f === null ? null : 0.4 + 0.6 * f, m)
+      })
+      changed(ctx, study, 'subjects')
+      return { study, cohort, import: { ...r, summary: await opened(ctx, study) } }
+    })
+    return { jobId }
+  },
+
+  'study.create': async ({ folder, name, classNames }, ctx) => {
+    const s = await createStudy(folder, { name, classNames })
+    return opened(ctx, s.dir)
+  },
+
+  'study.open': async ({ study }, ctx) => opened(ctx, study),
+
+  'study.settings': async ({ study, classNames, visit }, ctx) => {
+    await updateSettings(study, { classNames, visit })
+    changed(ctx, study, 'settings')
+    return studySummary(study)
+  },
+
+  'import.preview': async (args) => {
+    const visit = args.visit ?? (args.study ? (await loadStudy(args.study)).file.settings.visit : 'bl')
+    const plan = await planImport(args.source, args.layout, { visit, collectionCsv: args.collectionCsv, adnimerge: args.adnimerge, modalityOverrides: args.modalityOverrides })
+    const known = args.study ? new Set((await loadStudy(args.study)).file.subjects.map((x) => x.id)) : new Set<string>()
+    return {
+      source: plan.source,
+      layout: plan.layout,
+      visit: plan.visit,
+      visits: plan.visits,
+      series: plan.series,
+      subjects: plan.subjects.map((x) => ({ id: x.id, visits: x.visits, smri: x.smri?.path ?? null, pet: x.pet?.path ?? null, group: x.group, known: known.has(x.id) })),
+      counts: {
+        subjects: plan.subjects.length,
+        withSmri: plan.subjects.filter((x) => x.smri).length,
+        withPet: plan.subjects.filter((x) => x.pet).length,
+        new: plan.subjects.filter((x) => !known.has(x.id)).length
+      },
+      problems: plan.problems
+    }
+  },
+
+  'import.run': async ({ study, ...opts }, ctx) => {
+    await loadStudy(study) // refuse at once when the folder is not a study
+    const jobId = ctx.jobs.start('import.run', async (job) => {
+      const r = await runImport(study, imagingPreprocessor, { ...opts, signal: job.signal, onProgress: (f, m) => job.progress(f, m) })
+      changed(ctx, study, 'subjects')
+      return { ...r, summary: await studySummary(study) }
+    })
+    return { jobId }
+  },
+
+  'subjects.list': async ({ study }) => listSubjects(study),
+
+  'subject.detail': async ({ study, subject }) => subjectDetail(study, subject),
+
+  'labels.set': async ({ study, subject, label }, ctx) => {
+    const r = await setLabel(study, subject, label)
+    changed(ctx, study, 'labels')
+    return r
+  },
+
+  'labels.clear': async ({ study, subject }, ctx) => {
+    const r = await setLabel(study, subject, null)
+    changed(ctx, study, 'labels')
+    return r
+  },
+
+  'labels.undo': async ({ study }, ctx) => {
+    const r = await undoLabel(study)
+    if (r) changed(ctx, study, 'labels')
+    return { undone: r?.undone ?? null, change: r?.change ?? null }
+  },
+
+  'labels.history': async ({ study, subject, limit }) => {
+    const s = await loadStudy(study)
+    const events = s.events.filter((e) => !subject || e.subject === subject).reverse()
+    return limit ? events.slice(0, limit) : events
+  },
+
+  'labels.simulateRate': async ({ study, rate, seed }, ctx) => {
+    const r = await simulateLabelRate(study, rate, seed)
+    changed(ctx, study, 'labels')
+    return r
+  },
+
+  'labels.importFile': async ({ study, file, format, mci }, ctx) => {
+    const r = await importLabelFile(study, file, { format, mci })
+    changed(ctx, study, 'labels')
+    return r
+  },
+
+  'splits.make': async ({ study, seed, fractions }, ctx) => {
+    const r = await makeStudySplits(study, seed, fractions)
+    changed(ctx, study, 'splits')
+    return r
+  },
+
+  'training.start': async ({ study, ...options }, ctx) => {
+    await loadStudy(study)
+    const jobId = ctx.jobs.start('training', async (job) => {
+      const r = await trainStudy(study, options, {
+        signal: job.signal,
+        onCreated: () => changed(ctx, study, 'runs'),
+        onProgress: (f, m, d) => job.progress(f, m, d)
+      })
+      changed(ctx, study, 'runs')
+      return r
+    })
+    return { jobId }
+  },
+
+  'training.resume': async ({ study, runId }, ctx) => {
+    const jobId = ctx.jobs.start('training', async (job) => {
+      const r = await resumeStudyRun(study, runId, { signal: job.signal, onProgress: (f, m, d) => job.progress(f, m, d) })
+      changed(ctx, study, 'runs')
+      return r
+    })
+    return { jobId }
+  },
+
+  'runs.list': async ({ study }) => listRuns(study),
+
+  'runs.get': async ({ study, runId }) => getRunDetail(study, runId),
+
+  'export.run': async ({ study, runId, out }, ctx) => {
+    const detail = await getRunDetail(study, runId)
+    const name = (await loadStudy(study)).file.name
+    const jobId = ctx.jobs.start('export', async (job) => exportRun(detail, resolve(out), name, job.signal))
+    return { jobId }
+  }
+}

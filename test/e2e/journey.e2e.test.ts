@@ -84,6 +84,11 @@ describe('the researcher journey', () => {
 
   it('labels 10 subjects with the keyboard; a reload half-way loses nothing', async () => {
     await nav(/^Label$/)
+    // The demo's diagnoses came with the data: hide them all (kept for evaluation), then label by hand.
+    await page.getByTestId('rate-percent').fill('0')
+    await page.getByTestId('rate-hide').click()
+    await page.getByTestId('rate-done').waitFor({ timeout: 30_000 })
+    expect(await page.getByTestId('current-label').textContent()).toBe('unlabelled')
     await labelWithKeyboard(5)
     await screenshot(page, 'journey-2-label')
     await expectLabelsOnDisk()

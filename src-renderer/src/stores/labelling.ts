@@ -258,6 +258,27 @@ export const useLabellingStore = defineStore('labelling', () => {
     }
   }
 
+  /**
+   * Keeps a stratified, seeded fraction (0..1) of the known labels visible and hides the rest,
+   * which stay on disk for evaluation: how a researcher with a fully labelled cohort measures
+   * learning from few labels. Returns the counts, or null when it failed (reported).
+   */
+  async function simulateRate(rate: number, seed: number): Promise<{ visible: number; hidden: number } | null> {
+    if (!study.path) return null
+    const folder = study.path
+    try {
+      const r = await enqueue(() => getApi().call('labels.simulateRate', { study: folder, rate, seed }))
+      cache.clear()
+      skipped.value = []
+      await subjects.load()
+      await study.refreshSummary()
+      return r
+    } catch (err) {
+      useErrorsStore().report(`Hiding labels (keeping ${Math.round(rate * 100)} % visible)`, err, `${folder}/labels.tsv`)
+      return null
+    }
+  }
+
   async function labelSuggested(): Promise<void> {
     const s = suggestion.value
     if (s) await goTo(s.subject)
@@ -282,6 +303,6 @@ export const useLabellingStore = defineStore('labelling', () => {
   return {
     currentId, detail, detailLoading, detailError, saves, lastAction, skipped,
     order, position, current, labelledCount, budget, pendingSaves, failedSaves, suggestion,
-    setBudget, goTo, start, next, previous, labelCurrent, clearCurrent, skip, undo, labelSuggested, reset, settled
+    setBudget, goTo, start, next, previous, labelCurrent, clearCurrent, skip, undo, simulateRate, labelSuggested, reset, settled
   }
 })

@@ -10,6 +10,11 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   crop: () => import('./cli/crop'),
   simulate: () => import('./cli/simulate'),
   'fit-tables': () => import('./cli/fit-tables'),
+  demo: () => import('./cli/demo'),
+  import: () => import('./cli/import'),
+  label: () => import('./cli/label'),
+  train: () => import('./cli/train'),
+  export: () => import('./cli/export'),
 }
 
 async function main(argv: string[]): Promise<number> {

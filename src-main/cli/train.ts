@@ -1,0 +1,86 @@
+/**
+ * `train --study DIR --method tcgm|ce --preset NAME --seeds K [--epochs E]`: trains a run (seeds
+ * one after another, each in a worker process) with a progress bar on a TTY; `--resume RUN`
+ * continues an interrupted run. Prints the run id and the test metrics.
+ */
+import { parseArgs } from 'node:util'
+import { getRunDetail, resumeStudyRun, trainStudy } from '../study/runs'
+import { intOption, numberOption, progressPrinter, requireOption } from './study-args'
+
+export const summary = 'Train TCGM or the CE baseline on a study (progress bar; --resume RUN after a crash)'
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      study: { type: 'string' },
+      method: { type: 'string' },
+      preset: { type: 'string' },
+      seeds: { type: 'string' },
+      'first-seed': { type: 'string' },
+      epochs: { type: 'string' },
+      'warmup-epochs': { type: 'string' },
+      'batch-size': { type: 'string' },
+      'lr-labelled': { type: 'string' },
+      'lr-unlabelled': { type: 'string' },
+      resume: { type: 'string' }
+    }
+  })
+  const study = requireOption('train', 'study', values.study)
+  const controller = new AbortController()
+  const onSigint = () => {
+    process.stderr.write('\nstopping after the current step (Ctrl-C again to kill)...\n')
+    controller.abort(new Error('cancelled from the command line'))
+    process.off('SIGINT', onSigint)
+  }
+  process.on('SIGINT', onSigint)
+  const progress = progressPrinter()
+  const cb = {
+    signal: controller.signal,
+    onCreated: (id: string) => process.stderr.write(`run ${id}\n`),
+    onProgress: (f: number | null, m: string, d: { ceLoss: number | null; tcGain: number | null; val: Record<string, { balancedAccuracy: number }> | null; etaSeconds: number | null }) => {
+      const parts = [m]
+      if (d.ceLoss !== null) parts.push(`ce ${d.ceLoss.toFixed(3)}`)
+      if (d.tcGain !== null) parts.push(`tc ${d.tcGain.toFixed(3)}`)
+      if (d.val?.aggregator) parts.push(`val bacc ${(100 * d.val.aggregator.balancedAccuracy).toFixed(1)}%`)
+      if (d.etaSeconds !== null) parts.push(`eta ${Math.round(d.etaSeconds)} s`)
+      progress.update(f, parts.join(', '))
+    }
+  }
+  let summaryRun
+  try {
+    if (values.resume) summaryRun = await resumeStudyRun(study, values.resume, cb)
+    else {
+      const method = values.method
+      if (method !== 'tcgm' && method !== 'ce') throw new Error(`train: --method must be tcgm or ce, got '${method ?? ''}'`)
+      summaryRun = await trainStudy(
+        study,
+        {
+          method,
+          preset: values.preset ?? 'tiny',
+          seeds: intOption('train', 'seeds', values.seeds, 1),
+          firstSeed: intOption('train', 'first-seed', values['first-seed'], 0),
+          epochs: values.epochs === undefined ? undefined : intOption('train', 'epochs', values.epochs),
+          hyperparameters: {
+            warmupEpochs: values['warmup-epochs'] === undefined ? undefined : intOption('train', 'warmup-epochs', values['warmup-epochs']),
+            batchSize: values['batch-size'] === undefined ? undefined : intOption('train', 'batch-size', values['batch-size']),
+            lrLabelled: values['lr-labelled'] === undefined ? undefined : numberOption('train', 'lr-labelled', values['lr-labelled']),
+            lrUnlabelled: values['lr-unlabelled'] === undefined ? undefined : numberOption('train', 'lr-unlabelled', values['lr-unlabelled'])
+          }
+        },
+        cb
+      )
+    }
+  } finally {
+    progress.done()
+    process.off('SIGINT', onSigint)
+  }
+  process.stdout.write(`run ${summaryRun.id}: ${summaryRun.status}${summaryRun.message ? ` (${summaryRun.message})` : ''}\n`)
+  if (summaryRun.status !== 'done') return 4
+  const detail = await getRunDetail(study, summaryRun.id)
+  for (const r of detail.metrics.filter((x) => x.split === 'test')) {
+    const f = (k: 'accuracy' | 'balancedAccuracy' | 'auc') => `${(100 * (r.mean[k] ?? NaN)).toFixed(1)} +- ${(100 * (r.std[k] ?? NaN)).toFixed(1)}`
+    process.stdout.write(`test ${r.model.padEnd(10)} n=${r.n} accuracy ${f('accuracy')}  balanced ${f('balancedAccuracy')}  AUC ${f('auc')}\n`)
+  }
+  return 0
+}

@@ -11,6 +11,8 @@
  *   Backward: dx is the same convolution of dy with the kernel flipped and in/out swapped; dW is a
  *   conv2d whose "batch" is the input channels and whose "filter" is dy (stride 1, padding 1, so
  *   the output is the 3x3 kernel window).
+ * - Transposes are written at rank <= 4 (wasm transposes rank 5 in a slow generic loop: 10 ms
+ *   for a 7k-value kernel).
  * - 1x1x1 convolution = matMul, with gradients that stay on the no-transpose matMul path.
  * - BN + ReLU fused in one custom gradient, with per-channel means by two average pools.
  */
@@ -85,11 +87,11 @@ export function createFastOps(): NetOps {
       if (c <= f) {
         // Shift the input: channels t*C+c hold depth d+t-1, then one conv2d with a [3,3,3C,F] kernel.
         const xs = tf.conv2d(x.reshape([n, d, h * wd, c]) as tf.Tensor4D, shifts.get('shiftIn', c), 1, 'same')
-        const w3 = w.transpose([1, 2, 0, 3, 4]).reshape([3, 3, 3 * c, f]) as tf.Tensor4D
+        const w3 = w.reshape([3, 9, c * f]).transpose([1, 0, 2]).reshape([3, 3, 3 * c, f]) as tf.Tensor4D // [kh,kw,(kd,c),f]
         return tf.conv2d(xs.reshape([n * d, h, wd, 3 * c]) as tf.Tensor4D, w3, 1, 'same').reshape([n, d, h, wd, f]) as tf.Tensor5D
       }
       // One conv2d with the three depth taps stacked on the output channels, then gather them.
-      const w2 = w.transpose([1, 2, 3, 0, 4]).reshape([3, 3, c, 3 * f]) as tf.Tensor4D
+      const w2 = w.reshape([3, 9 * c, f]).transpose([1, 0, 2]).reshape([3, 3, c, 3 * f]) as tf.Tensor4D // [kh,kw,c,(kd,f)]
       const y2 = tf.conv2d(x.reshape([n * d, h, wd, c]) as tf.Tensor4D, w2, 1, 'same')
       return tf.conv2d(y2.reshape([n, d, h * wd, 3 * f]) as tf.Tensor4D, shifts.get('gatherOut', f), 1, 'same').reshape([n, d, h, wd, f]) as tf.Tensor5D
     })
@@ -97,7 +99,9 @@ export function createFastOps(): NetOps {
 
   /** dL/dx of the 3x3x3 convolution: the convolution of dy with the flipped, transposed kernel. */
   function conv3InputGrad(dy: tf.Tensor5D, w: tf.Tensor5D): tf.Tensor5D {
-    return tf.tidy(() => conv3Forward(dy, tf.reverse(w, [0, 1, 2]).transpose([0, 1, 2, 4, 3]) as tf.Tensor5D))
+    const [, , , c, f] = w.shape
+    // Reversing the flattened (kd, kh, kw) index flips all three kernel axes at once.
+    return tf.tidy(() => conv3Forward(dy, tf.reverse(w.reshape([27, c, f]), 0).transpose([0, 2, 1]).reshape([3, 3, 3, f, c]) as tf.Tensor5D))
   }
 
   /** dL/dw [3,3,3,C,F] of the 3x3x3 convolution:
@@ -106,17 +110,17 @@ export function createFastOps(): NetOps {
     return tf.tidy(() => {
       const [n, d, h, wd, c] = x.shape
       const f = dy.shape[4]
-      const dyFilter = (t: tf.Tensor, ch: number) => t.reshape([n * d, h, wd, ch]).transpose([1, 2, 0, 3]) as tf.Tensor4D // [H,W,N*D,ch]
+      const dyFilter = (t: tf.Tensor, ch: number) => t.reshape([n * d, h * wd, ch]).transpose([1, 0, 2]).reshape([h, wd, n * d, ch]) as tf.Tensor4D
       if (c <= f) {
         const xs = tf.conv2d(x.reshape([n, d, h * wd, c]) as tf.Tensor4D, shifts.get('shiftIn', c), 1, 'same')
-        const xt = xs.reshape([n * d, h, wd, 3 * c]).transpose([3, 1, 2, 0]) as tf.Tensor4D // [3C,H,W,N*D]
+        const xt = xs.reshape([n * d, h * wd, 3 * c]).transpose([2, 1, 0]).reshape([3 * c, h, wd, n * d]) as tf.Tensor4D
         const g = tf.conv2d(xt, dyFilter(dy, f), 1, PAD_HW1) // [3C,3,3,F]: (kd, c), kh, kw, f
-        return g.reshape([3, c, 3, 3, f]).transpose([0, 2, 3, 1, 4]) as tf.Tensor5D
+        return g.reshape([3, c, 9, f]).transpose([0, 2, 1, 3]).reshape([3, 3, 3, c, f]) as tf.Tensor5D
       }
       const dys = tf.conv2d(dy.reshape([n, d, h * wd, f]) as tf.Tensor4D, shifts.get('shiftBack', f), 1, 'same')
-      const xt = x.reshape([n * d, h, wd, c]).transpose([3, 1, 2, 0]) as tf.Tensor4D // [C,H,W,N*D]
+      const xt = x.reshape([n * d, h * wd, c]).transpose([2, 1, 0]).reshape([c, h, wd, n * d]) as tf.Tensor4D
       const g = tf.conv2d(xt, dyFilter(dys, 3 * f), 1, PAD_HW1) // [C,3,3,3F]: c, kh, kw, (kd, f)
-      return g.reshape([c, 3, 3, 3, f]).transpose([3, 1, 2, 0, 4]) as tf.Tensor5D
+      return g.reshape([c, 9, 3, f]).transpose([2, 1, 0, 3]).reshape([3, 3, 3, c, f]) as tf.Tensor5D
     })
   }
 

@@ -1,0 +1,226 @@
+/**
+ * Training and inference throughput of the 3D DenseNet on every available TensorFlow.js backend,
+ * one process per backend, next to the same network in PyTorch CPU (bench/densenet_torch.py,
+ * Debian's python3-torch) run in the same invocation; then the two-process setup that TCGM uses
+ * (one modality worker per core) against one process.
+ *
+ *   node --import tsx bench/densenet-bench.ts [--preset small] [--crop 21x25x24] [--input 17x21x20]
+ *        [--batch 4] [--steps 5] [--warmup 2] [--cpu-steps 1] [--skip cpu,torch,pair]
+ *
+ * Defaults: the small preset at the demo's crop (2 mm hippocampus boxes + 2-voxel margin:
+ * 21x25x24, two channels) with its default 17x21x20 input. The machine may be shared: the load
+ * average is printed, and CPU time per step is reported next to wall time.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import * as tf from '@tensorflow/tfjs'
+import { describeBackends } from '../src-main/backend/candidates'
+import { chooseBackend } from '../src-main/backend/choose'
+import { countParameters } from '../src-main/model/densenet'
+import { resolveConfig } from '../src-main/model/config'
+import type { CropDataset } from '../src-main/model/crops'
+import { createImageModalityModel, type ImageModelOptions } from '../src-main/model/image-model'
+import { createRemoteImageModalityModel } from '../src-main/model/remote-model'
+import { SeededRandom } from '../src-main/model/rng'
+import type { ModalityModel } from '../src-main/train/modality-model'
+
+interface Args {
+  preset: string
+  crop: [number, number, number]
+  input: [number, number, number]
+  batch: number
+  steps: number
+  warmup: number
+  cpuSteps: number
+  skip: string[]
+  child: string | null
+}
+
+function parseArgs(argv: string[]): Args {
+  const get = (name: string, dflt: string) => {
+    const i = argv.indexOf(`--${name}`)
+    return i >= 0 && argv[i + 1] ? argv[i + 1] : dflt
+  }
+  const triple = (s: string) => {
+    const v = s.split('x').map(Number)
+    if (v.length !== 3 || !v.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`densenet-bench: '${s}' is not a size like 21x25x24`)
+    return v as [number, number, number]
+  }
+  return {
+    preset: get('preset', 'small'),
+    crop: triple(get('crop', '21x25x24')),
+    input: triple(get('input', '17x21x20')),
+    batch: Number(get('batch', '4')),
+    steps: Number(get('steps', '5')),
+    warmup: Number(get('warmup', '2')),
+    cpuSteps: Number(get('cpu-steps', '1')),
+    skip: get('skip', '').split(',').filter(Boolean),
+    child: argv.includes('--child') ? get('child', '') : null
+  }
+}
+
+interface Measure {
+  label: string
+  trainMsPerStep: number
+  trainCpuMsPerStep: number | null
+  trainSamplesPerSec: number
+  inferSamplesPerSec: number | null
+  peakRssMB: number | null
+  note?: string
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+function syntheticCrops(args: Args, n: number): CropDataset {
+  const rng = new SeededRandom(1)
+  const size = 2 * args.crop[0] * args.crop[1] * args.crop[2]
+  return { dims: args.crop, channels: 2, samples: Array.from({ length: n }, () => Float32Array.from({ length: size }, () => rng.normal())) }
+}
+
+function modelOptions(args: Args, modality: string): ImageModelOptions {
+  return { modality, numClasses: 2, preset: args.preset, crops: syntheticCrops(args, 2 * args.batch), inputSize: args.input, seed: 1 }
+}
+
+const batchOf = (args: Args, step: number) => Array.from({ length: args.batch }, (_, i) => (step + i) % (2 * args.batch))
+const labelsOf = (batch: number[]) => batch.map((i) => i % 2)
+
+/** Times `fn` after warm-up; returns median wall and CPU milliseconds. */
+async function timeSteps(steps: number, warmup: number, fn: (step: number) => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  for (let s = 0; s < warmup; s++) await fn(s)
+  const wall: number[] = []
+  const cpu: number[] = []
+  for (let s = 0; s < steps; s++) {
+    const c0 = process.cpuUsage()
+    const t0 = performance.now()
+    await fn(warmup + s)
+    wall.push(performance.now() - t0)
+    const c = process.cpuUsage(c0)
+    cpu.push((c.user + c.system) / 1000)
+  }
+  return { wall: median(wall), cpu: median(cpu) }
+}
+
+/** Peak resident memory of another process (Linux), MB. */
+function peakRssOf(pid: number | undefined): number | null {
+  if (pid === undefined || !existsSync(`/proc/${pid}/status`)) return null
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : null
+}
+
+/** Child mode: one backend in this process (its own peak memory). */
+async function runChild(args: Args, backend: string): Promise<void> {
+  const chosen = await chooseBackend(backend, undefined, {})
+  if (chosen.name !== backend) throw new Error(`backend ${backend} unavailable: ${chosen.reason}`)
+  const steps = backend === 'cpu' ? args.cpuSteps : args.steps
+  const warmup = backend === 'cpu' ? 1 : args.warmup
+  const model = await createImageModalityModel(modelOptions(args, 'mri'))
+  const train = await timeSteps(steps, warmup, (s) => model.ceStep(batchOf(args, s), labelsOf(batchOf(args, s)), 1e-3))
+  const infer = await timeSteps(steps, 1, (s) => model.predictLogProbs(batchOf(args, s)))
+  const tensors = tf.memory().numTensors
+  await model.dispose()
+  const result: Measure = {
+    label: `tfjs ${backend} / ${model.info().implementation}`,
+    trainMsPerStep: train.wall,
+    trainCpuMsPerStep: train.cpu,
+    trainSamplesPerSec: (1000 * args.batch) / train.wall,
+    inferSamplesPerSec: (1000 * args.batch) / infer.wall,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    note: `${tensors} live tensors`
+  }
+  console.log(`RESULT ${JSON.stringify(result)}`)
+}
+
+function runChildProcess(args: Args, backend: string): Promise<Measure> {
+  return new Promise((resolve, reject) => {
+    const argv = ['--import', 'tsx', __filename, ...process.argv.slice(2), '--child', backend]
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '))
+      if (code === 0 && line) resolve(JSON.parse(line.slice(7)) as Measure)
+      else reject(new Error(`densenet-bench child for ${backend} exited with code ${code}: ${out.slice(-500)}`))
+    })
+  })
+}
+
+/** The TCGM setup: two modality workers (one per core), both stepping at once. */
+async function runPairs(args: Args): Promise<Measure[]> {
+  const models: ModalityModel[] = await Promise.all(['mri', 'pet'].map((m) => createRemoteImageModalityModel({ ...modelOptions(args, m), backend: 'wasm' })))
+  const pids = models.map((m) => (m as unknown as { pid?: number }).pid)
+  const ce = await timeSteps(args.steps, args.warmup, (s) => Promise.all(models.map((m) => m.ceStep(batchOf(args, s), labelsOf(batchOf(args, s)), 1e-3))))
+  const tc = await timeSteps(args.steps, 1, async (s) => {
+    const logHs = await Promise.all(models.map((m) => m.tcForward(batchOf(args, s))))
+    await Promise.all(models.map((m, i) => m.tcBackward(logHs[1 - i].map((v) => 0.01 * v), 1e-3)))
+  })
+  const infer = await timeSteps(args.steps, 1, (s) => Promise.all(models.map((m) => m.predictLogProbs(batchOf(args, s)))))
+  const rss = pids.map(peakRssOf)
+  const peak = rss.every((r) => r !== null) ? (rss as number[]).reduce((a, b) => a + b, 0) : null
+  await Promise.all(models.map((m) => m.dispose()))
+  return [
+    { label: 'tfjs wasm x2 processes, CE steps', trainMsPerStep: ce.wall, trainCpuMsPerStep: null, trainSamplesPerSec: (2000 * args.batch) / ce.wall, inferSamplesPerSec: (2000 * args.batch) / infer.wall, peakRssMB: peak, note: 'both workers together' },
+    { label: 'tfjs wasm x2 processes, TC exchange', trainMsPerStep: tc.wall, trainCpuMsPerStep: null, trainSamplesPerSec: (2000 * args.batch) / tc.wall, inferSamplesPerSec: null, peakRssMB: peak, note: 'tcForward x2 || tcBackward x2 (forward recomputed)' }
+  ]
+}
+
+function runTorch(args: Args, threads: number): Measure | null {
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
+  const config = resolveConfig(args.preset, 2, 2)
+  try {
+    const out = execFileSync(python, [`${__dirname}/densenet_torch.py`, '--config', JSON.stringify(config), '--input', args.input.join('x'), '--batch', String(args.batch), '--steps', String(args.steps), '--warmup', String(args.warmup), '--threads', String(threads)], { encoding: 'utf8' })
+    const r = JSON.parse(out.trim().split('\n').pop()!) as Measure & { params: number; torch: string }
+    if (r.params !== countParameters(config)) throw new Error(`PyTorch network has ${r.params} parameters, TensorFlow.js ${countParameters(config)}`)
+    return { ...r, label: `PyTorch ${r.torch} CPU, ${threads} thread${threads > 1 ? 's' : ''}` }
+  } catch (e) {
+    console.error(`PyTorch anchor skipped: ${(e as Error).message.split('\n')[0]}`)
+    return null
+  }
+}
+
+const fmt = (v: number | null, digits = 1) => (v === null ? '-' : v.toFixed(digits))
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2))
+  if (args.child !== null) return runChild(args, args.child)
+
+  const config = resolveConfig(args.preset, 2, 2)
+  const load0 = loadavg()
+  console.log(`3D DenseNet '${args.preset}' (${countParameters(config)} parameters), crop ${args.crop.join('x')} x2 channels, input ${args.input.join('x')}, batch ${args.batch}, ${args.steps} timed steps after ${args.warmup} warm-up`)
+  console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}, load average ${load0.map((l) => l.toFixed(2)).join(' ')}`)
+
+  const info = await describeBackends(undefined, undefined, {})
+  const backends = info.tried.filter((t) => t.available && !args.skip.includes(t.name)).map((t) => t.name)
+  for (const t of info.tried.filter((t) => !t.available)) console.log(`  ${t.name}: not measured (${t.detail})`)
+
+  const rows: Measure[] = []
+  for (const b of backends) {
+    try {
+      rows.push(await runChildProcess(args, b))
+    } catch (e) {
+      console.error((e as Error).message)
+    }
+  }
+  if (!args.skip.includes('pair') && backends.includes('wasm')) rows.push(...(await runPairs(args)))
+  const torchRows = args.skip.includes('torch') ? [] : [runTorch(args, 2), runTorch(args, 1)].filter((r): r is Measure => r !== null)
+  rows.push(...torchRows)
+
+  const anchor = torchRows[0] ?? null
+  console.log('')
+  console.log('| implementation | train ms/step | train CPU ms/step | train samples/s | infer samples/s | peak RSS MB | train vs PyTorch 2 thr | note |')
+  console.log('|---|---|---|---|---|---|---|---|')
+  for (const r of rows) {
+    const ratio = anchor ? (r.trainSamplesPerSec / anchor.trainSamplesPerSec).toFixed(2) : '-'
+    console.log(`| ${r.label} | ${fmt(r.trainMsPerStep, 0)} | ${fmt(r.trainCpuMsPerStep, 0)} | ${fmt(r.trainSamplesPerSec, 2)} | ${fmt(r.inferSamplesPerSec, 1)} | ${fmt(r.peakRssMB, 0)} | ${ratio} | ${r.note ?? ''} |`)
+  }
+  const single = rows.find((r) => r.label.startsWith('tfjs wasm /'))
+  const pair = rows.find((r) => r.label.startsWith('tfjs wasm x2 processes, CE'))
+  if (single && pair) console.log(`\ntwo-process speed-up over one process (CE steps, wasm): ${(pair.trainSamplesPerSec / single.trainSamplesPerSec).toFixed(2)}x`)
+  if (pair && anchor) console.log(`goal (wasm, both cores) >= 0.5x PyTorch CPU 2 threads: ${(pair.trainSamplesPerSec / anchor.trainSamplesPerSec).toFixed(2)}x`)
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e)
+  process.exit(1)
+})

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import { bestMatchingAccuracy, assignNearest, kMeansPlusPlus } from '../tcgm/clustering'
 import { buildGaussianSimRun } from '../train/sim-run'
 import { resolveTrainConfig, type Method, type TrainConfig } from '../train/config'
-import { argmaxRow, classificationMetrics, meanStd, type MeanStd } from '../train/metrics'
+import { argmaxRow, classificationMetrics, meanAbsPosteriorDifference, meanStd, type MeanStd } from '../train/metrics'
 import { Rng } from '../train/rng'
 import { trainTcgm } from '../train/train-tcgm'
 
@@ -27,13 +27,15 @@ separation = Mahalanobis distance between any two class means of a modality
 export interface SimSeedResult {
   seed: number
   method: Method
-  /** Test accuracy of the aggregator and of each modality. */
+  /** Test accuracy of the aggregator and of each modality (label rate 0: raw cluster ids, not
+   *  meaningful; see clusteringAccuracy). */
   aggregatorAccuracy: number
   modalityAccuracy: number[]
   /** Bayes-optimal test accuracy (all modalities) and per modality. */
   bayesAccuracy: number
   bayesModalityAccuracy: number[]
-  /** Mean |p - p_Bayes| on test subjects, aggregator and per modality. */
+  /** Mean |p - p_Bayes| on test subjects, aggregator and per modality (label rate 0: after the
+   *  best matching of clusters to classes). */
   aggregatorCalibration: number
   modalityCalibration: number[]
   /** Label rate 0 only: accuracy under the best cluster-to-class matching. */
@@ -110,7 +112,17 @@ export async function simulateSeed(o: SimulateOptions, seed: number, method: Met
   }
   if (o.labelRate === 0) {
     const clusters = test.map((i) => argmaxRow(res.posteriors.aggregator, i, C))
-    out.clusteringAccuracy = bestMatchingAccuracy(clusters, y, C).accuracy
+    const matched = bestMatchingAccuracy(clusters, y, C)
+    out.clusteringAccuracy = matched.accuracy
+    // Without labels the class order is arbitrary: compare posteriors to Bayes after relabelling
+    // cluster j as class mapping[j].
+    const relabel = (p: ArrayLike<number>): Float64Array => {
+      const q = new Float64Array(p.length)
+      for (let i = 0; i < p.length / C; i++) for (let j = 0; j < C; j++) q[i * C + matched.mapping[j]!] = p[i * C + j]!
+      return q
+    }
+    out.aggregatorCalibration = meanAbsPosteriorDifference(relabel(res.posteriors.aggregator), run.sim.bayes.joint, C, test)
+    out.modalityCalibration = res.posteriors.modalities.map((p, m) => meanAbsPosteriorDifference(relabel(p), run.sim.bayes.modalities[m]!, C, test))
     // k-means++ fitted on the training subjects' concatenated standardised features.
     const D = o.dim * o.modalities
     const concat = (rows: number[]): Float64Array => {

@@ -304,6 +304,7 @@ export async function trainTcgm(
   let stepsDoneHere = 0
   const elapsed = (): number => priorElapsed + (Date.now() - started) / 1000
   const runStart = Date.now()
+  let lastYield = Date.now()
 
   for (let epoch = nextEpoch; epoch < config.epochs; epoch++) {
     const epochStart = Date.now()
@@ -339,10 +340,13 @@ export async function trainTcgm(
         etaSeconds: perStep === null ? null : perStep * remainingSteps()
       })
     }
-    // Models may answer synchronously (small MLPs); yielding to the event loop before each step
-    // lets a worker receive its 'cancel' message and flush progress events.
+    // Models may answer synchronously (small MLPs); yielding to the event loop (at most every
+    // 5 ms, each yield costs) lets a worker receive its 'cancel' message and flush progress events.
     const checkAbort = async (): Promise<void> => {
-      await new Promise<void>((resolve) => setImmediate(resolve))
+      if (Date.now() - lastYield >= 5) {
+        await new Promise<void>((resolve) => setImmediate(resolve))
+        lastYield = Date.now()
+      }
       if (opts.signal?.aborted) throw new TrainingCancelledError(epoch)
     }
 

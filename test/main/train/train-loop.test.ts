@@ -105,3 +105,16 @@ describe('trainTcgm', () => {
     for (let c = 0; c < 3; c++) expect(res.posteriors.aggregator[c]).toBeCloseTo(expected[c]!, 5)
   })
 })
+
+describe('CE warm-up', () => {
+  it('ends early when every modality reaches the training-accuracy threshold, else after warmupEpochs', async () => {
+    const a = sim(8, { n: 150 })
+    const byThreshold = await trainTcgm(a.models, a.data, { ...train, epochs: 4, warmupEpochs: 100, warmupAccuracy: 0, method: 'tcgm', seed: 8 })
+    expect(byThreshold.history.map((h) => h.phase)).toEqual(['warmup', 'tcgm', 'tcgm', 'tcgm'])
+    const b = sim(8, { n: 150 })
+    const byEpochs = await trainTcgm(b.models, b.data, { ...train, epochs: 4, warmupEpochs: 2, method: 'tcgm', seed: 8 })
+    expect(byEpochs.history.map((h) => h.phase)).toEqual(['warmup', 'warmup', 'tcgm', 'tcgm'])
+    expect(byEpochs.history[0]!.tcGain).toBeNull()
+    expect(byEpochs.history[3]!.tcGain).not.toBeNull()
+  })
+})

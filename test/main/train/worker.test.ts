@@ -10,8 +10,8 @@ import { trainTcgm, type TrainProgress } from '../../../src-main/train/train-tcg
 const tmp = mkdtempSync(join(tmpdir(), 'tcgm-worker-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
 
-const params = { modalities: 3, classes: 3, dim: 10, separation: 2.3, n: 800, labelRate: 0.02, seed: 3, valFraction: 0.1, hidden: [16] }
-const train = { method: 'tcgm' as const, epochs: 8, warmupEpochs: 3, batchSize: 8, tcBatchSize: 16, lrLabelled: 0.01, lrUnlabelled: 0.003, seed: 3 }
+const params = { modalities: 3, classes: 3, dim: 10, separation: 2.3, n: 500, labelRate: 0.02, seed: 3, valFraction: 0.1, hidden: [8] }
+const train = { method: 'tcgm' as const, epochs: 6, warmupEpochs: 2, batchSize: 8, tcBatchSize: 16, lrLabelled: 0.01, lrUnlabelled: 0.003, seed: 3 }
 
 describe('training worker process', () => {
   it('a run killed with SIGKILL mid-epoch is reported, and resuming it gives the uninterrupted result', async () => {
@@ -22,13 +22,13 @@ describe('training worker process', () => {
       onEvent: (e) => {
         if (killedAt || e.type !== 'progress') return
         const p = e.progress
-        if (p.type === 'step' && p.epoch === 4 && p.step > 2 && p.step < p.stepsInEpoch - 5) {
+        if (p.type === 'step' && p.epoch === 3 && p.step > 2 && p.step < p.stepsInEpoch - 5) {
           killedAt = p
           process.kill(handle.pid!, 'SIGKILL')
         }
       }
     })
-    await expect(handle.done).rejects.toThrow(/exited on signal SIGKILL before finishing \(last progress: epoch 5\/8/)
+    await expect(handle.done).rejects.toThrow(/exited on signal SIGKILL before finishing \(last progress: epoch 4\/6/)
     expect(killedAt).not.toBeNull()
     expect(existsSync(join(runDir, 'checkpoints', 'loop.ckpt'))).toBe(true)
 

@@ -4,19 +4,21 @@
  * nibabel would pick (sform when sform_code > 0, else qform when qform_code > 0, else
  * nibabel's base affine).
  */
-import { open, readFile, stat } from 'node:fs/promises'
-import { existsSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
+import { constants as zlibConstants, gunzipSync } from 'node:zlib'
 import { NiftiError } from './errors'
 import { datatypeForCode, type NiftiDatatype, type NiftiDatatypeName } from './datatypes'
 import { baseAffine, isUsableAffine, orientationCode, qformAffine, type Vec3 } from './affine'
-import { inflateRange, isGzip } from './gunzip'
+import { isGzip } from './gunzip'
 import type { Affine } from './types'
 
 /** nifti-reader-js ships only an ESM entry ("exports": import), so it is loaded with a dynamic
  *  import: that works from the ESM bundle, from Vitest and from the CommonJS CLI under tsx. */
 let library: Promise<typeof import('nifti-reader-js')> | null = null
-function niftiLibrary(): Promise<typeof import('nifti-reader-js')> {
-  library ??= import('nifti-reader-js')
+let loadedLibrary: typeof import('nifti-reader-js') | null = null
+/** Loads nifti-reader-js once; the header parser itself is synchronous afterwards. */
+export function niftiLibrary(): Promise<typeof import('nifti-reader-js')> {
+  library ??= import('nifti-reader-js').then((m) => (loadedLibrary = m))
   return library
 }
 
@@ -85,29 +87,47 @@ function locateFiles(file: string): { headerFile: string; imageFile: string | nu
   return { headerFile: file, imageFile: file }
 }
 
-/** First bytes of the (decompressed) header file: enough for a NIfTI-2 header. */
-async function readHeaderBytes(file: string, headerFile: string, signal?: AbortSignal): Promise<Buffer> {
-  const want = HEADER_BYTES[2] + 4
-  let fh
+/** Compressed bytes fed to the partial header decompression: a deflate stream cannot expand
+ *  more than ~1032x, so this also bounds what a gzip bomb can produce here (~8 MiB). */
+const HEADER_GZIP_INPUT = 8 << 10
+
+/** A whole file, read synchronously (small metadata reads: a thread-pool round trip per call
+ *  costs more than the read itself). */
+function readWhole(file: string, what: string, path: string): Buffer {
   try {
-    fh = await open(headerFile, 'r')
+    return readFileSync(path)
+  } catch (err) {
+    throw new NiftiError(file, `cannot read ${what}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+/**
+ * First bytes of the (decompressed) header file, enough for a NIfTI-2 header, and for gzip
+ * files the whole compressed file (the data reader reuses it instead of reading it again).
+ */
+function readHeaderBytes(file: string, headerFile: string): { bytes: Buffer; compressed?: Buffer } {
+  const want = HEADER_BYTES[2] + 4
+  let fd: number
+  try {
+    fd = openSync(headerFile, 'r')
   } catch (err) {
     throw new NiftiError(file, `cannot open ${headerFile === file ? 'the file' : headerFile}: ${(err as Error).message}`, { cause: err })
   }
+  let head: Buffer
   try {
-    const head = Buffer.alloc(want)
-    const { bytesRead } = await fh.read(head, 0, want, 0)
-    if (!isGzip(head.subarray(0, bytesRead))) return head.subarray(0, bytesRead)
-    const compressed = await readFile(headerFile, { signal })
-    try {
-      const { data, filled } = await inflateRange(compressed, 0, want, { signal })
-      return data.subarray(0, filled)
-    } catch (err) {
-      if (signal?.aborted) throw err
-      throw new NiftiError(file, `gzip data is corrupt (${(err as Error).message})`, { cause: err })
-    }
+    head = Buffer.alloc(want)
+    head = head.subarray(0, readSync(fd, head, 0, want, 0))
   } finally {
-    await fh.close()
+    closeSync(fd)
+  }
+  if (!isGzip(head)) return { bytes: head }
+  const compressed = readWhole(file, 'the file', headerFile)
+  try {
+    // Z_SYNC_FLUSH: return what the first bytes decompress to, without requiring the stream end.
+    const bytes = gunzipSync(compressed.subarray(0, HEADER_GZIP_INPUT), { finishFlush: zlibConstants.Z_SYNC_FLUSH })
+    return { bytes: bytes.subarray(0, want), compressed }
+  } catch (err) {
+    throw new NiftiError(file, `gzip data is corrupt (${(err as Error).message})`, { cause: err })
   }
 }
 
@@ -127,29 +147,42 @@ function nifti1Sform(bytes: Buffer, little: boolean): Affine {
   return rows
 }
 
+/** A parsed header plus, for gzipped single files, the compressed bytes already read. */
+export interface LoadedHeader {
+  info: NiftiHeaderInfo
+  /** The compressed image file when it was read to get the header (same file, gzip). */
+  compressed?: Buffer
+}
+
+/** readNiftiHeader, also handing back the compressed bytes for the data reader. */
+export function loadNiftiHeader(file: string, opts: { maxBytes?: number } = {}): LoadedHeader {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES
+  const { headerFile, imageFile: pairedImage } = locateFiles(file)
+  const { bytes, compressed } = readHeaderBytes(file, headerFile)
+  const info = parseHeader(file, headerFile, pairedImage, bytes, compressed, maxBytes)
+  return { info, compressed: info.imageFile === headerFile ? compressed : undefined }
+}
+
 /**
  * Parses and validates the header of a NIfTI-1 or NIfTI-2 image (.nii, .nii.gz, .hdr/.img
  * pairs, gzipped or not) without reading the voxel data (for .gz only the first bytes are
  * decompressed). `maxBytes` bounds the memory the image would need once read.
  * @throws NiftiError naming the file and the problem.
  */
-export async function readNiftiHeader(
-  file: string,
-  opts: { maxBytes?: number; signal?: AbortSignal } = {}
-): Promise<NiftiHeaderInfo> {
-  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES
-  const { headerFile, imageFile: pairedImage } = locateFiles(file)
-  const bytes = await readHeaderBytes(file, headerFile, opts.signal)
-  return parseHeader(file, headerFile, pairedImage, bytes, maxBytes)
+export async function readNiftiHeader(file: string, opts: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<NiftiHeaderInfo> {
+  opts.signal?.throwIfAborted()
+  await niftiLibrary()
+  return loadNiftiHeader(file, opts).info
 }
 
-async function parseHeader(
+function parseHeader(
   file: string,
   headerFile: string,
   pairedImage: string | null,
   bytes: Buffer,
+  compressed: Buffer | undefined,
   maxBytes: number
-): Promise<NiftiHeaderInfo> {
+): NiftiHeaderInfo {
   if (bytes.length < 4) throw new NiftiError(file, `file is ${bytes.length} bytes long, too short for a NIfTI header`)
   const little1 = bytes.readInt32LE(0)
   const big1 = bytes.readInt32BE(0)
@@ -164,7 +197,8 @@ async function parseHeader(
   }
   // Only the fixed header goes to the parser, so it never walks extension data.
   const fixed = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + size) as ArrayBuffer
-  const { NIFTI1, NIFTI2, isNIFTI1, isNIFTI2 } = await niftiLibrary()
+  if (!loadedLibrary) throw new Error('parseHeader: nifti-reader-js is not loaded yet (call readNiftiHeader or ensureNiftiLibrary first)')
+  const { NIFTI1, NIFTI2, isNIFTI1, isNIFTI2 } = loadedLibrary
   const isV = version === 1 ? isNIFTI1 : isNIFTI2
   if (!isV(fixed, true)) {
     const magic = bytes.toString('latin1', version === 1 ? 344 : 4, version === 1 ? 347 : 7).replace(/[^\x20-\x7e]/g, '?')
@@ -261,32 +295,31 @@ async function parseHeader(
     throw new NiftiError(file, `the ${affineSource} affine is singular or not finite: ${JSON.stringify(affine)}`)
   }
 
-  // The data must all be there (sizes known before any allocation).
-  let imageGzipped = false
-  try {
-    const st = await stat(imageFile)
-    const fh = await open(imageFile, 'r')
+  // The data must all be there (sizes known before any allocation). Gzipped data is checked
+  // while decompressing, since its size is only known then.
+  let imageGzipped = compressed !== undefined && imageFile === headerFile
+  if (imageFile !== headerFile || !imageGzipped) {
+    let size: number
     try {
-      const magic = Buffer.alloc(2)
-      await fh.read(magic, 0, 2, 0)
-      imageGzipped = isGzip(magic)
-    } finally {
-      await fh.close()
+      const fd = openSync(imageFile, 'r')
+      try {
+        size = fstatSync(fd).size
+        const magic = Buffer.alloc(2)
+        imageGzipped = readSync(fd, magic, 0, 2, 0) === 2 && isGzip(magic)
+      } finally {
+        closeSync(fd)
+      }
+    } catch (err) {
+      throw new NiftiError(file, `cannot read the image data file ${imageFile}: ${(err as Error).message}`, { cause: err })
     }
     if (!imageGzipped) {
-      if (voxOffset > st.size) {
-        throw new NiftiError(file, `vox_offset ${voxOffset} is past the end of the ${st.size}-byte ${pair ? 'image ' : ''}file`)
+      if (voxOffset > size) {
+        throw new NiftiError(file, `vox_offset ${voxOffset} is past the end of the ${size}-byte ${pair ? 'image ' : ''}file`)
       }
-      if (voxOffset + dataBytes > st.size) {
-        throw new NiftiError(
-          file,
-          `data is ${st.size - voxOffset} bytes but dims ${dimsText} of ${dt.name} need ${dataBytes} (truncated file?)`
-        )
+      if (voxOffset + dataBytes > size) {
+        throw new NiftiError(file, `data is ${size - voxOffset} bytes but dims ${dimsText} of ${dt.name} need ${dataBytes} (truncated file?)`)
       }
     }
-  } catch (err) {
-    if (err instanceof NiftiError) throw err
-    throw new NiftiError(file, `cannot read the image data file ${imageFile}: ${(err as Error).message}`, { cause: err })
   }
 
   return {

@@ -4,10 +4,11 @@
  * when the file is big-endian, converted and scaled in one pass.
  */
 import { open, readFile } from 'node:fs/promises'
+import { gunzipSync } from 'node:zlib'
 import { endianness } from 'node:os'
 import { NiftiError } from './errors'
 import { datatypeByName } from './datatypes'
-import { DEFAULT_MAX_BYTES, readNiftiHeader, type NiftiHeaderInfo } from './header'
+import { DEFAULT_MAX_BYTES, loadNiftiHeader, niftiLibrary, type NiftiHeaderInfo } from './header'
 import { inflateRange } from './gunzip'
 import type { Volume } from './types'
 
@@ -62,13 +63,48 @@ function checkAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw signal.reason ?? new Error('aborted')
 }
 
+/** Below this many decompressed bytes, gzip data is inflated synchronously in one call (a few
+ *  milliseconds); above it, in a stream on the thread pool so the event loop stays free. */
+const SYNC_GUNZIP_MAX = 8 << 20
+
+function shortDataError(info: NiftiHeaderInfo, filled: number): NiftiError {
+  return new NiftiError(
+    info.file,
+    filled <= 0
+      ? `vox_offset ${info.voxOffset} is past the end of the decompressed data`
+      : `data is ${filled} bytes but dims ${info.originalDims.join('x')} of ${info.datatype} need ${info.dataBytes} (truncated file?)`
+  )
+}
+
+/** Small gzip files: one synchronous inflate, bounded to the bytes the header asks for. Returns
+ *  null when the stream holds more than that (trailing data), for the streaming path. */
+function gunzipSmall(info: NiftiHeaderInfo, compressed: Buffer): Buffer | null {
+  const need = info.voxOffset + info.dataBytes
+  let all: Buffer
+  try {
+    all = gunzipSync(compressed, { maxOutputLength: Math.max(need, 1) })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return null
+    throw new NiftiError(info.file, `gzip data is corrupt (${(err as Error).message})`, { cause: err })
+  }
+  if (all.length < need) throw shortDataError(info, all.length - info.voxOffset)
+  // Copy into a fresh buffer so typed views are aligned whatever vox_offset is.
+  const target = Buffer.from(new ArrayBuffer(info.dataBytes))
+  all.copy(target, 0, info.voxOffset, need)
+  return target
+}
+
 /** Reads the raw voxel bytes [voxOffset, voxOffset + dataBytes) into a fresh, aligned buffer. */
-async function readRawData(info: NiftiHeaderInfo, signal?: AbortSignal): Promise<Buffer> {
+async function readRawData(info: NiftiHeaderInfo, compressedAlready?: Buffer, signal?: AbortSignal): Promise<Buffer> {
   const { file, imageFile, voxOffset, dataBytes } = info
-  // A fresh ArrayBuffer starts at offset 0, so typed views on it are always aligned.
-  const target = Buffer.from(new ArrayBuffer(dataBytes))
   if (info.imageGzipped) {
-    const compressed = await readFile(imageFile, { signal })
+    const compressed = compressedAlready ?? (await readFile(imageFile, { signal }))
+    if (dataBytes <= SYNC_GUNZIP_MAX) {
+      const small = gunzipSmall(info, compressed)
+      if (small) return small
+    }
+    // A fresh ArrayBuffer starts at offset 0, so typed views on it are always aligned.
+    const target = Buffer.from(new ArrayBuffer(dataBytes))
     let filled: number
     try {
       ;({ filled } = await inflateRange(compressed, voxOffset, dataBytes, { signal, target }))
@@ -76,17 +112,10 @@ async function readRawData(info: NiftiHeaderInfo, signal?: AbortSignal): Promise
       if (signal?.aborted) throw err
       throw new NiftiError(file, `gzip data is corrupt (${(err as Error).message})`, { cause: err })
     }
-    if (filled < dataBytes) {
-      const dimsText = info.originalDims.join('x')
-      throw new NiftiError(
-        file,
-        filled === 0
-          ? `vox_offset ${voxOffset} is past the end of the decompressed data`
-          : `data is ${filled} bytes but dims ${dimsText} of ${info.datatype} need ${dataBytes} (truncated file?)`
-      )
-    }
+    if (filled < dataBytes) throw shortDataError(info, filled)
     return target
   }
+  const target = Buffer.from(new ArrayBuffer(dataBytes))
   const fh = await open(imageFile, 'r')
   try {
     let got = 0
@@ -104,9 +133,21 @@ async function readRawData(info: NiftiHeaderInfo, signal?: AbortSignal): Promise
   return target
 }
 
+/** v * slope + inter from a 32-bit integer or float64 array (computed in float64, rounded once).
+ *  Only these three kinds reach this loop, so V8's inline cache stays polymorphic, not
+ *  megamorphic (a loop fed every typed-array kind runs several times slower). */
+function scaleInto(src: Int32Array | Uint32Array | Float64Array, out: Float32Array, slope: number, inter: number): void {
+  for (let i = 0; i < out.length; i++) out[i] = src[i] * slope + inter
+}
+
+/** In place: v * slope + inter on Float32 data. */
+function scaleInPlace(data: Float32Array, slope: number, inter: number): void {
+  for (let i = 0; i < data.length; i++) data[i] = data[i] * slope + inter
+}
+
 /**
- * Converts stored values to scaled Float32 (v * slope + inter), in place of a new array.
- * Native-endian typed views, no per-voxel DataView calls.
+ * Converts stored values to scaled Float32 (v * slope + inter), byte-swapping big-endian data
+ * first. Native-endian typed views, no per-voxel DataView calls.
  */
 function toScaledFloat32(info: NiftiHeaderInfo, raw: Buffer): Float32Array {
   const dt = datatypeByName(info.datatype)
@@ -118,14 +159,20 @@ function toScaledFloat32(info: NiftiHeaderInfo, raw: Buffer): Float32Array {
   const n = raw.length / dt.bytes
   const src = new dt.array(raw.buffer as ArrayBuffer, raw.byteOffset, n)
   const [slope, inter] = info.scl
+  const identity = slope === 1 && inter === 0
   if (src instanceof Float32Array) {
-    if (slope === 1 && inter === 0) return src // zero copy
-    for (let i = 0; i < n; i++) src[i] = src[i] * slope + inter
-    return src
+    if (!identity) scaleInPlace(src, slope, inter)
+    return src // no copy
   }
   const out = new Float32Array(n)
-  if (slope === 1 && inter === 0) out.set(src)
-  else for (let i = 0; i < n; i++) out[i] = src[i] * slope + inter
+  if (!identity && (src instanceof Int32Array || src instanceof Uint32Array || src instanceof Float64Array)) {
+    scaleInto(src, out, slope, inter)
+  } else {
+    // 8- and 16-bit values are exact in float32: convert natively, then scale in float32.
+    // (32-bit integers and float64 with identity scaling round once here too.)
+    out.set(src)
+    if (!identity) scaleInPlace(out, slope, inter)
+  }
   return out
 }
 
@@ -136,11 +183,13 @@ function toScaledFloat32(info: NiftiHeaderInfo, raw: Buffer): Float32Array {
  */
 export async function readNiftiFrames(file: string, opts: Omit<NiftiReadOptions, 'frame'> = {}): Promise<NiftiFrames> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES
-  const info = await readNiftiHeader(file, { maxBytes, signal: opts.signal })
+  checkAborted(opts.signal)
+  await niftiLibrary()
+  const { info, compressed } = loadNiftiHeader(file, { maxBytes })
   if (info.frames * info.dims[0] * info.dims[1] * info.dims[2] * 4 > maxBytes) {
     throw new NiftiError(file, `all ${info.frames} frames as float32 exceed the memory limit of ${maxBytes} bytes`)
   }
-  const raw = await readRawData(info, opts.signal)
+  const raw = await readRawData(info, compressed, opts.signal)
   checkAborted(opts.signal)
   return { info, data: toScaledFloat32(info, raw) }
 }
@@ -163,12 +212,14 @@ export function countNonFinite(data: Float32Array): number {
  */
 export async function readNifti(file: string, opts: NiftiReadOptions = {}): Promise<NiftiImage> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES
-  const info = await readNiftiHeader(file, { maxBytes, signal: opts.signal })
+  checkAborted(opts.signal)
+  await niftiLibrary()
+  const { info, compressed } = loadNiftiHeader(file, { maxBytes })
   const frame = opts.frame ?? 'mean'
   if (frame !== 'mean' && !(Number.isInteger(frame) && frame >= 0 && frame < info.frames)) {
     throw new NiftiError(file, `frame ${frame} requested, the image has frames 0..${info.frames - 1}`)
   }
-  const raw = await readRawData(info, opts.signal)
+  const raw = await readRawData(info, compressed, opts.signal)
   checkAborted(opts.signal)
   const all = toScaledFloat32(info, raw)
   const nvox = info.dims[0] * info.dims[1] * info.dims[2]

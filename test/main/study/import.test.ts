@@ -8,7 +8,8 @@ import { readCacheCrops } from '../../../src-main/study/cache'
 import { planImport } from '../../../src-main/study/import'
 import { runImport } from '../../../src-main/study/import/run'
 import { imagingPreprocessor } from '../../../src-main/study/preprocess'
-import { STUDY_JSON, createStudy, loadStudy } from '../../../src-main/study/study'
+import { STUDY_JSON, createStudy, loadStudy, makeStudySplits, simulateLabelRate } from '../../../src-main/study/study'
+import { loadStudyTrainingData } from '../../../src-main/study/training-data'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-import-'))
 let demo: DemoResult
@@ -50,6 +51,18 @@ describe('import', () => {
     const again = await runImport(study, imagingPreprocessor, { source: demo.out })
     expect(again).toMatchObject({ added: 0, updated: 0, unchanged: 12, preprocessed: 0 })
     expect(await fsp.readFile(join(study, STUDY_JSON), 'utf8')).toBe(bytes)
+
+    // What the training worker gets: visible labels only, evaluation labels apart, missing PET marked.
+    await expect(loadStudyTrainingData({ study, preset: 'tiny', seed: 0 })).rejects.toThrow(/no train\/validation\/test split/)
+    await simulateLabelRate(study, 0.25, 1)
+    await makeStudySplits(study, 1)
+    const t = await loadStudyTrainingData({ study, preset: 'tiny', seed: 0 })
+    expect(t.modalities).toEqual(['smri', 'pet'])
+    expect(t.data.labels.filter((l) => l !== null).length).toBe(3)
+    expect(t.data.trueLabels).toEqual(t.subjectIds.map((id) => demo.subjects.find((d) => d.ptid === id)!.y))
+    t.subjectIds.forEach((id, i) => expect(t.data.available[i]).toEqual([true, demo.subjects.find((d) => d.ptid === id)!.pet !== null]))
+    expect(t.crops[1]!.samples).toHaveLength(12)
+    expect(new Set(t.data.split)).toEqual(new Set(['train', 'val', 'test']))
   })
 
   it('bad scans are reported by file and skipped; the rest is imported', async () => {

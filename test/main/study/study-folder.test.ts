@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process'
+import { execFileSync, fork } from 'node:child_process'
 import { promises as fsp, existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -136,6 +136,34 @@ describe('study folder', () => {
     expect(adInTest).toBe(4)
     await makeStudySplits(dir, 7)
     expect((await loadStudy(dir)).file.splits!.assignment).toEqual(a)
+  })
+
+  it('a read-only study folder gives a clear message and changes nothing', async () => {
+    const dir = await studyWithSubjects(2)
+    await setLabel(dir, 'S0', 'AD')
+    const before = await Promise.all(['study.json', 'labels.tsv', LABEL_LOG].map((f) => fsp.readFile(join(dir, f), 'utf8')))
+    // chmod is ignored for root (CI containers): fall back to the immutable attribute there.
+    await fsp.chmod(dir, 0o555)
+    let undo = () => fsp.chmod(dir, 0o755)
+    const writable = await fsp.writeFile(join(dir, 'probe'), '').then(() => fsp.rm(join(dir, 'probe')).then(() => true), () => false)
+    if (writable) {
+      try {
+        execFileSync('chattr', ['+i', dir], { stdio: 'ignore' })
+        undo = async () => execFileSync('chattr', ['-i', dir])
+      } catch {
+        await undo()
+        console.warn('read-only test skipped: neither chmod nor chattr can make a folder read-only here')
+        return
+      }
+    }
+    try {
+      await expect(setLabel(dir, 'S1', 'NC')).rejects.toThrow(/cannot write .*: the study folder is read-only or not writable by this user/)
+      await expect(makeStudySplits(dir, 1)).rejects.toThrow(/read-only/)
+    } finally {
+      await undo()
+    }
+    const after = await Promise.all(['study.json', 'labels.tsv', LABEL_LOG].map((f) => fsp.readFile(join(dir, f), 'utf8')))
+    expect(after).toEqual(before)
   })
 
   it('kill -9 while writing labels in a loop: reopen shows a consistent prefix', async () => {

@@ -13,11 +13,29 @@ const log = createLogger('train-worker')
 const controller = new AbortController()
 let started = false
 
+/** Electron's utilityProcess talks through process.parentPort; child_process.fork through process.send. */
+interface ParentPort {
+  postMessage(message: unknown): void
+  on(event: 'message', listener: (e: { data: unknown }) => void): void
+}
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort
+
 function send(m: FromWorker): Promise<void> {
   return new Promise((resolve) => {
+    if (parentPort) {
+      parentPort.postMessage(m)
+      // postMessage has no completion callback: give the port a moment before a following exit.
+      setTimeout(resolve, 20)
+      return
+    }
     if (!process.send || !process.connected) return resolve()
     process.send(m, undefined, {}, () => resolve())
   })
+}
+
+function onParentMessage(listener: (m: unknown) => void): void {
+  if (parentPort) parentPort.on('message', (e) => listener(e.data))
+  else process.on('message', listener)
 }
 
 async function runSpec(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
@@ -56,7 +74,7 @@ async function runSpec(msg: Extract<ToWorker, { type: 'start' }>): Promise<void>
   }
 }
 
-process.on('message', (raw: unknown) => {
+onParentMessage((raw: unknown) => {
   const msg = raw as ToWorker
   if (typeof msg !== 'object' || msg === null || msg.v !== TRAIN_PROTOCOL_VERSION) {
     void send({ v: TRAIN_PROTOCOL_VERSION, type: 'error', message: `train worker: protocol version ${String((msg as { v?: unknown })?.v)} received, this worker speaks ${TRAIN_PROTOCOL_VERSION}` }).then(() => process.exit(1))

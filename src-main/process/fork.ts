@@ -63,6 +63,9 @@ export function setWorkerFactory(f: WorkerFactory): void {
 export function resolveWorkerFile(name: WorkerEntry): string {
   const built = join(__dirname, `${name}.js`)
   if (existsSync(built)) return built
+  // Bundled, this module may sit in out/main/chunks while the worker entries are in out/main.
+  const builtBesideChunks = join(__dirname, '..', `${name}.js`)
+  if (existsSync(builtBesideChunks)) return builtBesideChunks
   const srcMain = resolve(__dirname, '..')
   const source = join(srcMain, workerEntries[name])
   if (existsSync(source)) return source

@@ -4,7 +4,7 @@
  * installed, the API is bound to IPC, the menu is set, a second instance quits, and the preload
  * exposes only contract names.
  */
-import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { CALL_CHANNEL, EVENT_CHANNEL } from '../../../src-main/api/ipc-channels'
 
 const electron = vi.hoisted(() => {
@@ -49,14 +49,17 @@ const electron = vi.hoisted(() => {
 })
 
 vi.mock('electron', () => electron)
+// The wiring is under test, not the services: the app's handlers are real, the other domains'
+// (which load imaging and TensorFlow code) are left out to keep this test fast.
+vi.mock('../../../src-main/api/handlers', async () => ({ handlers: (await import('../../../src-main/api/handlers/app')).appHandlers }))
 
-beforeEach(() => {
+function reset(): void {
   vi.resetModules()
   electron.windows.length = 0
   electron.listeners.clear()
   electron.lock = true
   vi.clearAllMocks()
-})
+}
 
 async function startMain(): Promise<void> {
   await import('../../../src-main/index')
@@ -64,8 +67,13 @@ async function startMain(): Promise<void> {
 }
 
 describe('Electron main', () => {
-  it('opens one hardened window with the preload and the bundled page', async () => {
+  // One start of main for the checks below; it is not changed by them.
+  beforeAll(async () => {
+    reset()
     await startMain()
+  })
+
+  it('opens one hardened window with the preload and the bundled page', () => {
     expect(electron.windows).toHaveLength(1)
     const w = electron.windows[0]!
     expect(w.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true })
@@ -73,8 +81,7 @@ describe('Electron main', () => {
     expect(w.loadFile).toHaveBeenCalledWith(expect.stringMatching(/[/\\]renderer[/\\]index\.html$/))
   })
 
-  it('installs the CSP header, the permission refusals, the navigation guard and the menu', async () => {
-    await startMain()
+  it('installs the CSP header, the permission refusals, the navigation guard and the menu', () => {
     expect(electron.session.defaultSession.webRequest.onHeadersReceived).toHaveBeenCalledOnce()
     expect(electron.session.defaultSession.setPermissionRequestHandler).toHaveBeenCalledOnce()
     expect(electron.listeners.has('web-contents-created')).toBe(true)
@@ -89,7 +96,6 @@ describe('Electron main', () => {
   })
 
   it('binds the API to IPC: requests from the app page run, others are refused, events reach the window', async () => {
-    await startMain()
     expect(electron.ipcMain.handle).toHaveBeenCalledWith(CALL_CHANNEL, expect.any(Function))
     const handle = electron.ipcMain.handle.mock.calls[0]![1] as (e: unknown, name: unknown, args: unknown) => Promise<{ ok: boolean; error?: { code: string } }>
     const page = `file://${(electron.windows[0]!.loadFile.mock.calls[0] as unknown as [string])[0]}`
@@ -107,6 +113,7 @@ describe('Electron main', () => {
   })
 
   it('quits when another instance already runs', async () => {
+    reset()
     electron.lock = false
     await startMain()
     expect(electron.app.quit).toHaveBeenCalled()
@@ -115,6 +122,8 @@ describe('Electron main', () => {
 })
 
 describe('preload', () => {
+  beforeEach(reset)
+
   async function loadPreload() {
     await import('../../../src-main/preload')
     const [key, api] = electron.contextBridge.exposeInMainWorld.mock.calls[0]! as [string, { shell: string; call: (n: string, a: unknown) => Promise<unknown>; on: (n: string, l: (p: unknown) => void) => () => void }]

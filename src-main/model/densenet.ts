@@ -182,9 +182,9 @@ export function denseNetForward(
   }
 
   let h = ops.conv3(x, w('stem.conv1') as tf.Tensor5D, false)
-  if (cfg.stemPool === 'afterConv1') h = tf.avgPool3d(h, 2, 2, 'valid')
+  if (cfg.stemPool === 'afterConv1') h = ops.pool2(h)
   h = ops.conv3(bnRelu('stem.bn', 0, h), w('stem.conv2') as tf.Tensor5D, true)
-  if (cfg.stemPool === 'afterStem') h = tf.avgPool3d(h, 2, 2, 'valid')
+  if (cfg.stemPool === 'afterStem') h = ops.pool2(h)
   let pieces: tf.Tensor5D[] = [h]
   for (const block of plan.blocks) {
     for (const layer of block.layers) {
@@ -192,7 +192,7 @@ export function denseNetForward(
       pieces = [...pieces, ops.conv3(bnRelu(`${layer.prefix}.bn2`, 0, bottleneck), w(`${layer.prefix}.conv2`) as tf.Tensor5D, true)]
     }
     const t = block.transition
-    if (t) pieces = [tf.avgPool3d(bnReluConv1(`${t.prefix}.bn`, `${t.prefix}.conv`, pieces), 2, 2, 'valid')]
+    if (t) pieces = [ops.pool2(bnReluConv1(`${t.prefix}.bn`, `${t.prefix}.conv`, pieces))]
   }
   // Head: BN-ReLU, global average pool per piece, then the dense layer on the concatenation.
   const merged = ops.concatPieces && pieces.length > 1 ? [tf.concat(pieces, 4) as tf.Tensor5D] : pieces

@@ -7,13 +7,16 @@
  * - 3x3x3 convolution = one conv2d over [N*D, H, W, *] plus a "depth shift": a conv2d with a fixed
  *   one-hot [3, 1] kernel over the (D, H*W) plane that moves depth slices into channels. The shift
  *   is applied on whichever side (input or output) has fewer channels, since its cost is 9 K^2
- *   multiply-adds per voxel for K channels.
+ *   multiply-adds per voxel for K channels. (A depthwise conv2d would cost 9 K, but wasm runs
+ *   depthwise kernels with a channel multiplier of 3 at about 0.3 GFLOPS: no faster at K = 16.)
  *   Backward: dx is the same convolution of dy with the kernel flipped and in/out swapped; dW is a
  *   conv2d whose "batch" is the input channels and whose "filter" is dy (stride 1, padding 1, so
  *   the output is the 3x3 kernel window).
  * - Transposes are written at rank <= 4 (wasm transposes rank 5 in a slow generic loop: 10 ms
  *   for a 7k-value kernel).
  * - 1x1x1 convolution = matMul, with gradients that stay on the no-transpose matMul path.
+ * - 2x2x2 average pooling = two 2D average pools; its gradient = copies by broadcasting (wasm's
+ *   AvgPool3D gradient is a scalar loop, about 5x slower).
  * - BN + ReLU fused in one custom gradient, with per-channel means by two average pools.
  */
 import * as tf from '@tensorflow/tfjs'
@@ -25,9 +28,9 @@ const PAD_HW1: [[number, number], [number, number], [number, number], [number, n
 
 type ShiftKind = 'shiftIn' | 'gatherOut' | 'shiftBack'
 
-/** Owns the one-hot shift kernels it creates (freed by `dispose`). */
+/** Owns the constant tensors it creates: one-hot shift kernels, ones (freed by `dispose`). */
 class ShiftKernels {
-  private cache = new Map<string, tf.Tensor4D>()
+  private cache = new Map<string, tf.Tensor>()
 
   /**
    * - shiftIn(K):   [3,1,K,3K]  out[d, t*K+c] = in[d+t-1, c]   (slices of depth d-1, d, d+1)
@@ -36,7 +39,7 @@ class ShiftKernels {
    */
   get(kind: ShiftKind, k: number): tf.Tensor4D {
     const key = `${kind}:${k}`
-    let t = this.cache.get(key)
+    let t = this.cache.get(key) as tf.Tensor4D | undefined
     if (t) return t
     const data = new Float32Array(3 * k * 3 * k)
     for (let tap = 0; tap < 3; tap++) {
@@ -48,6 +51,17 @@ class ShiftKernels {
     }
     t = tf.keep(kind === 'gatherOut' ? tf.tensor4d(data, [3, 1, 3 * k, k]) : tf.tensor4d(data, [3, 1, k, 3 * k]))
     this.cache.set(key, t)
+    return t
+  }
+
+  /** Ones of a shape, for repeating values by broadcasting. */
+  ones(shape: number[]): tf.Tensor {
+    const key = `ones:${shape.join('x')}`
+    let t = this.cache.get(key)
+    if (!t) {
+      t = tf.keep(tf.ones(shape))
+      this.cache.set(key, t)
+    }
     return t
   }
 
@@ -153,8 +167,36 @@ export function createFastOps(): NetOps {
     }
   })
 
+  /** 2x2x2 average pool by two 2D pools (H and W, then pairs of depth slices). */
+  function pool2(x: tf.Tensor5D): tf.Tensor5D {
+    const [n, d, h, w, c] = x.shape
+    const [d2, h2, w2] = [d, h, w].map((v) => Math.floor(v / 2))
+    if (d2 === 0 || h2 === 0 || w2 === 0) throw new Error(`pool2: input [${x.shape}] is too small to pool by 2`)
+    return customOp<tf.Tensor5D>((xIn: tf.Tensor5D) => ({
+      value: tf.tidy(() => {
+        const even = d === 2 * d2 ? xIn : xIn.slice([0, 0, 0, 0, 0], [n, 2 * d2, h, w, c])
+        const hw = tf.avgPool(even.reshape([n * 2 * d2, h, w, c]) as tf.Tensor4D, 2, 2, 'valid') // [N*2D2, H2, W2, C]
+        return tf.avgPool(hw.reshape([n * d2, 2, h2 * w2, c]) as tf.Tensor4D, [2, 1], [2, 1], 'valid').reshape([n, d2, h2, w2, c]) as tf.Tensor5D
+      }),
+      gradFunc: (dy: tf.Tensor5D) => [
+        tf.tidy(() => {
+          // Each input voxel of a window gets 1/8 of its output's gradient: repeat along depth,
+          // then height, then width, by broadcasting against ones.
+          const twice = shifts.ones([1, 2, 1])
+          const alongD = tf.mul(tf.mul(dy, 1 / 8).reshape([n * d2, 1, h2 * w2 * c]), twice)
+          const alongH = tf.mul(alongD.reshape([n * 2 * d2 * h2, 1, w2 * c]), twice)
+          const alongW = tf.mul(alongH.reshape([n * 2 * d2 * 2 * h2, w2, 1, c]), shifts.ones([1, 1, 2, 1]))
+          const up = alongW.reshape([n, 2 * d2, 2 * h2, 2 * w2, c])
+          const odd = d - 2 * d2 + h - 2 * h2 + w - 2 * w2 > 0
+          return odd ? tf.pad(up, [[0, 0], [0, d - 2 * d2], [0, h - 2 * h2], [0, w - 2 * w2], [0, 0]]) : up
+        })
+      ]
+    }))(x)
+  }
+
   return {
     name: 'fast',
+    pool2,
     concatPieces: false,
     conv3: (x, w, inputGrad) => (inputGrad ? conv3WithInputGrad(x, w) : conv3FilterOnly(x, w)),
     conv1: (x, w) => {

@@ -35,6 +35,10 @@ export interface NetOps {
    *  inputGrad false treats x as a constant (the network input): its gradient is not computed. */
   conv3(x: tf.Tensor5D, w: tf.Tensor5D, inputGrad: boolean): tf.Tensor5D
 
+  /** 2x2x2 average pooling, stride 2, no padding (an odd last row is dropped):
+   *  [N,D,H,W,C] -> [N,floor(D/2),floor(H/2),floor(W/2),C]. */
+  pool2(x: tf.Tensor5D): tf.Tensor5D
+
   /** 1x1x1 convolution: x [N,D,H,W,C], w [C,F] -> [N,D,H,W,F]. */
   conv1(x: tf.Tensor5D, w: tf.Tensor2D): tf.Tensor5D
 

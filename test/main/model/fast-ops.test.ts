@@ -63,6 +63,21 @@ describe('fast 3x3x3 convolution', () => {
   })
 })
 
+describe('fast 2x2x2 average pooling', () => {
+  it.each([
+    [2, 4, 6, 4, 3],
+    [1, 5, 7, 3, 2]
+  ])('N%i D%i H%i W%i C%i (even and odd sizes): forward and gradient match tf.avgPool3d', (n, d, h, w, c) => {
+    const rng = new SeededRandom(d * 10 + h)
+    const x = randomTensor([n, d, h, w, c], rng) as tf.Tensor5D
+    const y = reference.pool2(x)
+    const dy = randomTensor(y.shape, rng)
+    expect(relErr(fast.pool2(x), y)).toBeLessThan(1e-6)
+    const loss = (ops: typeof fast) => (xi: tf.Tensor) => tf.sum(tf.mul(ops.pool2(xi as tf.Tensor5D), dy))
+    expect(relErr(tf.grad(loss(fast))(x), tf.grad(loss(reference))(x))).toBeLessThan(1e-6)
+  })
+})
+
 describe('fast 1x1x1 convolution and BN-ReLU', () => {
   it('conv1 matches a 1x1x1 tf.conv3d, with gradients', () => {
     const rng = new SeededRandom(7)

@@ -122,7 +122,8 @@ interface LoopCheckpoint {
   nextEpoch: number
   rng: RngState
   warmupDone: boolean
-  best: { epoch: number; score: number; logProbs: Float32Array[] } | null
+  /** The selected epoch so far; its model states are in best-models.ckpt. */
+  best: { epoch: number; score: number } | null
   history: EpochRecord[]
   models: ModelState[]
   elapsedSeconds: number
@@ -130,6 +131,13 @@ interface LoopCheckpoint {
 
 export const LOOP_CHECKPOINT = 'loop.ckpt'
 export const BEST_MODELS_CHECKPOINT = 'best-models.ckpt'
+
+interface BestModelsCheckpoint {
+  kind: 'tcgm-best-models'
+  epoch: number
+  score: number
+  models: ModelState[]
+}
 
 /** The config fields that must match for a resume (epochs may grow, eval batch may change). */
 function configKey(c: TrainConfig): string {
@@ -279,6 +287,9 @@ export async function trainTcgm(
   let nextEpoch = 0
   let warmupDone = labelledTrain.length === 0 // nothing to warm up on: clustering mode
   let best: LoopCheckpoint['best'] = null
+  // States of the best epoch's models, kept in memory when this process reached it (after a
+  // resume they are read back from best-models.ckpt at the end).
+  let bestStates: ModelState[] | null = null
   let history: EpochRecord[] = []
   let priorElapsed = 0
   if (opts.resume && ckptPath) {
@@ -398,9 +409,12 @@ export async function trainTcgm(
       score = selectionScore(valEval, config.selectionMetric)
       // Ties keep the later epoch: after the warm-up TCGM usually ties then improves.
       if (!Number.isNaN(score) && (best === null || score >= best.score)) {
-        const all = Array.from({ length: N }, (_, i) => i)
-        best = { epoch, score, logProbs: await predictRows(models, data, all.filter((i) => data.split[i] !== 'val'), C, config.evalBatchSize, lp) }
-        if (opts.checkpointDir) writeCheckpoint(join(opts.checkpointDir, BEST_MODELS_CHECKPOINT), { epoch, score, models: await Promise.all(models.map((mdl) => mdl.getState())) })
+        best = { epoch, score }
+        bestStates = await Promise.all(models.map((mdl) => mdl.getState()))
+        if (opts.checkpointDir) {
+          const bm: BestModelsCheckpoint = { kind: 'tcgm-best-models', epoch, score, models: bestStates }
+          writeCheckpoint(join(opts.checkpointDir, BEST_MODELS_CHECKPOINT), bm)
+        }
       }
     }
     history.push({ epoch, phase, ceLoss: ceSum.map((s, m) => (ceCount[m] ? s / ceCount[m]! : null)), tcGain: tcCount ? tcSum / tcCount : null, score, seconds: (Date.now() - epochStart) / 1000 })
@@ -424,15 +438,21 @@ export async function trainTcgm(
   }
 
   // The selected model's posteriors; with selection 'last' (or no validation) the final model's.
-  let logProbs: Float32Array[]
-  let selectedEpoch: number
-  if (selectOnVal && best) {
-    logProbs = best.logProbs
+  let selectedEpoch = config.epochs - 1
+  if (selectOnVal && best && best.epoch !== config.epochs - 1) {
+    // Validation selected an earlier epoch: bring its models back before predicting.
+    if (!bestStates) {
+      const path = opts.checkpointDir ? join(opts.checkpointDir, BEST_MODELS_CHECKPOINT) : null
+      const bm = path ? readCheckpoint<BestModelsCheckpoint>(path) : null
+      if (!bm || bm.kind !== 'tcgm-best-models' || bm.epoch !== best.epoch) {
+        throw new Error(`trainTcgm: the models of the selected epoch ${best.epoch} are not in ${path ?? '(no checkpoint folder)'}${bm ? ` (it holds epoch ${bm.epoch})` : ''}`)
+      }
+      bestStates = bm.models
+    }
+    for (let m = 0; m < M; m++) await models[m]!.setState(bestStates[m]!)
     selectedEpoch = best.epoch
-  } else {
-    logProbs = await predictRows(models, data, Array.from({ length: N }, (_, i) => i), C, config.evalBatchSize)
-    selectedEpoch = config.epochs - 1
   }
+  const logProbs = await predictRows(models, data, Array.from({ length: N }, (_, i) => i), C, config.evalBatchSize)
   const aggregator = aggregateRows(logProbs, N, prior.logP, (i, m) => data.available[i]![m]!)
   const evalLabels = data.trueLabels ?? data.labels
   const evaluation: Partial<Record<Split, SplitEvaluation>> = {}

@@ -118,3 +118,25 @@ describe('CE warm-up', () => {
     expect(byEpochs.history[3]!.tcGain).not.toBeNull()
   })
 })
+
+describe('model selection on validation', () => {
+  it('returns the selected epoch’s model, also when resuming after that epoch', async () => {
+    const params = { n: 300, valFraction: 0.2 }
+    const cfg = { ...train, epochs: 12, warmupEpochs: 4, method: 'tcgm' as const, seed: 5, selectionMetric: 'aggregator-accuracy' as const }
+    const a = sim(5, params)
+    const selected = await trainTcgm(a.models, a.data, cfg)
+    // For this seed validation accuracy peaks early (measured: epoch 2 of 12).
+    expect(selected.selectedEpoch).toBeLessThan(cfg.epochs - 1)
+    // The same trajectory stopped at the selected epoch gives the same posteriors.
+    const b = sim(5, params)
+    const stopped = await trainTcgm(b.models, b.data, { ...cfg, epochs: selected.selectedEpoch + 1, selectionMetric: 'last' })
+    same(selected, stopped)
+    // A run cancelled after the best epoch and resumed in a fresh process state reloads best-models.ckpt.
+    const dir = join(tmp, 'selection')
+    const c = sim(5, params)
+    const ac = new AbortController()
+    await trainTcgm(c.models, c.data, cfg, { checkpointDir: dir, signal: ac.signal, onProgress: (p) => p.epoch === 9 && ac.abort() }).catch(() => undefined)
+    const d = sim(5, params)
+    same(selected, await trainTcgm(d.models, d.data, cfg, { checkpointDir: dir, resume: true }))
+  })
+})

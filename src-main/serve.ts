@@ -14,50 +14,14 @@
  */
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
-import { productName } from '../package.json'
 import { startBridge } from './api/adapters/bridge'
 import { handlers } from './api/handlers'
 import { createApiRuntime } from './api/runtime'
 import { createLogger } from './log'
-import { defaultUserDataDir } from './settings/user-data'
+import { parseServeArgs, usage, type ServeOptions } from './settings/serve-args'
 
 const log = createLogger('serve')
-
-export const usage = `usage: node out/main/serve.js [--port N] [--root DIR]... [--user-data DIR]`
-
-export interface ServeOptions {
-  port: number
-  roots: string[]
-  userDataDir: string
-}
-
-/** Parses the command line; throws a message meant for the user on bad input. */
-export function parseServeArgs(argv: string[]): ServeOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' },
-      root: { type: 'string', multiple: true },
-      'user-data': { type: 'string' }
-    },
-    strict: true,
-    allowPositionals: false
-  })
-  let port = 0
-  if (values.port !== undefined) {
-    port = Number(values.port)
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got '${values.port}'`)
-  }
-  const userDataDir = resolve(values['user-data'] ?? defaultUserDataDir(productName))
-  const roots = (values.root ?? [homedir(), userDataDir]).map((r) => resolve(r))
-  for (const r of values.root ?? []) {
-    if (!existsSync(r)) throw new Error(`--root ${r}: the folder does not exist`)
-  }
-  return { port, roots, userDataDir }
-}
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {

@@ -1,6 +1,7 @@
 /** Browser mode end to end: the built UI, served by `serve.js`, talks to main through the bridge
  *  and shows the app info with the compute backend. */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { cspHeader, cspMeta } from '../../src-main/shell/csp'
 import { launchBrowser, screenshot, type BrowserSession } from './browser'
 
 const bridge = inject('bridge')
@@ -37,6 +38,10 @@ describe('app info in browser mode', () => {
     expect(await page.getByTestId('app-shell').textContent()).toContain('browser mode')
     // The navigation shell is there.
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Start' }).count()).toBe(1)
+    // The one CSP, in the built page's meta tag and in the response header.
+    expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')).toBe(cspMeta)
+    const response = await page.request.get(bridge.origin + '/')
+    expect(response.headers()['content-security-policy']).toBe(cspHeader)
     // The token left the address bar (it stays in sessionStorage for reloads).
     expect(new URL(page.url()).searchParams.has('token')).toBe(false)
     await screenshot(page, 'app-info')
@@ -51,13 +56,14 @@ describe('app info in browser mode', () => {
   })
 
   it('refuses a page opened without the token, saying how to get in', async () => {
-    const other = await launchBrowser()
+    // A new tab has its own sessionStorage, so it knows no token.
+    const page = await session.context.newPage()
     try {
-      await other.page.goto(bridge.origin + '/')
-      await other.page.getByText('opened without its access token').first().waitFor({ timeout: 15_000 })
-      await screenshot(other.page, 'app-info-no-token')
+      await page.goto(bridge.origin + '/')
+      await page.getByText('opened without its access token').first().waitFor({ timeout: 15_000 })
+      await screenshot(page, 'app-info-no-token')
     } finally {
-      await other.close()
+      await page.close()
     }
   })
 })

@@ -18,6 +18,13 @@ export interface ChosenBackend extends BackendInfo {
   tfBackend: string
 }
 
+let current: ChosenBackend | null = null
+
+/** The choice made by the last successful `chooseBackend` in this process, or null. */
+export function currentBackend(): ChosenBackend | null {
+  return current
+}
+
 /** Loads and activates one backend; throws with a one-line cause when it cannot. */
 async function initialise(name: BackendName, probe: BackendProbe): Promise<string> {
   switch (name) {
@@ -65,7 +72,8 @@ export async function chooseBackend(preference?: string, probe: BackendProbe = n
       tried.push({ name, available: true, detail: a.detail })
       const reason = reasonFor(name, pref, tried)
       log.info(`using ${name}: ${reason}`)
-      return { name, tfBackend, reason, tried }
+      current = { name, tfBackend, reason, tried }
+      return current
     } catch (e) {
       const cause = (e instanceof Error ? e.message : String(e)).split('\n')[0]
       tried.push({ name, available: false, detail: `failed to start: ${cause}` })

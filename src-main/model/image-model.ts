@@ -3,6 +3,7 @@
  * behind the `ModalityModel` interface (plain Float32Arrays in and out).
  */
 import * as tf from '@tensorflow/tfjs'
+import { chooseBackend, currentBackend } from '../backend/choose'
 import type { ModalityModel, ModelState } from '../train/modality-model'
 import { Adam } from './adam'
 import { minInputEdge, resolveConfig, validateConfig, type DenseNetConfig } from './config'
@@ -33,6 +34,10 @@ export interface ImageModelOptions {
   augment?: Partial<AugmentOptions>
   /** Samples per forward pass in predictLogProbs (bounds memory). Default 8. */
   inferenceBatch?: number
+  /** Backend preference ('auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'; TCGM_BACKEND
+   *  overrides). When given, or when no backend was chosen in this process yet, `chooseBackend`
+   *  runs first; otherwise the active backend is used. */
+  backend?: string
 }
 
 /** The fast ops are for the backends where tf.conv3d is a scalar loop. */
@@ -86,7 +91,10 @@ class LocalImageModel implements ImageModalityModel {
   }
 
   info(): ImageModelInfo {
-    return { config: this.config, parameterCount: countParameters(this.config), inputSize: this.inputSize, implementation: this.implementation, backend: tf.getBackend() }
+    const chosen = currentBackend()
+    const backend = tf.getBackend()
+    const backendReason = chosen && chosen.tfBackend === backend ? `${chosen.name}: ${chosen.reason}` : `${backend}: set directly, not by chooseBackend`
+    return { config: this.config, parameterCount: countParameters(this.config), inputSize: this.inputSize, implementation: this.implementation, backend, backendReason }
   }
 
   private check(where: string, indices: readonly number[]): void {
@@ -255,7 +263,9 @@ export interface ImageModelInfo {
   parameterCount: number
   inputSize: [number, number, number]
   implementation: 'fast' | 'reference'
+  /** TensorFlow.js backend the model runs on, and why it was chosen (for the run record). */
   backend: string
+  backendReason: string
 }
 
 /** The info of an image model (in-process or remote); null for other ModalityModels. */
@@ -265,13 +275,14 @@ export function describeImageModel(model: ModalityModel): ImageModelInfo | null 
 }
 
 /**
- * Builds the 3D DenseNet classifier of one modality in this process, on the active TensorFlow.js
- * backend (choose it first with `chooseBackend`).
+ * Builds the 3D DenseNet classifier of one modality in this process, on the backend chosen by
+ * `chooseBackend` (run here when `opts.backend` is given or nothing was chosen yet).
  * @throws when the crops, the preset or the input size are unusable, naming the problem.
  */
 export async function createImageModalityModel(opts: ImageModelOptions): Promise<ImageModalityModel> {
   const where = `createImageModalityModel(${opts.modality})`
   validateCrops(opts.crops, where)
+  if (opts.backend !== undefined || currentBackend() === null) await chooseBackend(opts.backend)
   await tf.ready()
   const config = resolveConfig(opts.preset, opts.crops.channels, opts.numClasses)
   const inputSize = opts.inputSize ?? defaultInputSize(opts.crops.dims)

@@ -12,9 +12,8 @@ export const MODALITY_PROTOCOL_VERSION = 1
 export type ModalityMethod = Exclude<keyof ModalityModel, 'modality' | 'numClasses'>
 
 export interface InitArgs {
+  /** With `backend` as the worker's preference (TCGM_BACKEND still overrides). */
   options: ImageModelOptions
-  /** Backend preference for the worker's chooseBackend (setting; TCGM_BACKEND still overrides). */
-  backend?: string
 }
 
 export type ToModalityWorker =
@@ -29,5 +28,4 @@ export type FromModalityWorker =
 /** What 'init' answers. */
 export interface InitResult {
   info: ImageModelInfo
-  backendReason: string
 }

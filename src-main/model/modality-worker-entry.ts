@@ -21,9 +21,10 @@ async function handle(msg: ToModalityWorker): Promise<unknown> {
   if (msg.v !== V) throw new Error(`modality worker speaks protocol ${V}, got ${msg.v}`)
   if (msg.type === 'init') {
     if (model) throw new Error('init: the model is already built')
-    const chosen = await chooseBackend(msg.args.backend)
-    model = await createImageModalityModel(msg.args.options)
-    const result: InitResult = { info: model.info(), backendReason: chosen.reason }
+    // A worker always chooses for itself (auto when no preference is given).
+    await chooseBackend(msg.args.options.backend)
+    model = await createImageModalityModel({ ...msg.args.options, backend: undefined })
+    const result: InitResult = { info: model.info() }
     return result
   }
   if (!model) throw new Error(`${msg.method}: the model is not built yet (send init first)`)

@@ -8,10 +8,8 @@ import type { ModalityModel, ModelState } from '../train/modality-model'
 import type { ImageModelInfo, ImageModelOptions, ImageModalityModel } from './image-model'
 import { MODALITY_PROTOCOL_VERSION as V, type FromModalityWorker, type InitResult, type ModalityMethod, type ToModalityWorker } from './modality-protocol'
 
-export interface RemoteImageModelOptions extends ImageModelOptions {
-  /** Backend preference of the worker process (TCGM_BACKEND, inherited, still overrides). */
-  backend?: string
-}
+/** As in-process; `backend` is the worker's preference (TCGM_BACKEND, inherited, overrides). */
+export type RemoteImageModelOptions = ImageModelOptions
 
 class RemoteImageModel implements ImageModalityModel {
   private nextId = 1
@@ -58,18 +56,12 @@ class RemoteImageModel implements ImageModalityModel {
   }
 
   async init(options: RemoteImageModelOptions): Promise<void> {
-    const { backend, ...modelOptions } = options
-    this.initResult = (await this.request({ type: 'init', args: { options: modelOptions, backend } }, 'init')) as InitResult
+    this.initResult = (await this.request({ type: 'init', args: { options } }, 'init')) as InitResult
   }
 
   info(): ImageModelInfo {
     if (!this.initResult) throw new Error('info: the remote model is not initialised')
     return this.initResult.info
-  }
-
-  /** The worker's backend choice, with its reason (for the run record). */
-  get backendReason(): string {
-    return this.initResult?.backendReason ?? ''
   }
 
   get pid(): number | undefined {

@@ -24,7 +24,7 @@ beforeAll(async () => {
 describe('image model on wasm', () => {
   it('learns the two-class sphere problem (held-out accuracy >= 0.9)', async () => {
     const model = await createImageModalityModel(base)
-    expect(describeImageModel(model)).toMatchObject({ implementation: 'fast', backend: 'wasm' })
+    expect(describeImageModel(model)).toMatchObject({ implementation: 'fast', backend: 'wasm', backendReason: expect.stringContaining('wasm requested by setting') })
     const train = range(0, 32)
     const rng = new SeededRandom(2)
     for (let step = 0; step < 40; step++) {

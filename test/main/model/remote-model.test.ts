@@ -29,7 +29,8 @@ let remote: ModalityModel[] = []
 
 beforeAll(async () => {
   await chooseBackend('wasm', undefined, {})
-  remote = await Promise.all([createRemoteImageModalityModel({ ...opts, backend: 'wasm' }), createRemoteImageModalityModel({ ...opts, modality: 'mri', backend: 'wasm' })])
+  // The second worker chooses automatically (wasm here, as on CI).
+  remote = await Promise.all([createRemoteImageModalityModel({ ...opts, backend: 'wasm' }), createRemoteImageModalityModel({ ...opts, modality: 'mri' })])
 })
 
 afterAll(async () => {
@@ -42,6 +43,7 @@ describe('remote image model', () => {
     const expected = await script(local)
     await local.dispose()
     expect(describeImageModel(remote[0])).toMatchObject({ backend: 'wasm', implementation: 'fast' })
+    expect(describeImageModel(remote[1])?.backendReason).toMatch(/^wasm: wasm is the fastest usable backend/)
     const got = await script(remote[0])
     expect(got.length).toBe(expected.length)
     got.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5))

@@ -1,20 +1,35 @@
 import { describe, expect, it } from 'vitest'
-import { base64ToBytes, bytesToBase64, decodeWire, encodeWire } from '../../../src-main/api/typed-codec'
+import { base64ToBytes, bytesToBase64, decodeWire, encodeWire, portableBase64ToBytes, portableBytesToBase64 } from '../../../src-main/api/typed-codec'
 
 describe('base64', () => {
-  it('matches Node for every length remainder and all byte values', () => {
+  // The native path (Buffer here, Uint8Array.toBase64 in Chromium) and the portable fallback
+  // must agree with each other and with Node.
+  it.each([
+    ['native', bytesToBase64, base64ToBytes],
+    ['portable', portableBytesToBase64, portableBase64ToBytes]
+  ] as const)('%s: matches Node for every length remainder and all byte values', (_name, encode, decode) => {
     for (const n of [0, 1, 2, 3, 4, 5, 255, 256, 257, 3 * 16384 + 1]) {
       const bytes = new Uint8Array(n).map((_, i) => (i * 37 + 11) & 255)
-      const text = bytesToBase64(bytes)
+      const text = encode(bytes)
       expect(text).toBe(Buffer.from(bytes).toString('base64'))
+      const back = decode(text)
       // Buffer.equals: a deep toEqual over thousands of elements is needlessly slow.
-      expect(Buffer.from(base64ToBytes(text)).equals(Buffer.from(bytes))).toBe(true)
+      expect(Buffer.from(back).equals(Buffer.from(bytes))).toBe(true)
+      expect(back.byteOffset).toBe(0)
     }
   })
 
-  it('refuses text that is not base64', () => {
-    expect(() => base64ToBytes('abc')).toThrow(/multiple of 4/)
-    expect(() => base64ToBytes('ab!d')).toThrow(/invalid character at offset 2/)
+  it('encodes only the bytes of a view', () => {
+    const big = new Uint8Array([1, 2, 3, 4, 5, 6])
+    expect(bytesToBase64(big.subarray(2, 5))).toBe(Buffer.from([3, 4, 5]).toString('base64'))
+  })
+
+  it.each([
+    ['native', base64ToBytes],
+    ['portable', portableBase64ToBytes]
+  ] as const)('%s: refuses text that is not base64', (_name, decode) => {
+    expect(() => decode('abc')).toThrow(/multiple of 4/)
+    expect(() => decode('ab!d')).toThrow(/invalid character at offset 2/)
   })
 })
 

@@ -228,9 +228,12 @@ export async function run(argv: string[]): Promise<number> {
       const r = await simulateSeed(o, o.firstSeed + s, method)
       perSeed.push(r)
       if (!values.json) {
-        const extra = r.clusteringAccuracy !== undefined ? `  clustering ${fmt(r.clusteringAccuracy)}  k-means++ ${fmt(r.kmeansAccuracy!)}` : ''
+        const clustering = r.clusteringAccuracy !== undefined
+        const extra = clustering ? `  k-means++ ${fmt(r.kmeansAccuracy!)}` : ''
+        // Without labels, class ids are arbitrary: show the matched clustering accuracy instead.
+        const acc = clustering ? `clustering ${fmt(r.clusteringAccuracy!)}` : `aggregator ${fmt(r.aggregatorAccuracy)}  modalities ${r.modalityAccuracy.map(fmt).join(' ')}`
         process.stdout.write(
-          `seed ${r.seed} ${r.method.padEnd(4)}  aggregator ${fmt(r.aggregatorAccuracy)}  modalities ${r.modalityAccuracy.map(fmt).join(' ')}  ` +
+          `seed ${r.seed} ${r.method.padEnd(4)}  ${acc}  ` +
             `bayes ${fmt(r.bayesAccuracy)} (modalities ${r.bayesModalityAccuracy.map(fmt).join(' ')})  |p-pBayes| ${fmt(r.aggregatorCalibration)}${extra}  ${r.seconds.toFixed(1)} s\n`
         )
       }
@@ -241,10 +244,12 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ options: o, perSeed, summaries }, null, 2)}\n`)
   } else {
     for (const s of summaries) {
-      const extra = s.clusteringAccuracy ? `\n      clustering (best matching) ${fms(s.clusteringAccuracy)}   k-means++ ${fms(s.kmeansAccuracy!)}` : ''
+      const head = s.clusteringAccuracy
+        ? `clustering (best matching) ${fms(s.clusteringAccuracy)}  k-means++ ${fms(s.kmeansAccuracy!)}  bayes ${fms(s.bayesAccuracy)}`
+        : `aggregator ${fms(s.aggregatorAccuracy)}  bayes ${fms(s.bayesAccuracy)}  modalities ${s.modalityAccuracy.map(fms).join(', ')}`
       process.stdout.write(
-        `mean ${s.method.padEnd(4)}  aggregator ${fms(s.aggregatorAccuracy)}  bayes ${fms(s.bayesAccuracy)}  modalities ${s.modalityAccuracy.map(fms).join(', ')}\n` +
-          `      bayes per modality ${s.bayesModalityAccuracy.map(fms).join(', ')}  |p-pBayes| aggregator ${fms(s.aggregatorCalibration)}, modalities ${s.modalityCalibration.map(fms).join(', ')}${extra}\n`
+        `mean ${s.method.padEnd(4)}  ${head}\n` +
+          `      bayes per modality ${s.bayesModalityAccuracy.map(fms).join(', ')}  |p-pBayes| aggregator ${fms(s.aggregatorCalibration)}, modalities ${s.modalityCalibration.map(fms).join(', ')}\n`
       )
     }
   }

@@ -7,7 +7,7 @@
  * Usage: `stagePayload(id, payload)` then `volumeLoader.createAndCacheVolume(id)`;
  * `releaseVolume(id)` frees the volume and its per-slice images.
  */
-import { cache, init as initCore, isCornerstoneInitialized, utilities, volumeLoader, type Types } from '@cornerstonejs/core'
+import { cache, imageLoader, init as initCore, isCornerstoneInitialized, utilities, volumeLoader, type Types } from '@cornerstonejs/core'
 import { PanTool, ZoomTool, addTool, init as initTools } from '@cornerstonejs/tools'
 import type { VolumePayload } from '@contract/contracts/viewer'
 import { overlayColormaps, toRgbPoints } from './colormaps'
@@ -25,11 +25,16 @@ let initialised = false
 /** Initialises cornerstone core and tools once per page, registers our loader and colormaps. */
 export function ensureCornerstone(): void {
   if (initialised) return
-  if (!isCornerstoneInitialized()) initCore()
+  // One WebGL context for every view: each volume's texture is uploaded once (with several
+  // contexts, each gets its own copy: slower first render, more memory, same frame rate).
+  if (!isCornerstoneInitialized()) initCore({ rendering: { webGlContextCount: 1 } } as Parameters<typeof initCore>[0])
   initTools()
   addTool(PanTool)
   addTool(ZoomTool)
   volumeLoader.registerVolumeLoader(payloadScheme, loadPayloadVolume as unknown as Types.VolumeLoaderFn)
+  // The per-slice images of our volumes carry the scheme too ("<volumeId>_slice_<k>"), and
+  // cornerstone re-loads the middle one, bypassing the cache, to guess a default window.
+  imageLoader.registerImageLoader(payloadScheme, loadPayloadSlice as unknown as Types.ImageLoaderFn)
   for (const map of overlayColormaps) {
     utilities.colormap.registerColormap({ ColorSpace: 'RGB', Name: map.id, name: map.id, RGBPoints: toRgbPoints(map) })
   }
@@ -97,6 +102,12 @@ function loadPayloadVolume(volumeId: string): { promise: Promise<Types.IImageVol
     resolve(volume)
   })
   return { promise }
+}
+
+/** The slice images exist from the moment their volume was created: hand back the cached one. */
+function loadPayloadSlice(imageId: string): { promise: Promise<Types.IImage> } {
+  const image = cache.getImage(imageId)
+  return { promise: image ? Promise.resolve(image) : Promise.reject(new Error(`${payloadScheme} image loader: '${imageId}' is not a slice of a loaded volume`)) }
 }
 
 /** Removes a volume of ours and its per-slice images from cornerstone's cache. */

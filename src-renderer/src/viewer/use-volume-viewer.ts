@@ -7,7 +7,7 @@
  * The engine, volumes and payloads stay out of Vue's reactivity (plain variables, shallowRef,
  * markRaw); only small values (crosshair, cursor readout, settings, timings) are reactive.
  */
-import { Enums, RenderingEngine, volumeLoader, type Types } from '@cornerstonejs/core'
+import { CONSTANTS, Enums, RenderingEngine, volumeLoader, type Types } from '@cornerstonejs/core'
 import { Enums as ToolEnums, PanTool, ToolGroupManager, ZoomTool } from '@cornerstonejs/tools'
 import { markRaw, onScopeDispose, reactive, ref, shallowRef } from 'vue'
 import type { HippocampalBox, VolumePayload, ViewerSubject } from '@contract/contracts/viewer'
@@ -219,12 +219,34 @@ export function useVolumeViewer() {
         if (slot.kind !== 'pet' && volumeIds.smri) inputs.push({ volumeId: volumeIds.smri })
         if (slot.kind !== 'smri' && volumeIds.pet) inputs.push({ volumeId: volumeIds.pet })
         await vp.setVolumes(inputs)
+        if (volumeIds.pet) makeOpacityLiteral(vp, volumeIds.pet)
       })
     )
     applyDisplay(false)
     applyOrientation()
     moveCrosshair(crosshair.value)
     engine.render()
+  }
+
+  /**
+   * vtk corrects opacity for the distance a ray travels: the alpha drawn for one sample is
+   * 1 - (1 - a)^(raySteps * sampleDistance / unitDistance), and a slice view's ray crosses only
+   * the camera slab (0.05 mm) in a fraction of one 1 mm sample. An overlay opacity of 0.6 would
+   * show as about 0.05, and a unit distance shrunk to the slab pushes the table's values so close
+   * to 1 that float precision rounds them to 1. A sample distance and a unit distance just above
+   * the slab make the ray one sample long and the drawn opacity the one asked for.
+   */
+  function makeOpacityLiteral(vp: Types.IVolumeViewport, volumeId: string): void {
+    const step = CONSTANTS.RENDERING_DEFAULTS.MINIMUM_SLAB_THICKNESS * 1.01
+    for (const entry of vp.getActors()) {
+      if (entry.referencedId !== volumeId) continue
+      const actor = entry.actor as Types.VolumeActor
+      const mapper = actor.getMapper() as unknown as { setSampleDistance(d: number): void; setMaximumSamplesPerRay(n: number): void }
+      // Enough samples for a ray across the whole volume at this step, so vtk never warns.
+      mapper.setMaximumSamplesPerRay(Math.ceil(1000 / step))
+      mapper.setSampleDistance(step)
+      actor.getProperty().setScalarOpacityUnitDistance(0, step)
+    }
   }
 
   function setUpTools(): void {

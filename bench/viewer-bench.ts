@@ -1,0 +1,194 @@
+/**
+ * Viewer benchmark: time to first render of an sMRI + PET pair and time per slice change, in
+ * headless Debian Chromium with WebGL through SwiftShader (the flags of DESIGN.md).
+ *
+ *   node --import tsx bench/viewer-bench.ts [--slices N] [--layout all|fused|compare] [--keep]
+ *
+ * The page is the real ViewerView (bench/viewer/) built with Vite under the app's CSP; its API
+ * client answers `viewer.subject` with real MNI volumes: the shared fixtures' ICBM 2009a grey
+ * matter map as sMRI and SPM12's PET template as PET (through our reader and the viewer's
+ * payload code, encoded with the bridge's typed-array codec). Cohort distributions are
+ * placeholders drawn from two normal laws: they only fill the summary panel.
+ *
+ * Prints the timings and writes a screenshot to bench-output/viewer-bench.png.
+ */
+import { createServer, type Server } from 'node:http'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { extname, join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { build } from 'vite'
+import vue from '@vitejs/plugin-vue'
+import { chromium } from 'playwright-core'
+import type { ViewerSubject } from '../src-main/api/contracts/viewer'
+import { encodeWire } from '../src-main/api/typed-codec'
+import { readNifti } from '../src-main/nifti/read'
+import { cspMeta } from '../src-main/shell/csp'
+import { boxesOnGrid } from '../src-main/viewer/subject-view'
+import { volumeToPayload } from '../src-main/viewer/payload'
+import { fixturesDir, haveFixtures, fixturesSkipReason, repoRoot } from '../test/helpers/shared'
+
+export const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-gl=angle',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader'
+]
+
+const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' }
+
+/** Deterministic normal draws (Box-Muller on a small LCG) for the placeholder cohort. */
+function normals(n: number, mean: number, sd: number, seed: number): number[] {
+  let s = seed >>> 0
+  const u = () => ((s = (1664525 * s + 1013904223) >>> 0) + 1) / 4294967297
+  return Array.from({ length: n }, () => mean + sd * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()))
+}
+
+export async function benchSubject(): Promise<ViewerSubject> {
+  const gmFile = join(fixturesDir, 'icbm2009a_gm_mni2mm.nii.gz')
+  const petFile = join(fixturesDir, 'spm12_pet_template_mni2mm.nii')
+  const gm = await readNifti(gmFile)
+  const pet = await readNifti(petFile)
+  return {
+    subject: 'bench_S_0001',
+    classNames: ['NC', 'AD'],
+    label: null,
+    smri: volumeToPayload(gm, 'smri', gmFile, { quantity: 'Grey-matter probability', units: 'p' }),
+    pet: volumeToPayload(pet, 'pet', petFile, { quantity: 'PET template uptake', units: 'a.u.' }),
+    boxes: boxesOnGrid(gm),
+    measures: [
+      { key: 'hippocampalGmMl', label: 'Hippocampal grey matter', units: 'mL', subject: 7.1, groups: [{ name: 'NC', values: normals(40, 7.5, 0.6, 1) }, { name: 'AD', values: normals(40, 6.2, 0.7, 2) }] },
+      { key: 'hippocampalMeanSuvr', label: 'Hippocampal mean SUVR', units: 'SUVR', subject: 1.1, groups: [{ name: 'NC', values: normals(40, 1.2, 0.08, 3) }, { name: 'AD', values: normals(40, 1.0, 0.09, 4) }] }
+    ],
+    prediction: {
+      runId: 'bench',
+      verdicts: [
+        { model: 'smri', probabilities: [0.7, 0.3], predicted: 'NC', confidence: 0.7 },
+        { model: 'pet', probabilities: [0.35, 0.65], predicted: 'AD', confidence: 0.65 },
+        { model: 'aggregator', probabilities: [0.56, 0.44], predicted: 'NC', confidence: 0.56 }
+      ]
+    }
+  }
+}
+
+/** Builds the harness page into `outDir` (production build, like the app's renderer). */
+export async function buildHarness(outDir: string): Promise<void> {
+  await build({
+    root: resolve(repoRoot, 'bench/viewer'),
+    base: './',
+    logLevel: 'warn',
+    configFile: false,
+    resolve: { alias: { '@contract': resolve(repoRoot, 'src-main/api') } },
+    plugins: [vue(), { name: 'bench-csp', transformIndexHtml: (html: string) => html.replace('%TCGM_CSP%', cspMeta) }],
+    // Not minified: saves a minute of CPU on shared machines; rendering timings do not depend on it.
+    build: { outDir, emptyOutDir: true, chunkSizeWarningLimit: 8000, minify: false }
+  })
+}
+
+export function serve(dir: string, subjectWire: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
+    if (path === '/subject.wire') {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(subjectWire)
+      return
+    }
+    const file = resolve(dir, '.' + (path === '/' ? '/index.html' : path))
+    if (!file.startsWith(dir)) {
+      res.writeHead(403).end()
+      return
+    }
+    readFile(file).then(
+      (body) => {
+        res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' })
+        res.end(body)
+      },
+      () => res.writeHead(404).end()
+    )
+  })
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` })))
+}
+
+function stats(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b)
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length
+  return `mean ${mean.toFixed(1)} ms, median ${s[Math.floor(s.length / 2)].toFixed(1)} ms, max ${s[s.length - 1].toFixed(1)} ms (n=${xs.length})`
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { slices: { type: 'string', default: '20' }, layout: { type: 'string', default: 'all' }, keep: { type: 'boolean', default: false } } })
+  if (!haveFixtures) {
+    console.error(fixturesSkipReason)
+    return 2
+  }
+  const slices = Number(values.slices)
+  const work = await mkdtemp(join(tmpdir(), 'tcgm-viewer-bench-'))
+  const outDir = join(work, 'page')
+  let t = performance.now()
+  await buildHarness(outDir)
+  console.log(`harness build: ${((performance.now() - t) / 1000).toFixed(1)} s`)
+  const wire = encodeWire(await benchSubject())
+  const { server, url } = await serve(outDir, wire)
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs })
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
+    const problems: string[] = []
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+    page.on('console', (m) => (m.type() === 'error' ? problems.push(`console: ${m.text()}`) : undefined))
+    t = performance.now()
+    await page.goto(url)
+    if (values.layout !== 'all') await page.selectOption('[data-testid=layout]', values.layout!)
+    await page.waitForSelector('[data-testid=viewer][data-first-render-ms]:not([data-first-render-ms=""])', { timeout: 60_000 })
+    const pageToFirstRender = performance.now() - t
+    const firstRender = Number(await page.getAttribute('[data-testid=viewer]', 'data-first-render-ms'))
+    const views = await page.locator('[data-viewport]').count()
+
+    // Slice changes: wheel on the fused axial view; wait until the three axial views re-rendered.
+    const perSlice: number[] = []
+    for (let i = 0; i < slices; i++) {
+      const ms = await page.evaluate(async (step) => {
+        const root = document.querySelector('[data-testid=viewer]') as HTMLElement
+        const target = document.querySelector('[data-viewport$="-axial"]') as HTMLElement
+        const axial = document.querySelectorAll('[data-viewport$="-axial"]').length
+        const before = Number(root.dataset.renderCount)
+        const t0 = performance.now()
+        target.dispatchEvent(new WheelEvent('wheel', { deltaY: step, bubbles: true, cancelable: true, clientX: 10, clientY: 10 }))
+        while (Number(root.dataset.renderCount) < before + axial) await new Promise((r) => requestAnimationFrame(r))
+        return performance.now() - t0
+      }, i % 10 < 5 ? 100 : -100)
+      perSlice.push(ms)
+    }
+    await mkdir(resolve(repoRoot, 'bench-output'), { recursive: true })
+    const shot = resolve(repoRoot, 'bench-output/viewer-bench.png')
+    await page.screenshot({ path: shot })
+    console.log(`views: ${views} (layout '${values.layout}'), volumes 91x109x91 sMRI + PET`)
+    console.log(`first render (payload in hand -> every view drawn): ${firstRender.toFixed(0)} ms   [goal < 1500 ms]`)
+    console.log(`page load -> first render (bundle, cornerstone init, fetch + decode ${(wire.length / 1e6).toFixed(1)} MB): ${pageToFirstRender.toFixed(0)} ms`)
+    console.log(`slice change (wheel -> the axial views re-rendered): ${stats(perSlice)}   [goal < 50 ms]`)
+    console.log(`screenshot: ${shot}`)
+    if (problems.length) console.log(`page problems:\n  ${problems.join('\n  ')}`)
+    return 0
+  } finally {
+    await browser.close()
+    server.close()
+    if (!values.keep) await rm(work, { recursive: true, force: true })
+    else console.log(`page kept in ${outDir}`)
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(__filename)) {
+  main().then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      console.error(err)
+      process.exitCode = 1
+    }
+  )
+}

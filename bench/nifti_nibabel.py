@@ -1,12 +1,13 @@
-"""nibabel side of bench/nifti-bench.ts: load + scale (get_fdata) + hippocampus crop, median ms.
+"""nibabel side of bench/nifti-bench.ts: load + scale (get_fdata) + hippocampus crop.
 
-usage: python3 nifti_nibabel.py REPEATS FILE... ; prints {"file": median_ms, ...} as JSON.
+Reads one file path per line on stdin, runs load + scale + crop on it once, and answers with
+the elapsed milliseconds on stdout, so the TypeScript side can alternate runs of the two
+readers and both see the same machine load.
 The crop is the same as the TypeScript side's: the left and right hippocampus boxes
-(resources/roi/hippocampus.json, MNI mm) mapped through the image's affine, margin 2 voxels.
+(resources/roi/hippocampus.json, MNI mm) mapped through the image's affine, plus 2 voxels.
 """
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -40,17 +41,13 @@ def once(path):
 
 
 def main():
-    repeats = int(sys.argv[1])
-    out = {}
-    for path in sys.argv[2:]:
-        once(path)  # warm-up: page cache, imports
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            once(path)
-            times.append((time.perf_counter() - t0) * 1000)
-        out[path] = statistics.median(times)
-    print(json.dumps(out))
+    for line in sys.stdin:
+        path = line.rstrip("\n")
+        if not path:
+            continue
+        t0 = time.perf_counter()
+        once(path)
+        print(f"{(time.perf_counter() - t0) * 1000:.4f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 /**
  * Reading NIfTI images into scaled Float32 volumes. The header is checked first (header.ts),
  * then exactly the bytes the header promises are read or decompressed (never more), byte-swapped
- * when the file is big-endian, converted and scaled in one pass.
+ * when the file is big-endian, converted and scaled with native-endian typed arrays.
  */
-import { open, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
+import { closeSync, openSync, readSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
 import { endianness } from 'node:os'
 import { NiftiError } from './errors'
@@ -15,6 +16,8 @@ import type { Volume } from './types'
 export { readNiftiHeader, DEFAULT_MAX_BYTES, type NiftiHeaderInfo } from './header'
 
 const hostLittle = endianness() === 'LE'
+/** Largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38
 
 export interface NiftiReadOptions {
   /** Upper bound, in bytes, on the raw data and on the Float32 result (default 1 GiB). */
@@ -82,54 +85,50 @@ function gunzipSmall(info: NiftiHeaderInfo, compressed: Buffer): Buffer | null {
   const need = info.voxOffset + info.dataBytes
   let all: Buffer
   try {
-    all = gunzipSync(compressed, { maxOutputLength: Math.max(need, 1) })
+    // One output chunk of the expected size: no chunk list to concatenate afterwards.
+    all = gunzipSync(compressed, { maxOutputLength: Math.max(need, 1), chunkSize: Math.max(need + 1, 64) })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return null
     throw new NiftiError(info.file, `gzip data is corrupt (${(err as Error).message})`, { cause: err })
   }
   if (all.length < need) throw shortDataError(info, all.length - info.voxOffset)
   // Copy into a fresh buffer so typed views are aligned whatever vox_offset is.
-  const target = Buffer.from(new ArrayBuffer(info.dataBytes))
+  const target = Buffer.allocUnsafeSlow(info.dataBytes)
   all.copy(target, 0, info.voxOffset, need)
   return target
 }
 
-/** Reads the raw voxel bytes [voxOffset, voxOffset + dataBytes) into a fresh, aligned buffer. */
-async function readRawData(info: NiftiHeaderInfo, compressedAlready?: Buffer, signal?: AbortSignal): Promise<Buffer> {
-  const { file, imageFile, voxOffset, dataBytes } = info
-  if (info.imageGzipped) {
-    const compressed = compressedAlready ?? (await readFile(imageFile, { signal }))
-    if (dataBytes <= SYNC_GUNZIP_MAX) {
-      const small = gunzipSmall(info, compressed)
-      if (small) return small
-    }
-    // A fresh ArrayBuffer starts at offset 0, so typed views on it are always aligned.
-    const target = Buffer.from(new ArrayBuffer(dataBytes))
-    let filled: number
-    try {
-      ;({ filled } = await inflateRange(compressed, voxOffset, dataBytes, { signal, target }))
-    } catch (err) {
-      if (signal?.aborted) throw err
-      throw new NiftiError(file, `gzip data is corrupt (${(err as Error).message})`, { cause: err })
-    }
-    if (filled < dataBytes) throw shortDataError(info, filled)
-    return target
+/** Reads `length` bytes at `position` of an open file into `target`, or fails naming the file. */
+function readFully(info: NiftiHeaderInfo, fd: number, target: Buffer, length: number, position: number): void {
+  let got = 0
+  while (got < length) {
+    const n = readSync(fd, target, got, length - got, position + got)
+    if (n === 0) throw new NiftiError(info.file, `data ends ${position + got - info.voxOffset} bytes in, ${info.dataBytes} expected (file changed while reading?)`)
+    got += n
   }
-  const target = Buffer.from(new ArrayBuffer(dataBytes))
-  const fh = await open(imageFile, 'r')
+}
+
+/** Chunk size for uncompressed integer data: read, converted and scaled while still in cache. */
+const READ_CHUNK = 1 << 20
+
+/** Raw gzipped voxel bytes [voxOffset, voxOffset + dataBytes) in a fresh, aligned buffer. */
+async function inflateData(info: NiftiHeaderInfo, compressedAlready?: Buffer, signal?: AbortSignal): Promise<Buffer> {
+  const compressed = compressedAlready ?? (await readFile(info.imageFile, { signal }))
+  if (info.dataBytes <= SYNC_GUNZIP_MAX) {
+    const small = gunzipSmall(info, compressed)
+    if (small) return small
+  }
+  // allocUnsafeSlow: its own ArrayBuffer (offset 0, so typed views are aligned), not zeroed
+  // because every byte is overwritten or the read fails.
+  const target = Buffer.allocUnsafeSlow(info.dataBytes)
+  let filled: number
   try {
-    let got = 0
-    while (got < dataBytes) {
-      checkAborted(signal)
-      const { bytesRead } = await fh.read(target, got, dataBytes - got, voxOffset + got)
-      if (bytesRead === 0) {
-        throw new NiftiError(file, `data ends after ${got} of ${dataBytes} bytes (file changed while reading?)`)
-      }
-      got += bytesRead
-    }
-  } finally {
-    await fh.close()
+    ;({ filled } = await inflateRange(compressed, info.voxOffset, info.dataBytes, { signal, target }))
+  } catch (err) {
+    if (signal?.aborted) throw err
+    throw new NiftiError(info.file, `gzip data is corrupt (${(err as Error).message})`, { cause: err })
   }
+  if (filled < info.dataBytes) throw shortDataError(info, filled)
   return target
 }
 
@@ -145,35 +144,92 @@ function scaleInPlace(data: Float32Array, slope: number, inter: number): void {
   for (let i = 0; i < data.length; i++) data[i] = data[i] * slope + inter
 }
 
-/**
- * Converts stored values to scaled Float32 (v * slope + inter), byte-swapping big-endian data
- * first. Native-endian typed views, no per-voxel DataView calls.
- */
-function toScaledFloat32(info: NiftiHeaderInfo, raw: Buffer): Float32Array {
+/** Stored values in `bytes` (aligned, file byte order; swapped here in place) -> scaled float32
+ *  written to out[at ...]. Float32 sources are handled in place by the callers instead. */
+function convertInto(info: NiftiHeaderInfo, bytes: Buffer, out: Float32Array, at: number): void {
   const dt = datatypeByName(info.datatype)
-  if ((info.byteOrder === 'little') !== hostLittle && dt.bytes > 1) {
-    if (dt.bytes === 2) raw.swap16()
-    else if (dt.bytes === 4) raw.swap32()
-    else raw.swap64()
-  }
-  const n = raw.length / dt.bytes
-  const src = new dt.array(raw.buffer as ArrayBuffer, raw.byteOffset, n)
+  swapToHost(info, bytes)
+  const n = bytes.length / dt.bytes
+  const src = new dt.array(bytes.buffer as ArrayBuffer, bytes.byteOffset, n)
+  const dst = out.subarray(at, at + n)
   const [slope, inter] = info.scl
   const identity = slope === 1 && inter === 0
-  if (src instanceof Float32Array) {
-    if (!identity) scaleInPlace(src, slope, inter)
-    return src // no copy
-  }
-  const out = new Float32Array(n)
   if (!identity && (src instanceof Int32Array || src instanceof Uint32Array || src instanceof Float64Array)) {
-    scaleInto(src, out, slope, inter)
+    scaleInto(src, dst, slope, inter)
   } else {
     // 8- and 16-bit values are exact in float32: convert natively, then scale in float32.
     // (32-bit integers and float64 with identity scaling round once here too.)
-    out.set(src)
-    if (!identity) scaleInPlace(out, slope, inter)
+    dst.set(src)
+    if (!identity) scaleInPlace(dst, slope, inter)
   }
-  return out
+}
+
+function swapToHost(info: NiftiHeaderInfo, bytes: Buffer): void {
+  const size = datatypeByName(info.datatype).bytes
+  if ((info.byteOrder === 'little') === hostLittle || size === 1) return
+  if (size === 2) bytes.swap16()
+  else if (size === 4) bytes.swap32()
+  else bytes.swap64()
+}
+
+/** Float32 voxels already in `raw` (aligned): swapped and scaled in place, no copy. */
+function float32InPlace(info: NiftiHeaderInfo, raw: Buffer): Float32Array {
+  swapToHost(info, raw)
+  const data = new Float32Array(raw.buffer as ArrayBuffer, raw.byteOffset, raw.length / 4)
+  const [slope, inter] = info.scl
+  if (slope !== 1 || inter !== 0) scaleInPlace(data, slope, inter)
+  return data
+}
+
+/** True when scaled values cannot be NaN or Inf: integer data whose scaled range fits float32. */
+function finiteByConstruction(info: NiftiHeaderInfo): boolean {
+  const { range } = datatypeByName(info.datatype)
+  const [slope, inter] = info.scl
+  return range !== undefined && Math.abs(slope) * Math.max(-range[0], range[1]) + Math.abs(inter) < FLOAT32_MAX
+}
+
+/**
+ * All voxels as scaled float32 (every frame), read or decompressed exactly as far as the
+ * header says. Uncompressed files are read with synchronous calls (from the page cache these
+ * are memory copies, cheaper than a thread-pool round trip each), integer data in 1 MiB chunks
+ * that are converted while in cache, yielding to the event loop every 16 MiB.
+ */
+async function decodeData(info: NiftiHeaderInfo, compressed?: Buffer, signal?: AbortSignal): Promise<Float32Array> {
+  const dt = datatypeByName(info.datatype)
+  if (info.imageGzipped) {
+    const raw = await inflateData(info, compressed, signal)
+    if (dt.name === 'float32') return float32InPlace(info, raw)
+    const out = new Float32Array(info.dataBytes / dt.bytes)
+    convertInto(info, raw, out, 0)
+    return out
+  }
+  let fd: number
+  try {
+    fd = openSync(info.imageFile, 'r')
+  } catch (err) {
+    throw new NiftiError(info.file, `cannot open ${info.imageFile}: ${(err as Error).message}`, { cause: err })
+  }
+  try {
+    if (dt.name === 'float32') {
+      const raw = Buffer.allocUnsafeSlow(info.dataBytes)
+      readFully(info, fd, raw, info.dataBytes, info.voxOffset)
+      return float32InPlace(info, raw)
+    }
+    const out = new Float32Array(info.dataBytes / dt.bytes)
+    const scratch = Buffer.allocUnsafeSlow(Math.min(READ_CHUNK, info.dataBytes))
+    for (let pos = 0, chunk = 0; pos < info.dataBytes; pos += READ_CHUNK, chunk++) {
+      if (chunk % 16 === 15) {
+        await new Promise((resolve) => setImmediate(resolve))
+        checkAborted(signal)
+      }
+      const len = Math.min(READ_CHUNK, info.dataBytes - pos)
+      readFully(info, fd, scratch, len, info.voxOffset + pos)
+      convertInto(info, scratch.subarray(0, len), out, pos / dt.bytes)
+    }
+    return out
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /**
@@ -189,9 +245,9 @@ export async function readNiftiFrames(file: string, opts: Omit<NiftiReadOptions,
   if (info.frames * info.dims[0] * info.dims[1] * info.dims[2] * 4 > maxBytes) {
     throw new NiftiError(file, `all ${info.frames} frames as float32 exceed the memory limit of ${maxBytes} bytes`)
   }
-  const raw = await readRawData(info, compressed, opts.signal)
+  const data = await decodeData(info, compressed, opts.signal)
   checkAborted(opts.signal)
-  return { info, data: toScaledFloat32(info, raw) }
+  return { info, data }
 }
 
 /** Number of NaN / +-Inf values. */
@@ -199,7 +255,7 @@ export function countNonFinite(data: Float32Array): number {
   let bad = 0
   for (let i = 0; i < data.length; i++) {
     const v = data[i]
-    if (v - v !== 0) bad++ // NaN - NaN and Inf - Inf are NaN
+    if (!(v > -Infinity && v < Infinity)) bad++ // NaN fails both comparisons
   }
   return bad
 }
@@ -219,9 +275,8 @@ export async function readNifti(file: string, opts: NiftiReadOptions = {}): Prom
   if (frame !== 'mean' && !(Number.isInteger(frame) && frame >= 0 && frame < info.frames)) {
     throw new NiftiError(file, `frame ${frame} requested, the image has frames 0..${info.frames - 1}`)
   }
-  const raw = await readRawData(info, compressed, opts.signal)
+  const all = await decodeData(info, compressed, opts.signal)
   checkAborted(opts.signal)
-  const all = toScaledFloat32(info, raw)
   const nvox = info.dims[0] * info.dims[1] * info.dims[2]
   let data: Float32Array
   let frames: string
@@ -258,7 +313,7 @@ export async function readNifti(file: string, opts: NiftiReadOptions = {}): Prom
       originalDims: info.originalDims,
       zooms: info.zooms,
       affineSource: info.affineSource,
-      nonFiniteCount: countNonFinite(data),
+      nonFiniteCount: finiteByConstruction(info) ? 0 : countNonFinite(data),
       frames,
       description: info.description,
       file

@@ -89,6 +89,32 @@ export async function writeCacheEntry(studyDir: string, meta: CacheMeta, crops: 
   }
 }
 
+/** Removes temp folders left by writers that were killed (their pid no longer runs). */
+export async function removeStalePartials(studyDir: string): Promise<number> {
+  const root = join(studyDir, CACHE_DIR)
+  const names = await fsp.readdir(root).catch(() => [] as string[])
+  let removed = 0
+  for (const n of names) {
+    const m = /^\.[0-9a-f]+\.(\d+)\.[0-9a-f]+\.partial$/.exec(n)
+    if (!m) continue
+    const pid = Number(m[1])
+    let alive = pid === process.pid
+    if (!alive) {
+      try {
+        process.kill(pid, 0)
+        alive = true
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM'
+      }
+    }
+    if (!alive) {
+      await fsp.rm(join(root, n), { recursive: true, force: true })
+      removed++
+    }
+  }
+  return removed
+}
+
 export async function readCacheMeta(studyDir: string, key: string): Promise<CacheMeta> {
   const file = join(cachePath(studyDir, key), 'meta.json')
   try {

@@ -10,7 +10,7 @@
  */
 import { promises as fsp } from 'node:fs'
 import type { Affine } from '../../nifti/types'
-import { type CacheMeta, type CropStack, cacheKey, hasCacheEntry, readCacheMeta, writeCacheEntry } from '../cache'
+import { type CacheMeta, type CropStack, cacheKey, hasCacheEntry, readCacheMeta, removeStalePartials, writeCacheEntry } from '../cache'
 import { type MciPolicy, mapDiagnosis } from '../diagnosis'
 import type { ScanRecord, StudyFile, SubjectRecord } from '../schema'
 import { applyLabels, loadStudy, mutateStudy, saveStudyFile } from '../study'
@@ -89,6 +89,7 @@ export async function runImport(studyDir: string, preprocessor: ScanPreprocessor
     signal: opts.signal
   })
   const problems = [...plan.problems]
+  await removeStalePartials(studyDir)
   const existing = new Map(before.file.subjects.map((s) => [s.id, s]))
   const tasks: Task[] = []
   let unchanged = 0

@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process'
 import { promises as fsp, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DemoResult, generateDemoCohort } from '../../../src-main/demo/cohort'
 import { writeNifti } from '../../../src-main/nifti/write'
@@ -63,6 +64,28 @@ describe('import', () => {
     t.subjectIds.forEach((id, i) => expect(t.data.available[i]).toEqual([true, demo.subjects.find((d) => d.ptid === id)!.pet !== null]))
     expect(t.crops[1]!.samples).toHaveLength(12)
     expect(new Set(t.data.split)).toEqual(new Set(['train', 'val', 'test']))
+  })
+
+  it('kill -9 during an import: the study reopens intact and the next import reuses finished crops', async () => {
+    const study = join(root, 'study-killed')
+    await createStudy(study)
+    const before = await fsp.readFile(join(study, STUDY_JSON), 'utf8')
+    const cli = resolve(__dirname, '../../../src-main/cli.ts')
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'import', demo.out, '--study', study], { stdio: 'ignore' })
+    const cache = join(study, 'cache')
+    for (;;) {
+      const done = (await fsp.readdir(cache).catch(() => [] as string[])).filter((n) => !n.startsWith('.'))
+      if (done.length >= 3) break
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    child.kill('SIGKILL')
+    await new Promise((r) => child.on('exit', r))
+    expect(await fsp.readFile(join(study, STUDY_JSON), 'utf8')).toBe(before)
+    expect((await loadStudy(study)).file.subjects).toEqual([])
+    const r = await runImport(study, imagingPreprocessor, { source: demo.out })
+    expect(r.added).toBe(12)
+    expect(r.fromCache).toBeGreaterThanOrEqual(3)
+    expect((await fsp.readdir(cache)).filter((n) => n.endsWith('.partial'))).toEqual([])
   })
 
   it('bad scans are reported by file and skipped; the rest is imported', async () => {

@@ -149,7 +149,9 @@ describe('study folder', () => {
     if (writable) {
       try {
         execFileSync('chattr', ['+i', dir], { stdio: 'ignore' })
-        undo = async () => execFileSync('chattr', ['-i', dir])
+        undo = async () => {
+          execFileSync('chattr', ['-i', dir])
+        }
       } catch {
         await undo()
         console.warn('read-only test skipped: neither chmod nor chattr can make a folder read-only here')

@@ -42,6 +42,10 @@ export interface ImageModelOptions {
 
 /** The fast ops are for the backends where tf.conv3d is a scalar loop. */
 export function pickImplementation(requested: Implementation | undefined, backend: string): 'fast' | 'reference' {
+  if (requested === 'reference' && backend === 'wasm') {
+    // tfjs 4.22's wasm Conv3DBackpropInputV2 fills only the first depth slice: training would be silently wrong.
+    throw new Error("the 'reference' implementation (tf.conv3d) cannot train on the wasm backend: its Conv3D input gradient is wrong in tfjs 4.22; use 'fast' or 'auto'")
+  }
   if (requested === 'fast' || requested === 'reference') return requested
   return backend === 'wasm' || backend === 'cpu' ? 'fast' : 'reference'
 }

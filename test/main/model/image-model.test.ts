@@ -83,6 +83,7 @@ describe('image model on wasm', () => {
     await expect(model.ceStep([0], [2], 0.01)).rejects.toThrow('ceStep: label 2 is not a class index in 0..1')
     await model.dispose()
     await expect(createImageModalityModel({ ...base, inputSize: [10, 13, 10] })).rejects.toThrow(/input size 10x13x10 is invalid along axis y/)
+    await expect(createImageModalityModel({ ...base, implementation: 'reference' })).rejects.toThrow(/cannot train on the wasm backend/)
   })
 })
 

@@ -13,6 +13,7 @@
  * Subjects are 0-based rows; posteriors are row-major [numSubjects, C].
  */
 import { join } from 'node:path'
+import { createLogger } from '../log'
 import { aggregateRows } from '../tcgm/aggregator'
 import { estimatePrior, uniformPrior, type Prior } from '../tcgm/prior'
 import { tcGainAndGrad } from '../tcgm/tc-gain'
@@ -21,6 +22,8 @@ import { resolveTrainConfig, type TrainConfig } from './config'
 import { argmaxRow, classificationMetrics, meanAbsPosteriorDifference, type ClassificationMetrics } from './metrics'
 import type { ModalityModel, ModelState } from './modality-model'
 import { Rng, type RngState } from './rng'
+
+const log = createLogger('train')
 
 export type Split = 'train' | 'val' | 'test'
 
@@ -311,6 +314,9 @@ export async function trainTcgm(
   }
 
   const tcBatchCount = tcRows.length >= M ? batches(tcRows, config.tcBatchSize).filter((b) => b.length >= M).length : 0
+  if (config.method === 'tcgm' && tcBatchCount === 0) {
+    log.warn(`only ${tcRows.length} training subject(s) have all ${M} modalities (at least ${M} needed): no TC steps, this run is CE only`)
+  }
   const ceBatchCount = ceRows.reduce((a, r) => a + Math.ceil(r.length / config.batchSize), 0)
   let stepsDoneHere = 0
   const elapsed = (): number => priorElapsed + (Date.now() - started) / 1000

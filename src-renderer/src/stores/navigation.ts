@@ -50,10 +50,14 @@ export const useNavigationStore = defineStore('navigation', () => {
     params.value = previous.params
   }
 
-  /** Called by the shell for each `menu.command` event; 'about' shows the Start view. */
+  /**
+   * Called by the shell for each `menu.command` event. Shows the view where the command is
+   * carried out (New/Open study and About: Start; Export: Results); a view that wants to react
+   * further (focus a field, open a dialog) watches `menuCommand`.
+   */
   function receiveMenuCommand(command: MenuCommand): void {
     menuCommand.value = { command, seq: ++seq }
-    if (command === 'about') open('start')
+    open(command === 'export' ? 'results' : 'start')
   }
 
   return { current, params, history, canGoBack, menuCommand, open, back, receiveMenuCommand }

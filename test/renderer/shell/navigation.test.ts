@@ -28,14 +28,21 @@ describe('navigation store', () => {
     expect(() => useNavigationStore().open('settings' as never)).toThrow("open: unknown view 'settings' (known: start, subjects, label, train, results, viewer)")
   })
 
-  it('records menu commands with a sequence number and shows Start for About', () => {
+  it('records menu commands with a sequence number and shows the view that carries them out', () => {
     const nav = useNavigationStore()
     nav.open('train')
     nav.receiveMenuCommand('export')
     expect(nav.menuCommand).toEqual({ command: 'export', seq: 1 })
-    expect(nav.current).toBe('train')
+    expect(nav.current).toBe('results')
     nav.receiveMenuCommand('about')
     expect(nav.menuCommand).toEqual({ command: 'about', seq: 2 })
+    expect(nav.current).toBe('start')
+    nav.open('label')
+    nav.receiveMenuCommand('openStudy')
+    expect(nav.current).toBe('start')
+    nav.open('label')
+    nav.receiveMenuCommand('newStudy')
+    expect(nav.menuCommand).toEqual({ command: 'newStudy', seq: 4 })
     expect(nav.current).toBe('start')
   })
 })

@@ -1,6 +1,6 @@
 /**
  * The 'study' run kind: builds, inside the training worker, one image classifier per modality
- * over the study's cached hippocampal crops, and the TrainData (visible labels, splits,
+ * (each in its own process) over the study's cached hippocampal crops, and the TrainData (visible labels, splits,
  * available modalities, evaluation labels).
  *
  * Rows are the study's subjects in study.json order (0-based). A subject without a modality gets
@@ -10,7 +10,7 @@
  * label rate; the loop never trains or selects on them.
  */
 import { z } from 'zod'
-import { createImageModalityModel } from '../model/image-model'
+import { createRemoteImageModalityModel } from '../model/remote-model'
 import type { ModalityModel } from '../train/modality-model'
 import type { BuiltRun, FactoryContext } from '../train/model-factories'
 import type { TrainData } from '../train/train-tcgm'
@@ -85,18 +85,20 @@ export async function loadStudyTrainingData(params: StudyRunParams, signal?: Abo
 export async function buildStudyRun(params: unknown, ctx: FactoryContext): Promise<BuiltRun> {
   const p = studyRunParams.parse(params)
   const t = await loadStudyTrainingData(p, ctx.signal)
-  const models: ModalityModel[] = []
-  for (let m = 0; m < t.modalities.length; m++) {
-    models.push(
-      await createImageModalityModel({
-        modality: t.modalities[m]!,
-        numClasses: t.classNames.length,
-        preset: p.preset,
-        crops: t.crops[m]!,
-        seed: p.seed * 1009 + m + 1
-      })
+  // One process per modality: the TC step's forward and backward passes of the two networks
+  // run on two cores at once.
+  const settled = await Promise.allSettled(
+    t.modalities.map((modality, m) =>
+      createRemoteImageModalityModel({ modality, numClasses: t.classNames.length, preset: p.preset, crops: t.crops[m]!, seed: p.seed * 1009 + m + 1 })
     )
+  )
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) {
+    // Do not leave the other modality's worker running.
+    await Promise.all(settled.map((r) => (r.status === 'fulfilled' ? r.value.dispose().catch(() => undefined) : undefined)))
+    throw failed.reason
   }
+  const models: ModalityModel[] = settled.map((r) => (r as PromiseFulfilledResult<ModalityModel>).value)
   ctx.log.info(`study run: ${t.subjectIds.length} subjects, modalities ${t.modalities.join(', ')}, preset ${p.preset}`)
   return { models, data: t.data, subjectIds: t.subjectIds, classNames: t.classNames }
 }

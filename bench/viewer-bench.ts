@@ -153,16 +153,7 @@ async function main(): Promise<number> {
     // Slice changes: wheel on the fused axial view; wait until the three axial views re-rendered.
     const perSlice: number[] = []
     for (let i = 0; i < slices; i++) {
-      const ms = await page.evaluate(async (step) => {
-        const root = document.querySelector('[data-testid=viewer]') as HTMLElement
-        const target = document.querySelector('[data-viewport$="-axial"]') as HTMLElement
-        const axial = document.querySelectorAll('[data-viewport$="-axial"]').length
-        const before = Number(root.dataset.renderCount)
-        const t0 = performance.now()
-        target.dispatchEvent(new WheelEvent('wheel', { deltaY: step, bubbles: true, cancelable: true, clientX: 10, clientY: 10 }))
-        while (Number(root.dataset.renderCount) < before + axial) await new Promise((r) => requestAnimationFrame(r))
-        return performance.now() - t0
-      }, i % 10 < 5 ? 100 : -100)
+      const ms = Number(await page.evaluate(`window.benchSliceChange(${i % 10 < 5 ? 100 : -100})`))
       perSlice.push(ms)
     }
     await mkdir(resolve(repoRoot, 'bench-output'), { recursive: true })

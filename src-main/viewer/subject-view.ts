@@ -5,23 +5,16 @@
  * run's verdicts.
  */
 import type { CohortMeasure, HippocampalBox, ModelVerdict, ViewerSubject } from '../api/contracts/viewer'
-import { defaultPreprocessSettings, preprocessScan, type PreprocessSettings } from '../imaging/preprocess'
+import { preprocessScan, type PreprocessSettings } from '../imaging/preprocess'
 import type { Volume } from '../nifti/types'
 import { HIPPOCAMPUS_BOXES, boxToVoxelRange, type MniBox } from '../roi/boxes'
-import type { StudyFile, SubjectRecord } from '../study/schema'
+import { preprocessSettingsFor } from '../study/preprocess'
+import { getRunDetail, listRuns } from '../study/runs'
+import type { SubjectRecord } from '../study/schema'
 import { loadStudy, type StudyState } from '../study/study'
 import { volumeToPayload, type PayloadMeaning } from './payload'
 
 type Modality = 'smri' | 'pet'
-
-/** The preprocessing a study's settings ask for (what its crops, and so its models, saw). */
-export function viewerPreprocessSettings(settings: StudyFile['settings'], modality: Modality): PreprocessSettings {
-  return {
-    ...defaultPreprocessSettings(modality),
-    smriIntensity: settings.proportionalScaling ? 'gm-proportional' : 'gm-raw',
-    petReference: settings.petReference
-  }
-}
 
 /** What the values of a preprocessed volume mean, for titles and the colour bar. */
 export function payloadMeaning(settings: PreprocessSettings, steps: readonly string[]): PayloadMeaning {
@@ -109,8 +102,21 @@ export function verdicts(classNames: readonly string[], models: Record<string, r
 
 export interface SubjectViewOptions {
   signal?: AbortSignal
-  /** The latest finished run's probabilities for a subject, or null (supplied by the study's run store). */
-  latestPrediction?: (state: StudyState, subjectId: string) => Promise<{ runId: string; modalities: Record<string, number[]>; aggregator: number[] } | null>
+  /** The run whose verdicts to show; default: the newest finished run. */
+  runId?: string
+}
+
+/** A run's probabilities for one subject: the given run, else the newest finished one; null when none. */
+export async function runPrediction(
+  studyDir: string,
+  subjectId: string,
+  runId?: string
+): Promise<{ runId: string; modalities: Record<string, number[]>; aggregator: number[] } | null> {
+  const id = runId ?? (await listRuns(studyDir)).find((r) => r.status === 'done')?.id
+  if (!id) return null
+  const detail = await getRunDetail(studyDir, id)
+  const row = detail.predictions.find((p) => p.participantId === subjectId)
+  return row ? { runId: id, modalities: row.modalities, aggregator: row.aggregator } : null
 }
 
 /**
@@ -127,7 +133,8 @@ export async function buildSubjectView(studyDir: string, subjectId: string, opts
   const prepare = async (modality: Modality) => {
     const scan = record.scans[modality]
     if (!scan) return null
-    const settings = viewerPreprocessSettings(state.file.settings, modality)
+    // The same settings as the study's import, so the viewer shows what the models saw.
+    const settings = preprocessSettingsFor(modality, state.file.settings)
     const suv = scan.suv ? { injectedDoseBq: scan.suv.injectedDoseMBq * 1e6, bodyWeightKg: scan.suv.bodyWeightKg } : undefined
     const result = await preprocessScan(scan.path, settings, { signal: opts.signal, suv })
     return { result, payload: volumeToPayload(result.volume, modality, scan.path, payloadMeaning(settings, result.steps)) }
@@ -135,7 +142,7 @@ export async function buildSubjectView(studyDir: string, subjectId: string, opts
   const [smri, pet] = await Promise.all([prepare('smri'), prepare('pet')])
   const reference = smri?.result.volume ?? pet!.result.volume
 
-  const prediction = opts.latestPrediction ? await opts.latestPrediction(state, subjectId) : null
+  const prediction = await runPrediction(state.dir, subjectId, opts.runId)
   const classNames = state.file.settings.classNames
   return {
     subject: subjectId,

@@ -81,14 +81,19 @@ export const ViewerSubject = z.object({
   pet: VolumePayload.nullable(),
   boxes: z.array(HippocampalBox),
   measures: z.array(CohortMeasure),
-  /** The latest finished run's verdicts for this subject, null when there is none. */
+  /** The requested (else the newest finished) run's verdicts for this subject, null when there is none. */
   prediction: z.object({ runId: z.string(), verdicts: z.array(ModelVerdict) }).nullable()
 })
 export type ViewerSubject = z.infer<typeof ViewerSubject>
 
 export const viewerRequests = {
   'viewer.subject': request(
-    z.object({ study: z.string().min(1), subject: z.string().min(1).max(200) }).strict(),
+    z.object({
+      study: z.string().min(1),
+      subject: z.string().min(1).max(200),
+      /** Run whose verdicts to show; default: the newest finished run. */
+      runId: z.string().min(1).optional()
+    }).strict(),
     ViewerSubject,
     'One subject for the viewer: preprocessed sMRI and PET volumes (MNI grid), hippocampal boxes, cohort measures and the latest verdicts'
   )

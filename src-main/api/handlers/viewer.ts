@@ -3,5 +3,5 @@ import type { PartialHandlerTable } from '../handler-types'
 import { buildSubjectView } from '../../viewer/subject-view'
 
 export const viewerHandlers: PartialHandlerTable<'viewer.subject'> = {
-  'viewer.subject': async ({ study, subject }) => buildSubjectView(study, subject)
+  'viewer.subject': async ({ study, subject, runId }) => buildSubjectView(study, subject, { runId })
 }

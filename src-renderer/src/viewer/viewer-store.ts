@@ -16,21 +16,24 @@ export const useViewerStore = defineStore('viewer', () => {
   /** Study and subject of `data` (or of the request in flight). */
   const study = ref<string | null>(null)
   const subject = ref<string | null>(null)
+  const run = ref<string | null>(null)
   /** ms the `viewer.subject` request took (main reading, preprocessing, transfer). */
   const requestMs = ref<number | null>(null)
   let generation = 0
 
-  async function load(studyPath: string, subjectId: string): Promise<void> {
-    if (study.value === studyPath && subject.value === subjectId && (data.value || loading.value)) return
+  /** Loads a subject; `runId` picks the run whose verdicts to show (default: the newest finished). */
+  async function load(studyPath: string, subjectId: string, runId?: string): Promise<void> {
+    if (study.value === studyPath && subject.value === subjectId && run.value === (runId ?? null) && (data.value || loading.value)) return
     const mine = ++generation
     study.value = studyPath
     subject.value = subjectId
+    run.value = runId ?? null
     loading.value = true
     error.value = null
     data.value = null
     const started = performance.now()
     try {
-      const result = await getApi().call('viewer.subject', { study: studyPath, subject: subjectId })
+      const result = await getApi().call('viewer.subject', { study: studyPath, subject: subjectId, ...(runId ? { runId } : {}) })
       if (mine !== generation) return
       data.value = markRaw(result)
       requestMs.value = performance.now() - started
@@ -47,9 +50,10 @@ export const useViewerStore = defineStore('viewer', () => {
     data.value = null
     study.value = null
     subject.value = null
+    run.value = null
     loading.value = false
     error.value = null
   }
 
-  return { data, loading, error, study, subject, requestMs, load, clear }
+  return { data, loading, error, study, subject, run, requestMs, load, clear }
 })

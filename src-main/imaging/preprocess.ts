@@ -42,7 +42,10 @@ export interface PreprocessResult {
   /** What was done, in order. */
   steps: string[]
   stats: {
-    /** Grey matter inside both hippocampus boxes, in mL (GM maps only, before scaling). */
+    /** Grey matter inside both hippocampus boxes, in mL (GM maps only, before proportional
+     *  scaling): the sum of GM probability x voxel volume. The boxes (2 x 17x21x20 voxels)
+     *  include surrounding cortex, so this tracks hippocampal atrophy, not the anatomical
+     *  hippocampal volume (about 60 mL on the ICBM template). */
     hippocampalGmMl?: number
     /** Mean SUVR inside both hippocampus boxes (PET only). */
     hippocampalMeanSuvr?: number

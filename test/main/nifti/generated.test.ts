@@ -2,26 +2,16 @@
  * The reader on tiny files written byte by byte in the test: every datatype in both byte
  * orders, scaling, NIfTI-2, 4-D, .hdr/.img pairs, gzip, and the three affine sources.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { describe, expect, it } from 'vitest'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { readNifti, readNiftiHeader, readNiftiFrames } from '../../../src-main/nifti/read'
+import { useTempFiles } from './temp-files'
 import { makeNifti, type MakeNiftiOptions } from './make-nifti'
 
-let dir: string
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'nifti-gen-'))
-})
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-let counter = 0
-function put(bytes: Uint8Array, ext = '.nii'): string {
-  const f = join(dir, `f${counter++}${ext}`)
-  writeFileSync(f, bytes)
-  return f
-}
+const tmp = useTempFiles('nifti-gen-')
+const put = tmp.put
 function write(o: MakeNiftiOptions, ext = '.nii'): string {
   const { file } = makeNifti(o)
   return put(ext.endsWith('.gz') ? gzipSync(file) : file, ext)

@@ -2,27 +2,16 @@
  * Malformed input: each problem gives a NiftiError whose message starts with the file and
  * says what is wrong, before anything large is allocated.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { readNifti, readNiftiHeader } from '../../../src-main/nifti/read'
 import { NiftiError } from '../../../src-main/nifti/errors'
+import { useTempFiles } from './temp-files'
 import { makeNifti, type MakeNiftiOptions } from './make-nifti'
 
-let dir: string
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'nifti-bad-'))
-})
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-let counter = 0
-function put(bytes: Uint8Array, ext = '.nii'): string {
-  const f = join(dir, `bad${counter++}${ext}`)
-  writeFileSync(f, bytes)
-  return f
-}
+const tmp = useTempFiles('nifti-bad-')
+const put = tmp.put
 const base: MakeNiftiOptions = { dims: [8, 8, 8], datatype: 4, values: Array.from({ length: 512 }, (_, i) => i), pixdim: [2, 2, 2] }
 const good = () => Buffer.from(makeNifti(base).file)
 
@@ -50,7 +39,7 @@ describe('truncated files', () => {
   })
   it('an empty file and a missing file', async () => {
     await expectNiftiError(put(new Uint8Array(0)), /too short for a NIfTI header/)
-    await expectNiftiError(join(dir, 'nope.nii'), /cannot open the file/)
+    await expectNiftiError(join(tmp.dir(), 'nope.nii'), /cannot open the file/)
   })
 })
 

@@ -44,7 +44,7 @@ function groupBy(ids: readonly string[], strata: ReadonlyMap<string, string>): M
 
 /**
  * Assigns every id to train/val/test.
- * @param strata id -> class name for the subjects whose label is known (visible or hidden).
+ * @param strata id -> stratum (e.g. the class) for the subjects whose label is known.
  */
 export function makeSplits(ids: readonly string[], strata: ReadonlyMap<string, string>, seed: number, fractions: SplitFractions = DEFAULT_FRACTIONS): Map<string, SplitName> {
   const fs = [fractions.train, fractions.val, fractions.test]

@@ -230,11 +230,17 @@ export async function simulateLabelRate(dir: string, rate: number, seed: number)
   })
 }
 
-/** Makes and stores the subject-level split, stratified by the known labels. */
+/**
+ * Makes and stores the subject-level split, stratified by class and by whether the label is
+ * visible or hidden (so validation gets its share of the visible labels for model selection,
+ * and the test split its share of the hidden ones for evaluation).
+ */
 export async function makeStudySplits(dir: string, seed: number, fractions: SplitFractions = DEFAULT_FRACTIONS): Promise<Record<SplitName, number>> {
   return mutateStudy(dir, async (s) => {
-    const known = new Map([...s.hidden, ...s.labels])
-    const assignment = makeSplits(s.file.subjects.map((x) => x.id), known, seed, fractions)
+    const strata = new Map<string, string>()
+    for (const [id, l] of s.hidden) strata.set(id, `hidden:${l}`)
+    for (const [id, l] of s.labels) strata.set(id, `visible:${l}`)
+    const assignment = makeSplits(s.file.subjects.map((x) => x.id), strata, seed, fractions)
     s.file.splits = { seed, fractions, createdAt: new Date().toISOString(), assignment: Object.fromEntries(assignment) }
     await saveStudyFile(s)
     const counts = { train: 0, val: 0, test: 0 }

@@ -136,6 +136,13 @@ describe('study folder', () => {
     expect(adInTest).toBe(4)
     await makeStudySplits(dir, 7)
     expect((await loadStudy(dir)).file.splits!.assignment).toEqual(a)
+    // With a simulated label rate, each split gets its share of the visible labels of each class.
+    await simulateLabelRate(dir, 0.4, 2)
+    await makeStudySplits(dir, 7)
+    const s = await loadStudy(dir)
+    const visibleIn = (split: string, cls: string) => [...s.labels].filter(([id, l]) => l === cls && s.file.splits!.assignment[id] === split).length
+    expect([visibleIn('train', 'NC'), visibleIn('val', 'NC'), visibleIn('test', 'NC')]).toEqual([7, 3, 2])
+    expect([visibleIn('train', 'AD'), visibleIn('val', 'AD'), visibleIn('test', 'AD')]).toEqual([5, 2, 1])
   })
 
   it('a read-only study folder gives a clear message and changes nothing', async () => {

@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { launchBrowser, screenshot, type BrowserSession } from './browser'
 
@@ -62,6 +62,11 @@ async function expectLabelsOnDisk(): Promise<void> {
 beforeAll(async () => {
   session = await launchBrowser({ width: 1400, height: 900 })
   page = session.page
+})
+
+afterEach(async (ctx) => {
+  // A failed step leaves a picture of what the researcher would have seen.
+  if (ctx.task.result?.state === 'fail') await screenshot(page, `journey-failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`)
 })
 
 afterAll(async () => {
@@ -142,6 +147,7 @@ describe('the researcher journey', () => {
     await page.getByTestId('export-run').click()
     await page.getByTestId('export-result').waitFor({ timeout: 60_000 })
     expect(await page.getByTestId('export-result').textContent()).toContain(out)
+    await page.getByTestId('export-result').scrollIntoViewIfNeeded()
     await screenshot(page, 'journey-6-export')
 
     const tsvName = readdirSync(out).find((f) => /predictions.*\.tsv$/.test(f))

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { chooseBackend, currentBackend } from '../backend/choose'
+import { createLogger } from '../log'
 import type { ModalityModel, ModelState } from '../train/modality-model'
 import { Adam } from './adam'
 import { minInputEdge, resolveConfig, validateConfig, type DenseNetConfig } from './config'
@@ -13,6 +14,8 @@ import { createFastOps } from './ops/fast'
 import { createReferenceOps } from './ops/reference'
 import type { NetOps } from './ops/types'
 import { SeededRandom } from './rng'
+
+const log = createLogger('model')
 
 export type Implementation = 'fast' | 'reference' | 'auto'
 
@@ -301,5 +304,8 @@ export async function createImageModalityModel(opts: ImageModelOptions): Promise
   const augment: AugmentOptions = { flip: opts.augment?.flip ?? true, transpose: opts.augment?.transpose ?? true }
   const inferenceBatch = opts.inferenceBatch ?? 8
   if (!Number.isInteger(inferenceBatch) || inferenceBatch < 1) throw new Error(`${where}: inferenceBatch must be a positive integer, got ${inferenceBatch}`)
-  return new LocalImageModel(opts.modality, opts.numClasses, config, [...inputSize], implementation, ops, opts.crops, augment, inferenceBatch, opts.seed)
+  const model = new LocalImageModel(opts.modality, opts.numClasses, config, [...inputSize], implementation, ops, opts.crops, augment, inferenceBatch, opts.seed)
+  const presetName = typeof opts.preset === 'string' ? `'${opts.preset}'` : 'custom'
+  log.info(`${opts.modality}: 3D DenseNet ${presetName} (blocks ${config.blocks.join('-')}, growth ${config.growth}), ${countParameters(config).toLocaleString('en-US')} parameters, input ${inputSize.join('x')}x${config.inChannels}, ${implementation} ops on ${tf.getBackend()}`)
+  return model
 }

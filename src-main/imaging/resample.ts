@@ -94,8 +94,9 @@ type MaybeHeader = { header?: { sformCode?: number; qformCode?: number; file?: s
  * of view: the axes must be aligned with x, y, z (normalised images are never oblique), the
  * field of view must cover the brain part of MNI space without being much larger than a head,
  * and either the header says MNI / template space (xform code 4 or 5) or the field of view is
- * centred where standard MNI bounding boxes are. A header that says scanner coordinates
- * (code 1) is native space.
+ * centred (within 15 mm) where standard MNI bounding boxes are centred. This is a heuristic:
+ * it accepts the FSL/SPM/ICBM grids and SPM's default normalisation box, and rejects oblique,
+ * partial or off-centre (scanner isocentre) native scans.
  */
 export function checkMniSpace(vol: Volume & MaybeHeader): MniCheck {
   const reasons: string[] = []
@@ -115,10 +116,11 @@ export function checkMniSpace(vol: Volume & MaybeHeader): MniCheck {
       reasons.push(`its field of view along ${axes[a]} is ${(hi - lo).toFixed(0)} mm, larger than any MNI template`)
     }
   })
+  // Codes 4 (MNI152) and 5 (template) are trusted; code 1 (scanner) is not taken as proof of
+  // native space, because ITK/ANTs write code 1 on every output, MNI-registered or not.
   const h = vol.header
   const code = h ? (h.sformCode && h.sformCode > 0 ? h.sformCode : (h.qformCode ?? 0)) : 0
-  if (code === 1) reasons.push('its header says scanner coordinates (xform code 1)')
-  else if (code !== 4 && code !== 5) {
+  if (code !== 4 && code !== 5) {
     const centre = bounds.map(([lo, hi]) => (lo + hi) / 2)
     const off = Math.hypot(...centre.map((c, a) => c - MNI_BOX_CENTRE[a]))
     if (off > 15) reasons.push(`its field of view is centred ${off.toFixed(0)} mm away from the MNI bounding box centre`)

@@ -112,12 +112,19 @@ describe('MNI space detection', () => {
     expect(oblique.reasons.join()).toMatch(/oblique by 11\.5 degrees/)
     const small = checkMniSpace(vol([[-2, 0, 0, 32], [0, 2, 0, -40], [0, 0, 2, -16], [0, 0, 0, 1]], [33, 41, 25]))
     expect(small.reasons.join()).toMatch(/does not cover the brain/)
-    const scanner = { ...vol(MNI_2MM.affine, [91, 109, 91]), header: { sformCode: 1, qformCode: 1, file: 'x.nii' } }
-    expect(checkMniSpace(scanner).reasons).toEqual(['its header says scanner coordinates (xform code 1)'])
+    // A native T1 at the scanner isocentre: axis-aligned, big enough, but centred at (0, 0, 0).
+    const native = { ...vol([[-1, 0, 0, 90], [0, 1, 0, -110], [0, 0, 1, -90], [0, 0, 0, 1]], [181, 221, 181]), header: { sformCode: 1, qformCode: 1, file: 'x.nii' } }
+    expect(checkMniSpace(native).reasons).toEqual(['its field of view is centred 25 mm away from the MNI bounding box centre'])
+    // ANTs writes code 1 on MNI-registered images too: a standard grid with code 1 passes.
+    const ants = { ...vol(mni1mm, [181, 217, 181]), header: { sformCode: 1, qformCode: 1, file: 'y.nii' } }
+    expect(checkMniSpace(ants).ok).toBe(true)
+    // SPM12's default normalisation bounding box [-78 -112 -70; 78 76 85] at 2 mm, code 2.
+    const spm = { ...vol([[-2, 0, 0, 78], [0, 2, 0, -112], [0, 0, 2, -70], [0, 0, 0, 1]], [79, 95, 78]), header: { sformCode: 2, file: 'w.nii' } }
+    expect(checkMniSpace(spm).ok).toBe(true)
   })
   it('toMni2mm says the scan must be normalised first, unless allowed', () => {
     const native = { ...sampled([120, 120, 90], [[-2, 0, 0, 120], [0, 2, 0, -100], [0, 0, 2, -60], [0, 0, 0, 1]], pattern), header: { sformCode: 1, file: '/data/sub-01_T1w.nii' } }
-    expect(() => toMni2mm(native)).toThrow(/^\/data\/sub-01_T1w\.nii: must be spatially normalised to MNI space first: .*scanner coordinates/)
+    expect(() => toMni2mm(native)).toThrow(/^\/data\/sub-01_T1w\.nii: must be spatially normalised to MNI space first: its field of view is centred 39 mm away)
     const { volume, step } = toMni2mm(native, { allowNonMni: true })
     expect(volume.dims).toEqual([91, 109, 91])
     expect(step).toMatch(/allowed by the user/)

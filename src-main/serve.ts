@@ -72,6 +72,11 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'))
     process.once('SIGTERM', () => stop('SIGTERM'))
   })
+  // A worker that ignores its cancellation must not keep browser mode alive.
+  setTimeout(() => {
+    log.warn('a job did not stop within 5 s of cancellation; exiting anyway')
+    process.exit(0)
+  }, 5000).unref()
   return 0
 }
 

@@ -34,7 +34,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const temp = mkdtempSync(join(tmpdir(), 'tcgm-e2e-'))
   const userDataDir = join(temp, 'user-data')
-  const root = join(temp, 'data')
   const child = spawn(process.execPath, [serveJs, '--port', '0', '--user-data', userDataDir, '--root', temp], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
@@ -42,16 +41,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
   })
   const info = await waitForBridgeLine(child, 30_000)
   project.provide('bridge', { url: info.url, origin: info.origin, token: info.token, userDataDir, root: temp })
-  void root
 
+  // Teardown doubles as the check that browser mode stops cleanly on SIGTERM (exit code 0).
   return async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r))
+    try {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`browser mode died during the tests (code ${child.exitCode}, signal ${child.signalCode})`)
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
       child.kill('SIGTERM')
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))])
-      if (child.exitCode === null) child.kill('SIGKILL')
+      const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 8000))])
+      if (code === 'timeout') {
+        child.kill('SIGKILL')
+        throw new Error('browser mode did not stop within 8 s of SIGTERM')
+      }
+      if (code !== 0) throw new Error(`browser mode exited with code ${code} on SIGTERM`)
+    } finally {
+      rmSync(temp, { recursive: true, force: true })
     }
-    rmSync(temp, { recursive: true, force: true })
   }
 }
 

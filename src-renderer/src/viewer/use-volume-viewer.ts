@@ -10,54 +10,21 @@
 import { CONSTANTS, Enums, RenderingEngine, volumeLoader, type Types } from '@cornerstonejs/core'
 import { Enums as ToolEnums, PanTool, ToolGroupManager, ZoomTool } from '@cornerstonejs/tools'
 import { markRaw, onScopeDispose, reactive, ref, shallowRef } from 'vue'
-import type { HippocampalBox, VolumePayload, ViewerSubject } from '@contract/contracts/viewer'
-import { lpsToRas, rasToLps, rasToVoxel, rasToVoxelIndex, voxelToRas, type Vec3 } from './geometry'
+import type { HippocampalBox, ViewerSubject } from '@contract/contracts/viewer'
+import { lpsToRas, rasToLps, type Vec3 } from './geometry'
+import { defaultDisplay, initialCrosshair, readout, snapToVoxel, type CursorReadout, type DisplaySettings, type PointerMode } from './display'
 import { defaultOverlayStyle, drawOverlay, isRadiological, type SliceView } from './overlay'
 import { ensureCornerstone, newVolumeId, releaseVolume, stagePayload } from './payload-loader'
 
 export type Plane = 'axial' | 'coronal' | 'sagittal'
 /** 'fused': sMRI with the PET overlay; 'smri' / 'pet': one modality alone. */
 export type ViewKind = 'fused' | 'smri' | 'pet'
-/** What the primary mouse button does; the middle button always pans, the right one zooms. */
-export type PointerMode = 'crosshair' | 'windowLevel' | 'pan' | 'zoom'
-
 export interface ViewSlot {
   id: string
   kind: ViewKind
   plane: Plane
   element: HTMLDivElement
   overlay: HTMLCanvasElement
-}
-
-export interface DisplaySettings {
-  /** Overlay colormap id (colormaps.ts). */
-  colormap: string
-  /** Opacity of the PET overlay in the fused views, 0..1. */
-  opacity: number
-  /** PET values mapped to the two ends of the colormap (display range). */
-  displayRange: [number, number]
-  /** PET values below this are transparent (clipping threshold, independent of the display range). */
-  threshold: number
-  /** sMRI window, [lower, upper] intensity. */
-  mriWindow: [number, number]
-  /** Patient's left on the screen's right (radiological) or left (neurological). */
-  radiological: boolean
-  showBoxes: boolean
-  mode: PointerMode
-}
-
-export interface VoxelReadout {
-  /** 0-based voxel of the modality's own grid. */
-  ijk: Vec3
-  value: number
-  units: string
-}
-
-export interface CursorReadout {
-  /** RAS (MNI) mm. */
-  mm: Vec3
-  smri: VoxelReadout | null
-  pet: VoxelReadout | null
 }
 
 const orientationOf: Record<Plane, Enums.OrientationAxis> = {
@@ -67,49 +34,6 @@ const orientationOf: Record<Plane, Enums.OrientationAxis> = {
 }
 
 let engineCounter = 0
-
-function readout(payload: VolumePayload | null, mm: Vec3): VoxelReadout | null {
-  if (!payload) return null
-  const ijk = rasToVoxelIndex(payload, mm)
-  if (!ijk) return null
-  const [nx, ny] = payload.dims
-  return { ijk, value: payload.data[ijk[0] + nx * (ijk[1] + ny * ijk[2])], units: payload.units }
-}
-
-/** Nearest voxel centre of `payload`'s grid (clamped into it), RAS mm. */
-function snapToVoxel(payload: VolumePayload, mm: Vec3): Vec3 {
-  const f = rasToVoxel(payload.affine, mm)
-  const ijk = f.map((v, a) => Math.min(payload.dims[a] - 1, Math.max(0, Math.round(v))))
-  return voxelToRas(payload.affine, ijk)
-}
-
-/** Where the crosshair starts: the centre of the first hippocampal box, else the grid centre. */
-export function initialCrosshair(subject: Pick<ViewerSubject, 'boxes' | 'smri' | 'pet'>): Vec3 {
-  const box = subject.boxes[0]
-  const ref = subject.smri ?? subject.pet
-  if (box) {
-    const c: Vec3 = [0, 1, 2].map((a) => (box.mmMin[a] + box.mmMax[a]) / 2) as Vec3
-    return ref ? snapToVoxel(ref, c) : c
-  }
-  if (!ref) return [0, 0, 0]
-  return voxelToRas(ref.affine, ref.dims.map((d) => Math.floor(d / 2)))
-}
-
-/** Default display settings for a subject's volumes. */
-export function defaultDisplay(smri: VolumePayload | null, pet: VolumePayload | null): DisplaySettings {
-  const petRange = pet ? pet.robustRange : ([0, 1] as [number, number])
-  return {
-    colormap: 'tcgm-hot',
-    opacity: 0.6,
-    displayRange: [petRange[0], petRange[1]],
-    // Show the upper half of the display range: uptake below it stays grey-scale anatomy.
-    threshold: petRange[0] + 0.5 * (petRange[1] - petRange[0]),
-    mriWindow: smri ? [smri.robustRange[0], smri.robustRange[1]] : [0, 1],
-    radiological: false,
-    showBoxes: true,
-    mode: 'crosshair'
-  }
-}
 
 export function useVolumeViewer() {
   const subject = shallowRef<ViewerSubject | null>(null)

@@ -1,0 +1,133 @@
+/** Start: one-click demo study with progress and Cancel, import preview before writing, errors that say what failed. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+import { flushPromises, mount } from '@vue/test-utils'
+import type { ImportPreview, ImportResult } from '@contract/contracts/study'
+import { setApi } from '../../src-renderer/src/api/client'
+import { OPEN_STUDY_KEY, useStudyStore } from '../../src-renderer/src/stores/study'
+import { useErrorsStore } from '../../src-renderer/src/stores/errors'
+import { useJobsStore } from '../../src-renderer/src/stores/jobs'
+import { useNavigationStore } from '../../src-renderer/src/stores/navigation'
+import StudyPanel from '../../src-renderer/src/components/StudyPanel.vue'
+import NoticeArea from '../../src-renderer/src/components/NoticeArea.vue'
+import { FakeApi, STUDY, studySummary } from './fake-api'
+
+const preview: ImportPreview = {
+  source: '/data/adni', layout: 'adni', visit: 'bl', visits: ['bl', 'm12'],
+  series: [{ name: 'MPRAGE GM', modality: 'smri', reason: 'series description mentions MPRAGE' }],
+  subjects: [{ id: '002_S_0295', visits: ['bl'], smri: '/data/adni/a.nii', pet: null, group: 'AD', known: false }],
+  counts: { subjects: 1, withSmri: 1, withPet: 0, new: 1 },
+  problems: [{ file: '/data/adni/002_S_0295/PET/b.nii', message: 'truncated: header says 902629 voxels, file holds 1200', severity: 'error' }]
+}
+
+describe('study panel', () => {
+  let api: FakeApi
+
+  beforeEach(() => {
+    setActivePinia(createPinia())
+    api = new FakeApi()
+      .handle('study.createDemo', () => ({ jobId: 'demo-1' }))
+      .handle('study.open', () => studySummary())
+      .handle('job.cancel', () => ({ cancelled: true }))
+      .handle('import.preview', () => preview)
+      .handle('import.run', () => ({ jobId: 'imp-1' }))
+    setApi(api)
+  })
+
+  afterEach(() => {
+    setApi(null)
+    localStorage.clear()
+  })
+
+  it('creates the demo study with one click, shows progress with Cancel, then opens it', async () => {
+    const wrapper = mount(StudyPanel)
+    await wrapper.get('[data-testid="demo-subjects"]').setValue('24')
+    await wrapper.get('[data-testid="create-demo"]').trigger('click')
+    await flushPromises()
+    expect(api.callsOf('study.createDemo')).toEqual([{ subjects: 24, seed: undefined }])
+    api.emit('job.progress', { jobId: 'demo-1', kind: 'study.createDemo', fraction: 0.4, message: 'preprocessed 10/48 scans' })
+    await flushPromises()
+    expect(wrapper.text()).toContain('Creating the demo study')
+    expect(wrapper.text()).toContain('preprocessed 10/48 scans')
+    expect(wrapper.get('progress').attributes('value')).toBe('40')
+    expect(wrapper.find('.job-cancel').exists()).toBe(true)
+
+    api.emit('job.done', { jobId: 'demo-1', kind: 'study.createDemo', result: { study: STUDY, cohort: '/c', import: { added: 24, updated: 0, unchanged: 0, preprocessed: 48, fromCache: 0, problems: [], summary: studySummary() } } })
+    await flushPromises()
+    expect(useStudyStore().path).toBe(STUDY)
+    expect(localStorage.getItem(OPEN_STUDY_KEY)).toBe(STUDY)
+    expect(useNavigationStore().current).toBe('subjects')
+    wrapper.unmount()
+  })
+
+  it('Cancel cancels the job, and a cancelled job is not reported as an error', async () => {
+    const wrapper = mount(StudyPanel)
+    await wrapper.get('[data-testid="create-demo"]').trigger('click')
+    await flushPromises()
+    await wrapper.get('.job-cancel').trigger('click')
+    await flushPromises()
+    expect(api.callsOf('job.cancel')).toEqual([{ jobId: 'demo-1' }])
+    expect(wrapper.get('.job-cancel').text()).toBe('Cancelling…')
+    api.emit('job.error', { jobId: 'demo-1', kind: 'study.createDemo', message: 'cancelled by the user', cancelled: true })
+    await flushPromises()
+    expect(useJobsStore().jobs['demo-1'].state).toBe('cancelled')
+    expect(useErrorsStore().notices).toEqual([])
+    expect(useStudyStore().isOpen).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('a failed job says what failed and why', async () => {
+    const wrapper = mount(StudyPanel)
+    await wrapper.get('[data-testid="create-demo"]').trigger('click')
+    await flushPromises()
+    api.emit('job.error', { jobId: 'demo-1', kind: 'study.createDemo', message: 'ENOSPC: no space left on device, write /studies/demo/cohort/ADNI/x.nii.gz', cancelled: false })
+    await flushPromises()
+    const [notice] = useErrorsStore().notices
+    expect(notice.action).toBe('Creating the demo study')
+    expect(notice.message).toContain('ENOSPC')
+    const notices = mount(NoticeArea)
+    expect(notices.get('[role="alert"]').text()).toContain('Creating the demo study failed')
+    expect(notices.get('[role="alert"]').text()).toContain('no space left on device')
+    notices.unmount()
+    wrapper.unmount()
+  })
+
+  it('previews an import (subjects, problems) before anything is written, then imports', async () => {
+    await useStudyStore().open(STUDY)
+    const wrapper = mount(StudyPanel)
+    await wrapper.get('[data-testid="import-source"]').setValue('/data/adni')
+    await wrapper.findAll('button').find((b) => b.text() === 'Preview')!.trigger('click')
+    await flushPromises()
+    expect(api.callsOf('import.preview')).toEqual([{ study: STUDY, source: '/data/adni' }])
+    expect(api.callsOf('import.run')).toEqual([])
+    const shown = wrapper.get('[data-testid="import-preview"]').text()
+    expect(shown).toContain('002_S_0295')
+    expect(shown).toContain('truncated: header says 902629 voxels')
+    expect(shown).toContain('/data/adni/002_S_0295/PET/b.nii')
+
+    await wrapper.findAll('button').find((b) => b.text() === 'Import 1 subjects')!.trigger('click')
+    await flushPromises()
+    expect(api.callsOf('import.run')).toEqual([{ study: STUDY, source: '/data/adni', layout: 'adni', visit: 'bl' }])
+    const result: ImportResult = { added: 1, updated: 0, unchanged: 0, preprocessed: 1, fromCache: 0, problems: [], summary: studySummary() }
+    api.emit('job.done', { jobId: 'imp-1', kind: 'import', result })
+    await flushPromises()
+    expect(useStudyStore().lastImport).toEqual(result)
+    expect(useNavigationStore().current).toBe('subjects')
+    wrapper.unmount()
+  })
+
+  it('opening a folder that is not a study names the folder and the reason', async () => {
+    api.handle('study.open', () => {
+      throw new Error('/home/me/scans/study.json: no such file (not a study folder)')
+    })
+    expect(await useStudyStore().open('/home/me/scans')).toBe(false)
+    expect(useErrorsStore().notices[0]).toMatchObject({ action: 'Opening the study', file: '/home/me/scans' })
+  })
+
+  it('job events that arrive before the job is tracked are not lost', async () => {
+    const jobs = useJobsStore()
+    jobs.connect()
+    api.emit('job.done', { jobId: 'fast', kind: 'export', result: { out: '/o', files: [] } })
+    await expect(jobs.track('fast', 'export', 'Exporting')).resolves.toEqual({ out: '/o', files: [] })
+  })
+})

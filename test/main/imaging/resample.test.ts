@@ -124,7 +124,7 @@ describe('MNI space detection', () => {
   })
   it('toMni2mm says the scan must be normalised first, unless allowed', () => {
     const native = { ...sampled([120, 120, 90], [[-2, 0, 0, 120], [0, 2, 0, -100], [0, 0, 2, -60], [0, 0, 0, 1]], pattern), header: { sformCode: 1, file: '/data/sub-01_T1w.nii' } }
-    expect(() => toMni2mm(native)).toThrow(/^\/data\/sub-01_T1w\.nii: must be spatially normalised to MNI space first: its field of view is centred 39 mm away)
+    expect(() => toMni2mm(native)).toThrow(/^\/data\/sub-01_T1w\.nii: must be spatially normalised to MNI space first: its field of view is centred 39 mm away/)
     const { volume, step } = toMni2mm(native, { allowNonMni: true })
     expect(volume.dims).toEqual([91, 109, 91])
     expect(step).toMatch(/allowed by the user/)

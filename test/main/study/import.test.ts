@@ -107,6 +107,33 @@ describe('import', () => {
     expect(messages).toMatch(/participant_id DUP appears 2 times \(lines 5, 6\)/)
   })
 
+  it('plans a BIDS folder: ids mapped to PTIDs, grey-matter derivatives preferred, SUV from the sidecar', async () => {
+    const bids = join(root, 'bids')
+    const [a, b] = demo.subjects.filter((x) => x.pet)
+    const put = async (rel: string, from: string) => {
+      await fsp.mkdir(join(bids, rel, '..'), { recursive: true })
+      await fsp.copyFile(from, join(bids, rel))
+    }
+    const bidsId = (ptid: string) => `sub-ADNI${ptid.replace(/_S_/, 'S')}`
+    await put(`${bidsId(a!.ptid)}/ses-M00/anat/${bidsId(a!.ptid)}_ses-M00_T1w.nii.gz`, a!.smri!)
+    await put(`derivatives/dartel/${bidsId(a!.ptid)}/ses-M00/anat/${bidsId(a!.ptid)}_ses-M00_label-GM_probseg.nii.gz`, a!.smri!)
+    await put(`${bidsId(a!.ptid)}/ses-M00/pet/${bidsId(a!.ptid)}_ses-M00_pet.nii.gz`, a!.pet!)
+    await fsp.writeFile(join(bids, bidsId(a!.ptid), 'ses-M00', 'pet', `${bidsId(a!.ptid)}_ses-M00_pet.json`), JSON.stringify({ InjectedRadioactivity: 185, InjectedRadioactivityUnits: 'MBq', BodyWeight: 70 }))
+    await put(`${bidsId(b!.ptid)}/ses-M12/pet/${bidsId(b!.ptid)}_ses-M12_pet.nii.gz`, b!.pet!)
+    await fsp.writeFile(join(bids, 'participants.tsv'), `participant_id\tsex\tage\tdiagnosis\n${bidsId(a!.ptid)}\tF\t71\tAD\n`)
+    const plan = await planImport(bids, undefined, { visit: 'bl' })
+    expect(plan.layout).toBe('bids')
+    expect(plan.visits).toEqual(['bl', 'm12'])
+    expect(plan.subjects.map((x) => x.id)).toEqual([a!.ptid]) // b has no baseline scan
+    const s = plan.subjects[0]!
+    expect(s.smri!.path).toContain('derivatives/dartel')
+    expect(s.pet!.suv).toEqual({ injectedDoseMBq: 185, bodyWeightKg: 70 })
+    expect(s).toMatchObject({ group: 'AD', sex: 'F', age: 71 })
+    expect(plan.problems.map((p) => p.message).join()).toMatch(/has no scan at visit bl \(sessions: m12\)/)
+    const m12 = await planImport(bids, 'bids', { visit: 'm12' })
+    expect(m12.subjects.map((x) => [x.id, Boolean(x.smri), Boolean(x.pet)])).toEqual([[b!.ptid, false, true]])
+  })
+
   it('a folder with no scans says so and creates nothing', async () => {
     const empty = join(root, 'empty')
     await fsp.mkdir(join(empty, 'ADNI', '002_S_0001', 'MPRAGE', '2006-01-01_10_00_00.0', 'I1'), { recursive: true })

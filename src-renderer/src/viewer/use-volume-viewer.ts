@@ -208,9 +208,13 @@ export function useVolumeViewer() {
       }
       if (slot.kind !== 'smri' && volumeIds.pet) {
         const [lower, upper] = settings.displayRange
+        // cornerstone clamps the threshold into the data range, which would leave the maximum
+        // voxel drawn: above every value, draw nothing.
+        const petMax = subject.value?.pet?.max ?? Infinity
+        const opacity = settings.threshold > petMax ? 0 : slot.kind === 'pet' ? 1 : settings.opacity
         vp.setProperties(
           {
-            colormap: { name: settings.colormap, opacity: slot.kind === 'pet' ? 1 : settings.opacity, threshold: settings.threshold },
+            colormap: { name: settings.colormap, opacity, threshold: settings.threshold },
             voiRange: { lower, upper: Math.max(upper, lower + 1e-6) }
           },
           volumeIds.pet

@@ -8,7 +8,8 @@ import type { StudySummary, SubjectRow } from '@contract/contracts/study'
 type Handler<N extends RequestName> = (args: ArgsOf<N>) => ResultOf<N> | Promise<ResultOf<N>>
 
 export class FakeApi implements ApiClient {
-  readonly shell: 'electron' | 'browser' = 'browser'
+  constructor(readonly shell: 'electron' | 'browser' = 'browser') {}
+
   readonly calls: Array<{ name: RequestName; args: unknown }> = []
   private readonly handlers = new Map<RequestName, (args: unknown) => unknown>()
   private readonly listeners = new Map<EventName, Set<(p: unknown) => void>>()

@@ -124,6 +124,22 @@ describe('study panel', () => {
     expect(useErrorsStore().notices[0]).toMatchObject({ action: 'Opening the study', file: '/home/me/scans' })
   })
 
+  it('File > Open study in the desktop app opens the native folder dialog, and the chosen study', async () => {
+    const electron = new FakeApi('electron')
+      .handle('dialog.pick', () => ({ path: STUDY }))
+      .handle('study.open', () => studySummary())
+    setApi(electron)
+    useNavigationStore().receiveMenuCommand('openStudy')
+    const wrapper = mount(StudyPanel)
+    await flushPromises()
+    expect(electron.callsOf('dialog.pick')).toEqual([{ mode: 'openFolder', title: 'Study folder', extensions: undefined }])
+    expect((wrapper.get('[data-testid="open-path"]').element as HTMLInputElement).value).toBe(STUDY)
+    await wrapper.findAll('button').find((b) => b.text() === 'Open')!.trigger('click')
+    await flushPromises()
+    expect(useStudyStore().path).toBe(STUDY)
+    wrapper.unmount()
+  })
+
   it('job events that arrive before the job is tracked are not lost', async () => {
     const jobs = useJobsStore()
     jobs.connect()

@@ -125,17 +125,7 @@ export function useVolumeViewer() {
       }))
     )
     setUpTools()
-    const pending = new Set(slots.map((s) => s.id))
-    for (const slot of slots) {
-      const onRendered = () => {
-        renderCount.value++
-        drawSlotOverlay(slot)
-        if (pending.delete(slot.id) && pending.size === 0) firstRenderMs.value = performance.now() - started
-      }
-      slot.element.addEventListener(Enums.Events.IMAGE_RENDERED, onRendered)
-      detachers.push(() => slot.element.removeEventListener(Enums.Events.IMAGE_RENDERED, onRendered))
-      bindPointer(slot)
-    }
+    for (const slot of slots) bindPointer(slot)
     await Promise.all(
       slots.map(async (slot) => {
         const vp = viewport(slot.id)!
@@ -146,6 +136,17 @@ export function useVolumeViewer() {
         if (volumeIds.pet) makeOpacityLiteral(vp, volumeIds.pet)
       })
     )
+    // Count renders only from here: earlier ones (while volumes were being set) drew nothing.
+    const pending = new Set(slots.map((s) => s.id))
+    for (const slot of slots) {
+      const onRendered = () => {
+        renderCount.value++
+        drawSlotOverlay(slot)
+        if (pending.delete(slot.id) && pending.size === 0) firstRenderMs.value = performance.now() - started
+      }
+      slot.element.addEventListener(Enums.Events.IMAGE_RENDERED, onRendered)
+      detachers.push(() => slot.element.removeEventListener(Enums.Events.IMAGE_RENDERED, onRendered))
+    }
     applyDisplay(false)
     applyOrientation()
     moveCrosshair(crosshair.value)

@@ -140,6 +140,13 @@ describe('the volume viewer', () => {
     expect(smri.width).toBeGreaterThan(100)
     expect(smri.lit / (smri.width * smri.height)).toBeGreaterThan(0.15)
     expect(smri.coloured).toBe(0)
+    // ...and every view has drawn its slice by the time the viewer says it rendered.
+    for (const kind of ['fused', 'smri', 'pet']) {
+      for (const plane of ['axial', 'coronal', 'sagittal']) {
+        const v = await canvasStats(`${kind}-${plane}`, 'image')
+        expect(v.lit / (v.width * v.height), `${kind}-${plane} lit`).toBeGreaterThan(0.1)
+      }
+    }
     // The cursor readout names MNI mm and the voxel of each modality with their values.
     const box = await page.locator('[data-viewport="smri-axial"]').boundingBox()
     await page.mouse.move(box!.x + box!.width / 2, box!.y + box!.height / 2)

@@ -84,8 +84,16 @@ export interface Anatomy {
   w: Float32Array
 }
 
-/** Computes the anatomy once (about a second for the 0.9 M voxels). */
+let built: Anatomy | null = null
+
+/** The anatomy, computed on first use (about a second for the 0.9 M voxels) and then shared:
+ *  callers must treat its arrays as read-only. */
 export function buildAnatomy(): Anatomy {
+  built ??= computeAnatomy()
+  return built
+}
+
+function computeAnatomy(): Anatomy {
   const [nx, ny, nz] = MNI_DIMS
   const n = nx * ny * nz
   const a: Anatomy = {

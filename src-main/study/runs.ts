@@ -120,12 +120,20 @@ export const DEFAULT_EPOCHS = 30
 
 /** Starts a run (all seeds, one after another) and resolves when it ends. */
 export async function trainStudy(study: string, options: TrainingOptions, cb: RunCallbacks = {}): Promise<RunSummary> {
-  const s = await loadStudy(study)
+  let s = await loadStudy(study)
   if (s.labels.size === 0) throw new Error(`study ${s.dir} has no visible labels: label some subjects (or import labels) before training`)
-  if (!s.file.splits) await makeStudySplits(study, options.firstSeed ?? 0)
+  if (!s.file.splits) {
+    await makeStudySplits(study, options.firstSeed ?? 0)
+    s = await loadStudy(study)
+  }
   const epochs = options.epochs ?? DEFAULT_EPOCHS
   const first = options.firstSeed ?? 0
   const id = newRunId(options.method)
+  const train = trainConfigFor(options, epochs)
+  // Selecting an epoch on a validation split with fewer than two visible labels of some class
+  // is noise: keep the last epoch instead, unless the user chose the criterion.
+  const valCounts = s.file.settings.classNames.map((c) => [...s.labels].filter(([sid, l]) => l === c && s.file.splits!.assignment[sid] === 'val').length)
+  if (!options.hyperparameters?.selectBy && Math.min(...valCounts) < 2) train.selectionMetric = 'last'
   const config: RunConfigFile = {
     id,
     method: options.method,
@@ -133,7 +141,7 @@ export async function trainStudy(study: string, options: TrainingOptions, cb: Ru
     seeds: Array.from({ length: options.seeds }, (_, k) => first + k),
     epochs,
     hyperparameters: options.hyperparameters ?? {},
-    train: trainConfigFor(options, epochs),
+    train,
     createdAt: new Date().toISOString(),
     classNames: s.file.settings.classNames
   }

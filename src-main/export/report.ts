@@ -108,11 +108,12 @@ code{background:#f4f4f4;padding:1px 4px}
 <p>Study <b>${esc(studyName)}</b>. Method <b>${s.method === 'tcgm' ? 'TCGM' : 'CE only (baseline)'}</b>, preset <code>${esc(s.preset)}</code>, ${s.seeds} seed(s), ${s.epochs} epochs. Status: ${esc(s.status)}${s.message ? ` (${esc(s.message)})` : ''}. Created ${esc(s.createdAt)}${s.finishedAt ? `, finished ${esc(s.finishedAt)}` : ''}.</p>
 <p>${run.predictions.length} subjects: ${labelled} with a visible label, ${hidden} with a label hidden from training (evaluation only). Classes: ${run.classNames.map((c, k) => `${k} = ${esc(c)}`).join(', ')}.</p>
 <h2>Metrics (percent, mean &plusmn; std over seeds)</h2>
+<p>Computed with every known label of each split, including labels hidden from training.</p>
 <table><tr><th>model</th><th>split</th><th>n</th><th>seeds</th><th>accuracy</th><th>balanced acc.</th><th>AUC</th><th>sensitivity</th><th>specificity</th><th>F1</th></tr>
 ${metricRows}
 </table>
 <h2>Training</h2>
-${lineChartSvg('Validation balanced accuracy', valSeries)}
+${lineChartSvg('Validation balanced accuracy (visible labels only, as used for model selection)', valSeries)}
 ${lineChartSvg('Cross-entropy loss (labelled)', ceSeries)}
 ${tcSeries.some((x) => x.points.length) ? lineChartSvg('Total Correlation gain', tcSeries) : ''}
 <h2>Test split</h2>

@@ -13,7 +13,9 @@ import type { Affine } from '../../nifti/types'
 import { type CacheMeta, type CropStack, cacheKey, hasCacheEntry, readCacheMeta, removeStalePartials, writeCacheEntry } from '../cache'
 import { type MciPolicy, mapDiagnosis } from '../diagnosis'
 import type { ScanRecord, StudyFile, SubjectRecord } from '../schema'
+import { labelsFromAdnimerge } from '../label-import'
 import { applyLabels, loadStudy, mutateStudy, saveStudyFile } from '../study'
+import { readTable } from '../tables'
 import { planImport } from './index'
 import { type ImportModality, type ImportPlan, type PlanProblem, type PlannedScan, checkAborted } from './plan'
 
@@ -183,6 +185,15 @@ export async function runImport(studyDir: string, preprocessor: ScanPreprocessor
     labelled = r.applied
     if (mciCount) problems.push({ file: plan.labelSource, severity: 'warning', message: `${mciCount} MCI subject(s) left unlabelled (choose an MCI policy to label them)` })
     if (unknown.size) problems.push({ file: plan.labelSource, severity: 'warning', message: `diagnoses not matching a class (${settings.classNames.join(', ')}) left unlabelled: ${[...unknown].join(', ')}` })
+  }
+  // ADNIMERGE, when given, labels the new subjects by its diagnosis at the visit (over Group).
+  if (opts.adnimerge && merged.newSubjects.length) {
+    const table = await readTable(opts.adnimerge)
+    const fromMerge = labelsFromAdnimerge(table, settings.classNames, plan.visit, opts.mci ?? 'exclude')
+    const fresh = new Set(merged.newSubjects)
+    const r = await applyLabels(studyDir, new Map([...fromMerge.labels].filter(([id]) => fresh.has(id))), `import:${opts.adnimerge}`)
+    labelled += r.applied
+    problems.push(...fromMerge.problems)
   }
   opts.onProgress?.(1, `imported ${merged.added} new subject(s)`)
   return { added: merged.added, updated: merged.updated, unchanged, preprocessed, fromCache, labelled, problems }

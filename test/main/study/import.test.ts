@@ -134,6 +134,22 @@ describe('import', () => {
     expect(m12.subjects.map((x) => [x.id, Boolean(x.smri), Boolean(x.pet)])).toEqual([[b!.ptid, false, true]])
   })
 
+  it('ADNIMERGE given to the import labels the new subjects by DX at the visit', async () => {
+    const d = demo.subjects[0]!
+    const src = join(root, 'merge')
+    await fsp.mkdir(src)
+    await fsp.writeFile(join(src, 'm.csv'), `participant_id,smri,label\n${d.ptid},"${d.smri}",${d.y ? 'AD' : 'CN'}\n`)
+    const flipped = d.y ? 'CN' : 'Dementia'
+    await fsp.writeFile(join(src, 'ADNIMERGE.csv'), `PTID,VISCODE,DX_bl,DX\n${d.ptid},bl,${flipped},${flipped}\n`)
+    const study = join(root, 'study-merge')
+    await createStudy(study)
+    const r = await runImport(study, imagingPreprocessor, { source: join(src, 'm.csv'), adnimerge: join(src, 'ADNIMERGE.csv') })
+    expect(r.added).toBe(1)
+    const s = await loadStudy(study)
+    expect(s.labels.get(d.ptid)).toBe(d.y ? 'NC' : 'AD')
+    expect(s.events.map((e) => e.source)).toEqual([`import:${join(src, 'm.csv')}`, `import:${join(src, 'ADNIMERGE.csv')}`])
+  })
+
   it('a folder with no scans says so and creates nothing', async () => {
     const empty = join(root, 'empty')
     await fsp.mkdir(join(empty, 'ADNI', '002_S_0001', 'MPRAGE', '2006-01-01_10_00_00.0', 'I1'), { recursive: true })

@@ -12,7 +12,7 @@ import { printProblems, progressPrinter, requireOption } from './study-args'
 export const summary = 'Import an ADNI download, BIDS folder or manifest into a study (created if needed)'
 
 const usage = `usage: import SOURCE --study DIR [--labels FILE] [--layout adni|bids|manifest] [--visit bl]
-              [--collection-csv FILE] [--mci exclude|as-first-class|as-second-class|converters-36m]`
+              [--collection-csv FILE] [--adnimerge FILE] [--mci exclude|as-first-class|as-second-class|converters-36m]`
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -24,6 +24,7 @@ export async function run(argv: string[]): Promise<number> {
       layout: { type: 'string' },
       visit: { type: 'string' },
       'collection-csv': { type: 'string' },
+      adnimerge: { type: 'string' },
       mci: { type: 'string' }
     }
   })
@@ -43,6 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     layout,
     visit: values.visit,
     collectionCsv: values['collection-csv'],
+    adnimerge: values.adnimerge,
     mci,
     onProgress: (f, m) => progress.update(f, m)
   })

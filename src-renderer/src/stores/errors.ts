@@ -29,6 +29,9 @@ export function messageOf(err: unknown): string {
   return String(err)
 }
 
+/** How long a confirmation stays on screen, in milliseconds. */
+export const INFO_MS = 10_000
+
 export const useErrorsStore = defineStore('errors', () => {
   const notices = ref<Notice[]>([])
   let nextId = 1
@@ -40,9 +43,11 @@ export const useErrorsStore = defineStore('errors', () => {
     return notice.id
   }
 
+  /** Records a confirmation; it goes away by itself after `INFO_MS` (failures stay until dismissed). */
   function info(action: string, message: string, file?: string): number {
     const notice: Notice = { id: nextId++, level: 'info', action, file, message, at: Date.now() }
     notices.value = [notice, ...notices.value].slice(0, 50)
+    setTimeout(() => dismiss(notice.id), INFO_MS)
     return notice.id
   }
 

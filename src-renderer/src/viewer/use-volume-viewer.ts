@@ -96,7 +96,7 @@ export function useVolumeViewer() {
     ensureCornerstone()
     releaseVolumes()
     subject.value = markRaw(data)
-    Object.assign(settings, defaultDisplay(data.smri, data.pet), { mode: settings.mode, radiological: settings.radiological, colormap: settings.colormap })
+    Object.assign(settings, defaultDisplay(data.smri, data.pet), { mode: settings.mode, radiological: settings.radiological, colormap: settings.colormap, interpolate: settings.interpolate })
     crosshair.value = initialCrosshair(data)
     for (const modality of ['smri', 'pet'] as const) {
       const payload = data[modality]
@@ -112,6 +112,7 @@ export function useVolumeViewer() {
   async function attach(newSlots: ViewSlot[]): Promise<void> {
     const started = loadStartedAt ?? performance.now()
     loadStartedAt = null
+    firstRenderMs.value = null
     destroyEngine()
     slots = newSlots.filter((s) => (s.kind === 'smri' ? volumeIds.smri : s.kind === 'pet' ? volumeIds.pet : volumeIds.smri || volumeIds.pet))
     if (slots.length === 0) return
@@ -216,9 +217,12 @@ export function useVolumeViewer() {
   /** Pushes the display settings to every view. */
   function applyDisplay(render = true): void {
     if (!engine) return
+    const interpolation = settings.interpolate ? Enums.InterpolationType.LINEAR : Enums.InterpolationType.NEAREST
     for (const slot of slots) {
       const vp = viewport(slot.id)
       if (!vp) continue
+      // Per actor: cornerstone's own setter reaches only the viewport's first volume.
+      for (const entry of vp.getActors()) (entry.actor as Types.VolumeActor).getProperty().setInterpolationType(interpolation)
       if (slot.kind !== 'pet' && volumeIds.smri) {
         vp.setProperties({ voiRange: { lower: settings.mriWindow[0], upper: settings.mriWindow[1] } }, volumeIds.smri)
       }
@@ -351,7 +355,7 @@ export function useVolumeViewer() {
   function reset(): void {
     const data = subject.value
     if (!data) return
-    const keep = { mode: settings.mode, radiological: settings.radiological, colormap: settings.colormap, showBoxes: settings.showBoxes }
+    const keep = { mode: settings.mode, radiological: settings.radiological, colormap: settings.colormap, showBoxes: settings.showBoxes, interpolate: settings.interpolate }
     Object.assign(settings, defaultDisplay(data.smri, data.pet), keep)
     for (const slot of slots) viewport(slot.id)?.resetCamera()
     applyDisplay(false)

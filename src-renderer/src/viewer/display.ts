@@ -23,8 +23,6 @@ export interface DisplaySettings {
   /** Patient's left on the screen's right (radiological) or left (neurological). */
   radiological: boolean
   showBoxes: boolean
-  /** Trilinear interpolation between voxel centres; off shows the voxels as they are (FSLeyes' default). */
-  interpolate: boolean
   mode: PointerMode
 }
 
@@ -82,7 +80,6 @@ export function defaultDisplay(smri: VolumePayload | null, pet: VolumePayload | 
     mriWindow: smri ? [smri.robustRange[0], smri.robustRange[1]] : [0, 1],
     radiological: false,
     showBoxes: true,
-    interpolate: false,
     mode: 'crosshair'
   }
 }

@@ -96,7 +96,7 @@ export function useVolumeViewer() {
     ensureCornerstone()
     releaseVolumes()
     subject.value = markRaw(data)
-    Object.assign(settings, defaultDisplay(data.smri, data.pet), { mode: settings.mode, radiological: settings.radiological, colormap: settings.colormap, interpolate: settings.interpolate })
+    Object.assign(settings, defaultDisplay(data.smri, data.pet), { mode: settings.mode, radiological: settings.radiological, colormap: settings.colormap })
     crosshair.value = initialCrosshair(data)
     for (const modality of ['smri', 'pet'] as const) {
       const payload = data[modality]
@@ -217,12 +217,9 @@ export function useVolumeViewer() {
   /** Pushes the display settings to every view. */
   function applyDisplay(render = true): void {
     if (!engine) return
-    const interpolation = settings.interpolate ? Enums.InterpolationType.LINEAR : Enums.InterpolationType.NEAREST
     for (const slot of slots) {
       const vp = viewport(slot.id)
       if (!vp) continue
-      // Per actor: cornerstone's own setter reaches only the viewport's first volume.
-      for (const entry of vp.getActors()) (entry.actor as Types.VolumeActor).getProperty().setInterpolationType(interpolation)
       if (slot.kind !== 'pet' && volumeIds.smri) {
         vp.setProperties({ voiRange: { lower: settings.mriWindow[0], upper: settings.mriWindow[1] } }, volumeIds.smri)
       }
@@ -355,7 +352,7 @@ export function useVolumeViewer() {
   function reset(): void {
     const data = subject.value
     if (!data) return
-    const keep = { mode: settings.mode, radiological: settings.radiological, colormap: settings.colormap, showBoxes: settings.showBoxes, interpolate: settings.interpolate }
+    const keep = { mode: settings.mode, radiological: settings.radiological, colormap: settings.colormap, showBoxes: settings.showBoxes }
     Object.assign(settings, defaultDisplay(data.smri, data.pet), keep)
     for (const slot of slots) viewport(slot.id)?.resetCamera()
     applyDisplay(false)

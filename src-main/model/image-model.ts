@@ -104,6 +104,10 @@ class LocalImageModel implements ImageModalityModel {
     return { config: this.config, parameterCount: countParameters(this.config), inputSize: this.inputSize, implementation: this.implementation, backend, backendReason }
   }
 
+  describe(): Record<string, unknown> {
+    return { ...this.info() }
+  }
+
   private check(where: string, indices: readonly number[]): void {
     if (this.disposed) throw new Error(`${where}: the ${this.modality} model was disposed`)
     if (indices.length === 0) throw new Error(`${where}: empty batch`)

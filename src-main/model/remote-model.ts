@@ -64,6 +64,10 @@ class RemoteImageModel implements ImageModalityModel {
     return this.initResult.info
   }
 
+  describe(): Record<string, unknown> {
+    return { ...this.info(), process: 'modality worker' }
+  }
+
   get pid(): number | undefined {
     return this.channel.pid
   }

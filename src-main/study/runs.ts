@@ -55,6 +55,8 @@ interface SeedResultFile {
   evaluation: Partial<Record<'train' | 'val' | 'test', SplitEvaluation>>
   history: TrainResult['history']
   seconds: number
+  /** Each modality model's architecture and compute backend with the reason it was chosen. */
+  models?: Array<Record<string, unknown> | null>
 }
 
 interface EpochLine {
@@ -255,7 +257,8 @@ async function runSeeds(study: string, config: RunConfigFile, resume: boolean, c
         predicted: r.predicted,
         evaluation: r.evaluation,
         history: r.history,
-        seconds: r.seconds
+        seconds: r.seconds,
+        models: result.models ?? []
       }
       await writeJson(join(sd, 'result.json'), file)
       resume = true // later seeds: resume if they have checkpoints from an earlier attempt

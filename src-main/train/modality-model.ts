@@ -35,6 +35,10 @@ export interface ModalityModel {
   getState(): Promise<ModelState>
   setState(state: ModelState): Promise<void>
 
+  /** What the model is and where it runs (architecture, parameter count, compute backend and
+   *  why it was chosen), written into each run's record. Optional: plain JSON. */
+  describe?(): Record<string, unknown>
+
   /** Frees tensors / ends a worker process. */
   dispose(): Promise<void>
 }

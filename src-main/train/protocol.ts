@@ -28,6 +28,8 @@ export type RunResult =
       result: TrainResult
       subjectIds?: string[]
       classNames?: string[]
+      /** Each model's `describe()` (architecture, compute backend and the reason), in modality order. */
+      models?: Array<Record<string, unknown> | null>
       /** The labels, splits and availability the run used, one entry per subject row. */
       data: Pick<TrainData, 'labels' | 'split' | 'available'>
     }

@@ -367,18 +367,22 @@ export async function trainTcgm(
       if (opts.signal?.aborted) throw new TrainingCancelledError(epoch)
     }
 
-    // Supervised steps, modality by modality (Algorithm 1, lines 3-5).
-    for (let m = 0; m < M; m++) {
-      for (const batch of ceBatches[m]!) {
-        await checkAbort()
-        const loss = await models[m]!.ceStep(batch, batch.map((i) => data.labels[i]!), config.lrLabelled)
-        ceSum[m] += loss
-        ceCount[m]++
-        step++
-        stepsDoneHere++
-        progress('step')
-      }
-    }
+    // Supervised steps per modality (Algorithm 1, lines 3-5). The modalities' models are
+    // independent here, so their loops run concurrently: models living in their own processes
+    // then use one core each. Batches were drawn above, so the result does not depend on timing.
+    await Promise.all(
+      ceBatches.map(async (modalityBatches, m) => {
+        for (const batch of modalityBatches) {
+          await checkAbort()
+          const loss = await models[m]!.ceStep(batch, batch.map((i) => data.labels[i]!), config.lrLabelled)
+          ceSum[m] += loss
+          ceCount[m]++
+          step++
+          stepsDoneHere++
+          progress('step')
+        }
+      })
+    )
     // TC steps over labelled + unlabelled subjects with every modality, all models together.
     for (const batch of tcBatches) {
       await checkAbort()

@@ -61,7 +61,7 @@ async function runSpec(msg: Extract<ToWorker, { type: 'start' }>): Promise<void>
     await send({
       v: TRAIN_PROTOCOL_VERSION,
       type: 'done',
-      result: { status: 'completed', result, data: { labels: built.data.labels, split: built.data.split, available: built.data.available }, ...(built.subjectIds ? { subjectIds: built.subjectIds } : {}), ...(built.classNames ? { classNames: built.classNames } : {}) }
+      result: { status: 'completed', result, models: built.models.map((m) => m.describe?.() ?? null), data: { labels: built.data.labels, split: built.data.split, available: built.data.available }, ...(built.subjectIds ? { subjectIds: built.subjectIds } : {}), ...(built.classNames ? { classNames: built.classNames } : {}) }
     })
   } catch (err) {
     if (err instanceof TrainingCancelledError) {

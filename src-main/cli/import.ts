@@ -1,5 +1,6 @@
 /** `import SOURCE --study DIR [--labels FILE]`: creates or updates a study from a cohort. */
 import { parseArgs } from 'node:util'
+import { detectLayout } from '../study/import'
 import { runImport } from '../study/import/run'
 import { importLabelFile } from '../study/label-import'
 import { imagingPreprocessor } from '../study/preprocess'
@@ -34,6 +35,8 @@ export async function run(argv: string[]): Promise<number> {
   const layout = values.layout as 'adni' | 'bids' | 'manifest' | undefined
   if (layout && !['adni', 'bids', 'manifest'].includes(layout)) throw new Error(`import: --layout must be adni, bids or manifest, got '${layout}'`)
   const mci = values.mci as MciPolicy | undefined
+  // Refuse a source without scans before creating anything.
+  await detectLayout(source)
   if (!(await fsp.stat(join(study, STUDY_JSON)).then(() => true, () => false))) {
     await createStudy(study, values.visit ? { visit: values.visit } : {})
     process.stdout.write(`created study ${study}\n`)

@@ -109,6 +109,8 @@ function checkClassNames(names: readonly string[]): void {
  */
 export async function mutateStudy<T>(dir: string, fn: (s: StudyState) => Promise<T>): Promise<T> {
   const abs = resolve(dir)
+  // Say "not a study" before trying to take the lock in a folder that may not exist.
+  if (!(await fsp.stat(join(abs, STUDY_JSON)).then(() => true, () => false))) throw new Error(`${abs} is not a study folder: ${STUDY_JSON} not found`)
   return withStudyLock(abs, async () => {
     const s = await loadStudy(abs)
     await removeStaleTemps(abs)

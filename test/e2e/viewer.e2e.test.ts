@@ -100,7 +100,13 @@ async function crosshairAt(viewport: string): Promise<{ x: number; y: number }> 
 
 /** Waits until the viewer has rendered more views since `count`. */
 async function rendersAfter(count: number, views: number): Promise<void> {
-  await page.waitForFunction(`Number(document.querySelector('[data-testid=viewer]').dataset.renderCount) >= ${count + views}`, undefined, { timeout: 15_000 })
+  // Polled from here: page.waitForFunction evaluates its predicate with eval() in the page,
+  // which the app's CSP (rightly) refuses.
+  const deadline = Date.now() + 15_000
+  while ((await renderCount()) < count + views) {
+    if (Date.now() > deadline) throw new Error(`the viewer did not render ${views} more view(s) within 15 s (render count ${await renderCount()}, expected >= ${count + views})`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
 }
 
 async function renderCount(): Promise<number> {

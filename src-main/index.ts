@@ -55,6 +55,7 @@ function start(): void {
     userDataDir: app.getPath('userData'),
     allowedRoots: [app.getPath('home')],
     pickNative: (args) => pickWithDialog(dialog, mainWindow, args),
+    startWithDemo: process.argv.includes('--demo'),
     validateOutputs: !app.isPackaged,
     handlers
   })

@@ -46,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     shell: 'browser',
     userDataDir: options.userDataDir,
     allowedRoots: options.roots,
+    startWithDemo: options.demo,
     validateOutputs: process.env.TCGM_VALIDATE_OUTPUTS !== '0',
     handlers
   })

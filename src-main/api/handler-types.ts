@@ -15,6 +15,8 @@ export interface HandlerContext {
   readonly userDataDir: string
   /** Roots the in-app file browser may show (browser mode). */
   readonly allowedRoots: readonly string[]
+  /** Launched with --demo: a first launch opens the built-in demo study. */
+  readonly startWithDemo: boolean
   /** Native dialogs; present in Electron only. */
   readonly pickNative?: (args: z.output<Requests['dialog.pick']['args']>) => Promise<string | null>
 }

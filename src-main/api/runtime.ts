@@ -17,6 +17,8 @@ export interface ApiRuntimeOptions {
   /** Absolute folders the in-app file browser may show. */
   readonly allowedRoots: readonly string[]
   readonly pickNative?: (args: z.output<Requests['dialog.pick']['args']>) => Promise<string | null>
+  /** Launched with --demo (see AppInfo.startWithDemo). */
+  readonly startWithDemo?: boolean
   /** Validate handler results and event payloads against the contract (development, tests). */
   readonly validateOutputs: boolean
   readonly handlers: HandlerTable
@@ -38,6 +40,7 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     jobs,
     userDataDir: options.userDataDir,
     allowedRoots: options.allowedRoots,
+    startWithDemo: options.startWithDemo ?? false,
     ...(options.pickNative ? { pickNative: options.pickNative } : {})
   }
   const dispatch = createDispatch(options.handlers, ctx, { validateResults: options.validateOutputs })

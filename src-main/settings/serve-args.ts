@@ -6,12 +6,14 @@ import { parseArgs } from 'node:util'
 import { productName } from '../../package.json'
 import { defaultUserDataDir } from './user-data'
 
-export const usage = `usage: node out/main/serve.js [--port N] [--root DIR]... [--user-data DIR]`
+export const usage = `usage: node out/main/serve.js [--port N] [--root DIR]... [--user-data DIR] [--demo]`
 
 export interface ServeOptions {
   port: number
   roots: string[]
   userDataDir: string
+  /** Open the built-in demo study on a first launch. */
+  demo: boolean
 }
 
 /** Parses the command line; throws a message meant for the user on bad input. */
@@ -21,7 +23,8 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     options: {
       port: { type: 'string' },
       root: { type: 'string', multiple: true },
-      'user-data': { type: 'string' }
+      'user-data': { type: 'string' },
+      demo: { type: 'boolean' }
     },
     strict: true,
     allowPositionals: false
@@ -36,5 +39,5 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   for (const r of values.root ?? []) {
     if (!existsSync(r) || !statSync(r).isDirectory()) throw new Error(`--root ${r}: no such folder`)
   }
-  return { port, roots, userDataDir }
+  return { port, roots, userDataDir, demo: values.demo ?? false }
 }

@@ -124,7 +124,8 @@ describe('Train view', () => {
       .handle('study.open', () => studySummary({ counts: { ...studySummary().counts, labelled: 10 }, hasSplits: true }))
       .handle('app.info', () => ({
         name: 'TCGM Lab', version: '0.1.0', platform: 'linux', arch: 'x64', node: '20', shell: 'browser',
-        backend: { name: 'wasm', reason: 'tfjs-node-gpu not installed; tfjs-node not installed', tried: [] }
+        backend: { name: 'wasm', reason: 'tfjs-node-gpu not installed; tfjs-node not installed', tried: [] },
+        startWithDemo: false
       }))
       .handle('runs.list', () => [])
       .handle('training.start', () => ({ jobId: JOB }))

@@ -20,7 +20,10 @@ export const AppInfo = z.object({
   node: z.string(),
   /** 'electron' or 'browser' (the loopback bridge of `npm run serve`). */
   shell: z.enum(['electron', 'browser']),
-  backend: BackendInfo
+  backend: BackendInfo,
+  /** Launched with --demo (`npm start`): on a first launch, with no study to reopen and none
+   *  recent, the window creates and opens the built-in demo study by itself. */
+  startWithDemo: z.boolean()
 })
 export type AppInfo = z.infer<typeof AppInfo>
 

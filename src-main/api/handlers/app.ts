@@ -18,7 +18,8 @@ export const appHandlers: PartialHandlerTable<AppRequest> = {
     shell: ctx.shell,
     // Looks for the packages without loading TensorFlow into the main process; the training
     // worker makes the final choice when it starts.
-    backend: await describeBackends()
+    backend: await describeBackends(),
+    startWithDemo: ctx.startWithDemo
   }),
 
   'studies.recent': async (_args, ctx) => readRecentStudies(ctx.userDataDir),

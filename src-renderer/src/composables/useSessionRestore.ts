@@ -17,11 +17,25 @@ export function useSessionRestore(): void {
     const saved = readPlace()
     const reopened = await study.restore()
     if (reopened && saved && saved.view !== 'start' && nav.current === 'start') nav.open(saved.view, saved.params)
+    if (!reopened) await openDemoOnFirstLaunch()
     watch(
       () => [nav.current, nav.params] as const,
       ([view, params]) => writePlace(view, params)
     )
   })
+}
+
+/** `npm start` launches with --demo: a researcher's first launch lands in the built-in demo
+ *  study (created with progress shown) instead of an empty window. Later launches reopen the
+ *  last study, or show Start when the researcher closed it. */
+async function openDemoOnFirstLaunch(): Promise<void> {
+  const nav = useNavigationStore()
+  const study = useStudyStore()
+  if (!study.appInfo) await study.loadAppInfo()
+  if (!study.appInfo?.startWithDemo || study.isOpen) return
+  await study.loadRecent()
+  if (study.recent.length > 0) return
+  if (await study.createDemo()) nav.open('subjects')
 }
 
 function readPlace(): { view: ViewId; params: ViewParams } | null {

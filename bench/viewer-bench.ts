@@ -27,20 +27,8 @@ import { cspMeta } from '../src-main/shell/csp'
 import { boxesOnGrid } from '../src-main/viewer/subject-view'
 import { volumeToPayload } from '../src-main/viewer/payload'
 import { fixturesDir, haveFixtures, fixturesSkipReason, repoRoot } from '../test/helpers/shared'
+import { chromiumArgs, chromiumPath } from '../test/e2e/browser'
 
-export const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-gl=angle',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader'
-]
 
 const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' }
 
@@ -136,7 +124,7 @@ async function main(): Promise<number> {
   console.log(`harness build: ${((performance.now() - t) / 1000).toFixed(1)} s`)
   const wire = encodeWire(await benchSubject())
   const { server, url } = await serve(outDir, wire)
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs })
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs })
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
     const problems: string[] = []

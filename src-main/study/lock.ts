@@ -9,7 +9,8 @@ import { describeWriteError } from './atomic'
 
 const queues = new Map<string, Promise<unknown>>()
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this id exists (EPERM: it exists but belongs to another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

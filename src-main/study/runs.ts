@@ -18,6 +18,7 @@ import type { RunResult } from '../train/protocol'
 import { startTrainingRun } from '../train/run-client'
 import type { SplitEvaluation, TrainProgress, TrainResult } from '../train/train-tcgm'
 import { appendLinesDurable, ensureDir, writeFileAtomic } from './atomic'
+import { pidAlive } from './lock'
 import { loadStudy, makeStudySplits } from './study'
 
 export const RUNS_DIR = 'runs'
@@ -80,15 +81,6 @@ async function readJson<T>(file: string): Promise<T> {
 
 async function writeJson(file: string, value: unknown): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n')
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 function newRunId(method: string): string {

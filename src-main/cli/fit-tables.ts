@@ -13,7 +13,7 @@
  */
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { writeFileAtomic } from '../train/checkpoint'
+import { writeFileAtomic } from '../files/atomic'
 import { resolveTrainConfig, type Method } from '../train/config'
 import type { ClassificationMetrics } from '../train/metrics'
 import { startTrainingRun } from '../train/run-client'
@@ -149,7 +149,7 @@ export async function run(argv: string[]): Promise<number> {
   const subjectIds = r.subjectIds!
   const classNames = r.classNames!
   const built = { data: r.data }
-  writeFileAtomic(`${out}/predictions.tsv`, Buffer.from(predictionsTsv(result, subjectIds, classNames, built.data.labels, built.data.split)))
+  await writeFileAtomic(`${out}/predictions.tsv`, Buffer.from(predictionsTsv(result, subjectIds, classNames, built.data.labels, built.data.split)))
   const runJson = {
     command: 'fit-tables',
     method,
@@ -170,7 +170,7 @@ export async function run(argv: string[]): Promise<number> {
     history: result.history,
     timings: { totalSeconds: (Date.now() - t0) / 1000, trainingSeconds: result.seconds, meanEpochSeconds: result.history.reduce((a, h) => a + h.seconds, 0) / Math.max(1, result.history.length) }
   }
-  writeFileAtomic(`${out}/run.json`, Buffer.from(`${JSON.stringify(runJson, null, 2)}\n`))
+  await writeFileAtomic(`${out}/run.json`, Buffer.from(`${JSON.stringify(runJson, null, 2)}\n`))
   const v = result.evaluation.val?.aggregator
   process.stdout.write(
     `wrote ${out}/predictions.tsv (${subjectIds.length} subjects) and ${out}/run.json` +

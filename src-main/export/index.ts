@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path'
 import type { ExportResult, RunDetail } from '../api/contracts/study'
-import { ensureDir, writeFileAtomic } from '../study/atomic'
+import { ensureDir, writeFileAtomic } from '../files/atomic'
 import { reportHtml } from './report'
 import { metricsTsv, predictionsTsv } from './tables'
 

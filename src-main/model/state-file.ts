@@ -10,7 +10,8 @@
  *
  * Written atomically (temporary file, fsync, rename), so a crash never leaves half a checkpoint.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { writeFileAtomicSync } from '../files/atomic'
 import type { ModelState } from '../train/modality-model'
 
 const MAGIC = 'TCGMSTv1'
@@ -78,15 +79,7 @@ export function decodeModelState(buf: Buffer, source: string): ModelState {
 }
 
 export function saveModelState(path: string, state: ModelState): void {
-  const tmp = `${path}.tmp-${process.pid}`
-  const fd = openSync(tmp, 'w')
-  try {
-    writeSync(fd, encodeModelState(state))
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, path)
+  writeFileAtomicSync(path, encodeModelState(state))
 }
 
 export function loadModelState(path: string): ModelState {

@@ -4,12 +4,10 @@
  * int16 / uint8 with scl_slope and scl_inter chosen to cover the data range. Writes are atomic
  * (temp file in the same folder, fsync, rename), so a crash never leaves half a file.
  */
-import { open, rename, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
 import { gzip as gzipCallback } from 'node:zlib'
 import { endianness } from 'node:os'
+import { writeFileAtomic as writeBytesAtomic } from '../files/atomic'
 import { NiftiError } from './errors'
 import { datatypeByName } from './datatypes'
 import { affineToQform, isUsableAffine } from './affine'
@@ -114,30 +112,14 @@ function encodeHeader(vol: Volume, datatype: 'float32' | 'int16' | 'uint8', scl:
 }
 
 /**
- * Writes `bytes` to `file` atomically: a temp file beside it, fsync, then rename over it.
+ * Writes `bytes` to `file` atomically (files/atomic.ts).
  * @throws NiftiError naming the file when the folder cannot be written (read-only, full disk).
  */
 export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   try {
-    const fh = await open(tmp, 'w')
-    try {
-      await fh.writeFile(bytes)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    await rename(tmp, file)
+    await writeBytesAtomic(file, bytes)
   } catch (err) {
-    await unlink(tmp).catch(() => undefined)
     throw new NiftiError(file, `cannot write: ${(err as Error).message}`, { cause: err })
-  }
-  // Make the rename itself durable; not all platforms allow opening a folder.
-  try {
-    const dir = await open(dirname(file), 'r')
-    await dir.sync().finally(() => dir.close())
-  } catch {
-    /* best effort */
   }
 }
 

@@ -10,7 +10,7 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { RecentStudy } from '../api/contracts/app'
-import { writeFileAtomic } from '../study/atomic'
+import { writeFileAtomic } from '../files/atomic'
 
 export const maxRecentStudies = 20
 export const recentStudiesFileName = 'recent-studies.json'

@@ -4,44 +4,20 @@
  * half-written one. Contents are any structured-clone value (typed arrays included), serialised
  * with node:v8 behind a magic header and a format version.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { writeFileAtomicSync } from '../files/atomic'
 import { dirname } from 'node:path'
 import { deserialize, serialize } from 'node:v8'
 
 const MAGIC = Buffer.from('TCGMCKPT', 'latin1')
 export const CHECKPOINT_FORMAT_VERSION = 1
 
-export function writeFileAtomic(path: string, data: Uint8Array): void {
-  const dir = dirname(path)
-  mkdirSync(dir, { recursive: true })
-  const tmp = `${path}.tmp-${process.pid}`
-  const fd = openSync(tmp, 'w')
-  try {
-    let off = 0
-    while (off < data.length) off += writeSync(fd, data, off, data.length - off)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, path)
-  // Persist the rename itself (not supported on every platform; harmless to skip there).
-  try {
-    const dfd = openSync(dir, 'r')
-    try {
-      fsyncSync(dfd)
-    } finally {
-      closeSync(dfd)
-    }
-  } catch {
-    /* directories cannot be opened for fsync on Windows */
-  }
-}
-
 export function writeCheckpoint(path: string, value: unknown): void {
   const header = Buffer.alloc(MAGIC.length + 4)
   MAGIC.copy(header, 0)
   header.writeUInt32LE(CHECKPOINT_FORMAT_VERSION, MAGIC.length)
-  writeFileAtomic(path, Buffer.concat([header, serialize(value)]))
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileAtomicSync(path, Buffer.concat([header, serialize(value)]))
 }
 
 /** Reads a checkpoint; null when the file does not exist. */

@@ -230,3 +230,49 @@ export function updateRunningStats(weights: ReadonlyMap<string, tf.Variable>, re
     r.stats.variance.dispose()
   }
 }
+
+/**
+ * Accumulates the batch statistics of training-mode forward passes into exact population
+ * statistics ("precise BN", Wu & Johnson 2021): per BN channel, the mean and the unbiased
+ * variance over every value of every pass, pooled from each pass's mean and biased variance.
+ */
+export class PopulationStats {
+  private readonly sums = new Map<string, { n: number; s1: Float64Array; s2: Float64Array }>()
+
+  /** Adds one forward pass's records (and disposes their tensors). */
+  add(records: BnRecord[]): void {
+    const byBn = new Map<string, BnRecord[]>()
+    for (const r of records) byBn.set(r.bn, [...(byBn.get(r.bn) ?? []), r])
+    for (const [bn, list] of byBn) {
+      list.sort((a, b) => a.offset - b.offset)
+      const mean = Float64Array.from(list.flatMap((r) => Array.from(r.stats.mean.dataSync())))
+      const variance = Float64Array.from(list.flatMap((r) => Array.from(r.stats.variance.dataSync())))
+      const count = list[0]!.count
+      let acc = this.sums.get(bn)
+      if (!acc) this.sums.set(bn, (acc = { n: 0, s1: new Float64Array(mean.length), s2: new Float64Array(mean.length) }))
+      if (acc.s1.length !== mean.length) throw new Error(`PopulationStats: BN '${bn}' had ${acc.s1.length} channels, now ${mean.length}`)
+      acc.n += count
+      for (let c = 0; c < mean.length; c++) {
+        acc.s1[c] += count * mean[c]!
+        acc.s2[c] += count * (variance[c]! + mean[c]! * mean[c]!)
+      }
+    }
+    for (const r of records) {
+      r.stats.mean.dispose()
+      r.stats.variance.dispose()
+    }
+  }
+
+  /** Writes the pooled statistics into the running-statistics variables. */
+  assign(weights: ReadonlyMap<string, tf.Variable>): void {
+    for (const [bn, { n, s1, s2 }] of this.sums) {
+      if (n === 0) continue
+      const mean = s1.map((v) => v / n)
+      const variance = s2.map((v, c) => Math.max(0, v / n - mean[c]! * mean[c]!) * (n / Math.max(1, n - 1)))
+      tf.tidy(() => {
+        weights.get(`${bn}.runningMean`)!.assign(tf.tensor1d(Float32Array.from(mean)))
+        weights.get(`${bn}.runningVar`)!.assign(tf.tensor1d(Float32Array.from(variance)))
+      })
+    }
+  }
+}

@@ -9,7 +9,7 @@ import type { ModalityModel, ModelState } from '../train/modality-model'
 import { Adam } from './adam'
 import { minInputEdge, resolveConfig, validateConfig, type DenseNetConfig } from './config'
 import { assembleBatch, centredWindow, drawAugmentation, validateCrops, type AugmentOptions, type CropDataset } from './crops'
-import { countParameters, denseNetForward, initialValue, paramSpecs, updateRunningStats, type BnRecord } from './densenet'
+import { countParameters, denseNetForward, initialValue, paramSpecs, PopulationStats, updateRunningStats, type BnRecord } from './densenet'
 import { createFastOps } from './ops/fast'
 import { createReferenceOps } from './ops/reference'
 import type { NetOps } from './ops/types'
@@ -159,6 +159,30 @@ class LocalImageModel implements ImageModalityModel {
       logp.dispose()
     }
     return out
+  }
+
+  /** Sets every BN's running statistics to the exact statistics of training-mode passes over
+   *  `indices` (centred windows, as inference reads them). With few training steps the momentum
+   *  averages are still far from the network's current statistics (15 steps of momentum 0.1
+   *  keep 21% of the initial mean 0 / variance 1) and from a handful of labelled subjects; in
+   *  eval mode that shift pushes every subject to one class. */
+  async refreshNormStats(indices: readonly number[]): Promise<void> {
+    this.check('refreshNormStats', indices)
+    const pop = new PopulationStats()
+    for (let s = 0; s < indices.length; s += this.inferenceBatch) {
+      const part = indices.slice(s, s + this.inferenceBatch)
+      const records: BnRecord[] = []
+      try {
+        tf.tidy(() => {
+          this.forward(this.batch(part, false), true, records)
+        })
+        pop.add(records)
+      } catch (e) {
+        tf.dispose(records.flatMap((r) => [r.stats.mean, r.stats.variance]))
+        throw e
+      }
+    }
+    pop.assign(this.weights)
   }
 
   async ceStep(indices: readonly number[], labels: readonly number[], lr: number): Promise<number> {

@@ -80,6 +80,10 @@ class RemoteImageModel implements ImageModalityModel {
     return this.call('ceStep', [...indices], [...labels], lr)
   }
 
+  refreshNormStats(indices: readonly number[]): Promise<void> {
+    return this.call('refreshNormStats', [...indices])
+  }
+
   tcForward(indices: readonly number[]): Promise<Float32Array> {
     return this.call('tcForward', [...indices])
   }

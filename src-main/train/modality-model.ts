@@ -31,6 +31,11 @@ export interface ModalityModel {
    *  `tcForward`) and take one Adam step with learning rate `lr`. */
   tcBackward(gradLogProbs: Float32Array, lr: number): Promise<void>
 
+  /** Optional: recomputes inference-mode normalisation statistics (batch-norm running
+   *  statistics) from the subjects `indices`, deterministically. The loop calls it on the
+   *  training subjects before every inference pass after training steps. */
+  refreshNormStats?(indices: readonly number[]): Promise<void>
+
   /** Everything needed to resume bit-for-bit: weights, optimiser moments, RNG state. */
   getState(): Promise<ModelState>
   setState(state: ModelState): Promise<void>

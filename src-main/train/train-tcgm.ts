@@ -319,6 +319,19 @@ export async function trainTcgm(
   }
   const ceBatchCount = ceRows.reduce((a, r) => a + Math.ceil(r.length / config.batchSize), 0)
   let stepsDoneHere = 0
+  // Inference-mode statistics (BN running statistics) are recomputed on the training subjects
+  // before the first inference pass after training steps (ModalityModel.refreshNormStats).
+  let normStatsStale = true
+  const refreshNormStats = async (): Promise<void> => {
+    if (!normStatsStale) return
+    await Promise.all(
+      models.map((mdl, m) => {
+        const rows = train.filter((i) => data.available[i]![m])
+        return mdl.refreshNormStats && rows.length ? mdl.refreshNormStats(rows) : undefined
+      })
+    )
+    normStatsStale = false
+  }
   const elapsed = (): number => priorElapsed + (Date.now() - started) / 1000
   const runStart = Date.now()
   let lastYield = Date.now()
@@ -370,6 +383,7 @@ export async function trainTcgm(
     // Supervised steps per modality (Algorithm 1, lines 3-5). The modalities' models are
     // independent here, so their loops run concurrently: models living in their own processes
     // then use one core each. Batches were drawn above, so the result does not depend on timing.
+    if (stepsInEpoch > 0) normStatsStale = true
     await Promise.all(
       ceBatches.map(async (modalityBatches, m) => {
         for (const batch of modalityBatches) {
@@ -401,6 +415,7 @@ export async function trainTcgm(
     if (!warmupDone && config.method === 'tcgm') {
       let reached = epoch + 1 >= config.warmupEpochs
       if (!reached && config.warmupAccuracy !== null) {
+        await refreshNormStats()
         const lp = await predictRows(models, data, labelledTrain, C, config.evalBatchSize)
         reached = ceRows.every((rows, m) => {
           if (!rows.length) return true
@@ -414,6 +429,7 @@ export async function trainTcgm(
     let valEval: SplitEvaluation | undefined
     let score = NaN
     if (selectOnVal) {
+      await refreshNormStats()
       const lp = await predictRows(models, data, val, C, config.evalBatchSize)
       valEval = evaluateSplit(lp, data, prior, C, 'val', data.labels)
       score = selectionScore(valEval, config.selectionMetric)
@@ -461,7 +477,10 @@ export async function trainTcgm(
     }
     for (let m = 0; m < M; m++) await models[m]!.setState(bestStates[m]!)
     selectedEpoch = best.epoch
+    // Its states were saved after their statistics were refreshed.
+    normStatsStale = false
   }
+  await refreshNormStats()
   const logProbs = await predictRows(models, data, Array.from({ length: N }, (_, i) => i), C, config.evalBatchSize)
   const aggregator = aggregateRows(logProbs, N, prior.logP, (i, m) => data.available[i]![m]!)
   const evalLabels = data.trueLabels ?? data.labels

@@ -77,6 +77,23 @@ describe('image model on wasm', () => {
     await b.dispose()
   })
 
+  it('refreshNormStats makes inference use the statistics of the given subjects (eval = training mode on one batch), with no tensor leak', async () => {
+    // No augmentation and the full crop as input: a training-mode pass reads exactly what inference reads.
+    const model = await createImageModalityModel({ ...base, seed: 5, inputSize: crops.dims, augment: { flip: false, transpose: false }, inferenceBatch: 8 })
+    for (let step = 0; step < 5; step++) {
+      const batch = range(step * 6, step * 6 + 6)
+      await model.ceStep(batch, batch.map((i) => labels[i]), 0.01)
+    }
+    const batch = range(0, 8)
+    const before = tf.memory().numTensors
+    await model.refreshNormStats!(batch)
+    expect(tf.memory().numTensors).toBe(before)
+    const evalMode = await model.predictLogProbs(batch)
+    const trainMode = await model.tcForward(batch)
+    for (let k = 0; k < evalMode.length; k++) expect(evalMode[k]).toBeCloseTo(trainMode[k], 2)
+    await model.dispose()
+  })
+
   it('rejects bad calls with clear messages', async () => {
     const model = await createImageModalityModel(base)
     await expect(model.ceStep([0, 99], [0, 1], 0.01)).rejects.toThrow('ceStep: sample index 99 is outside 0..47')

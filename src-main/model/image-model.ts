@@ -70,6 +70,7 @@ class LocalImageModel implements ImageModalityModel {
   private readonly trainable = new Map<string, tf.Variable>()
   private readonly adam: Adam
   private readonly rng: SeededRandom
+  private readonly refreshSeed: number
   /** The batch of the last tcForward, kept for tcBackward. */
   private pending: { x: tf.Tensor5D; size: number } | null = null
   private disposed = false
@@ -87,6 +88,7 @@ class LocalImageModel implements ImageModalityModel {
     seed: number
   ) {
     this.rng = new SeededRandom(seed)
+    this.refreshSeed = (seed ^ 0x0b57a75) >>> 0
     const initRng = new SeededRandom(seed ^ 0x5eed1234)
     for (const spec of paramSpecs(config)) {
       const values = initialValue(spec, initRng)
@@ -116,9 +118,9 @@ class LocalImageModel implements ImageModalityModel {
     }
   }
 
-  private batch(indices: readonly number[], training: boolean): tf.Tensor5D {
+  private batch(indices: readonly number[], training: boolean, rng: SeededRandom = this.rng): tf.Tensor5D {
     const size = this.inputSize
-    const augs = indices.map(() => (training ? drawAugmentation(this.rng, this.crops.dims, size, this.augment) : centredWindow(this.crops.dims, size)))
+    const augs = indices.map(() => (training ? drawAugmentation(rng, this.crops.dims, size, this.augment) : centredWindow(this.crops.dims, size)))
     const data = assembleBatch(this.crops, indices, size, augs)
     return tf.tensor5d(data, [indices.length, size[2], size[1], size[0], this.crops.channels])
   }
@@ -162,19 +164,22 @@ class LocalImageModel implements ImageModalityModel {
   }
 
   /** Sets every BN's running statistics to the exact statistics of training-mode passes over
-   *  `indices` (centred windows, as inference reads them). With few training steps the momentum
-   *  averages are still far from the network's current statistics (15 steps of momentum 0.1
-   *  keep 21% of the initial mean 0 / variance 1) and from a handful of labelled subjects; in
-   *  eval mode that shift pushes every subject to one class. */
+   *  `indices`. With few training steps the momentum averages are still far from the network's
+   *  current statistics (15 steps of momentum 0.1 keep 21% of the initial mean 0 / variance 1)
+   *  and from a handful of labelled subjects; in eval mode that shift pushes every subject to
+   *  one class. The inputs are augmented as in training (the statistics the network was trained
+   *  under, which momentum averages estimate too), from a generator of their own reset on each
+   *  call: the result depends only on the weights, and the training stream is untouched. */
   async refreshNormStats(indices: readonly number[]): Promise<void> {
     this.check('refreshNormStats', indices)
     const pop = new PopulationStats()
+    const rng = new SeededRandom(this.refreshSeed)
     for (let s = 0; s < indices.length; s += this.inferenceBatch) {
       const part = indices.slice(s, s + this.inferenceBatch)
       const records: BnRecord[] = []
       try {
         tf.tidy(() => {
-          this.forward(this.batch(part, false), true, records)
+          this.forward(this.batch(part, true, rng), true, records)
         })
         pop.add(records)
       } catch (e) {

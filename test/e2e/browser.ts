@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
@@ -72,4 +73,23 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(screenshotDir, `${name}.png`)
   await page.screenshot({ path: file, fullPage: true })
   return file
+}
+
+/**
+ * One browser for a test file: launched before its first test, closed after its last, and a
+ * screenshot `<prefix>-failed-<test name>` whenever a test fails (what the researcher would have
+ * seen). `onReady` receives the session once it is launched.
+ */
+export function browserForSuite(prefix: string, viewport: { width: number; height: number }, onReady: (s: BrowserSession) => void): void {
+  let session: BrowserSession | undefined
+  beforeAll(async () => {
+    session = await launchBrowser(viewport)
+    onReady(session)
+  })
+  afterEach(async (ctx) => {
+    if (session && ctx.task.result?.state === 'fail') await screenshot(session.page, `${prefix}-failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`)
+  })
+  afterAll(async () => {
+    await session?.close()
+  })
 }

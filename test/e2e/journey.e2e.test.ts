@@ -7,9 +7,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { launchBrowser, screenshot, type BrowserSession } from './browser'
+import { browserForSuite, screenshot, type BrowserSession } from './browser'
 
 const bridge = inject('bridge')
 let session: BrowserSession
@@ -59,18 +59,9 @@ async function expectLabelsOnDisk(): Promise<void> {
   for (const [id, label] of labelled) expect(onDisk.get(id), `label of ${id}`).toBe(label)
 }
 
-beforeAll(async () => {
-  session = await launchBrowser({ width: 1400, height: 900 })
-  page = session.page
-})
-
-afterEach(async (ctx) => {
-  // A failed step leaves a picture of what the researcher would have seen.
-  if (ctx.task.result?.state === 'fail') await screenshot(page, `journey-failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`)
-})
-
-afterAll(async () => {
-  await session?.close()
+browserForSuite('journey', { width: 1400, height: 900 }, (s) => {
+  session = s
+  page = s.page
 })
 
 describe('the researcher journey', () => {

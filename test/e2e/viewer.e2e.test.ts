@@ -8,9 +8,9 @@
  * - a click in one view moves the crosshair, and the slices, of the other views of both panels.
  * Screenshots: test-output/screenshots/viewer-*.png.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { launchBrowser, screenshot, type BrowserSession } from './browser'
+import { browserForSuite, screenshot, type BrowserSession } from './browser'
 
 const bridge = inject('bridge')
 let session: BrowserSession
@@ -113,17 +113,9 @@ async function renderCount(): Promise<number> {
   return Number(await page.getAttribute('[data-testid=viewer]', 'data-render-count'))
 }
 
-beforeAll(async () => {
-  session = await launchBrowser({ width: 1400, height: 1000 })
-  page = session.page
-})
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await screenshot(page, `viewer-failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`)
-})
-
-afterAll(async () => {
-  await session?.close()
+browserForSuite('viewer', { width: 1400, height: 1000 }, (s) => {
+  session = s
+  page = s.page
 })
 
 describe('the volume viewer', () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { browserForSuite, screenshot, type BrowserSession } from './browser'
+import { callBridge } from './bridge-api'
 
 const bridge = inject('bridge')
 let session: BrowserSession
@@ -22,15 +23,8 @@ const labelled = new Map<string, string>()
 const DEMO_SUBJECTS = 24
 const EPOCHS = 2
 
-async function api<T>(name: string, args: unknown): Promise<T> {
-  const res = await fetch(`${bridge.origin}/api/call`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-tcgm-token': bridge.token },
-    body: JSON.stringify({ name, args })
-  })
-  const body = (await res.json()) as { result?: T; error?: { message: string } }
-  if (!res.ok || body.error) throw new Error(`${name}: ${body.error?.message ?? res.status}`)
-  return body.result as T
+function api<T>(name: string, args: unknown): Promise<T> {
+  return callBridge<T>(bridge, name, args)
 }
 
 async function nav(name: RegExp): Promise<void> {

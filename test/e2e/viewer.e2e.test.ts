@@ -11,21 +11,15 @@
 import { describe, expect, inject, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { browserForSuite, screenshot, type BrowserSession } from './browser'
+import { callBridge } from './bridge-api'
 
 const bridge = inject('bridge')
 let session: BrowserSession
 let page: Page
 let subjectId = ''
 
-async function api<T>(name: string, args: unknown): Promise<T> {
-  const res = await fetch(`${bridge.origin}/api/call`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-tcgm-token': bridge.token },
-    body: JSON.stringify({ name, args })
-  })
-  const body = (await res.json()) as { result?: T; error?: { message: string } }
-  if (!res.ok || body.error) throw new Error(`${name}: ${body.error?.message ?? res.status}`)
-  return body.result as T
+function api<T>(name: string, args: unknown): Promise<T> {
+  return callBridge<T>(bridge, name, args)
 }
 
 interface CanvasStats {

@@ -321,12 +321,15 @@ export async function trainTcgm(
   let stepsDoneHere = 0
   // Inference-mode statistics (BN running statistics) are recomputed on the training subjects
   // before the first inference pass after training steps (ModalityModel.refreshNormStats).
+  // The CE baseline sees labelled subjects only (TCGM.md: "labelled data only"), so its
+  // statistics come from its labelled training subjects; TCGM may use every training subject.
+  const normStatsRows = models.map((_, m) => (config.method === 'ce' ? ceRows[m]! : train.filter((i) => data.available[i]![m])))
   let normStatsStale = true
   const refreshNormStats = async (): Promise<void> => {
     if (!normStatsStale) return
     await Promise.all(
       models.map((mdl, m) => {
-        const rows = train.filter((i) => data.available[i]![m])
+        const rows = normStatsRows[m]!
         return mdl.refreshNormStats && rows.length ? mdl.refreshNormStats(rows) : undefined
       })
     )

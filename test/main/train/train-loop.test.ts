@@ -140,3 +140,28 @@ describe('model selection on validation', () => {
     same(selected, await trainTcgm(d.models, d.data, cfg, { checkpointDir: dir, resume: true }))
   })
 })
+
+describe('trainTcgm: inference statistics (refreshNormStats)', () => {
+  /** The sim models with refreshNormStats recorded (they have no batch norm of their own). */
+  const recording = (models: ReturnType<typeof sim>['models'], calls: number[][]) =>
+    models.map((m) => new Proxy(m, {
+      get(target, prop) {
+        if (prop === 'refreshNormStats') return async (rows: readonly number[]) => void calls.push([...rows])
+        const v = Reflect.get(target, prop, target) as unknown
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+      }
+    }))
+
+  it('the CE baseline computes them on its labelled training subjects only; TCGM on every training subject', async () => {
+    for (const method of ['ce', 'tcgm'] as const) {
+      const s = sim(7, { n: 200, labelRate: 0.1 })
+      const calls: number[][] = []
+      await trainTcgm(recording(s.models, calls), s.data, { ...train, epochs: 3, warmupEpochs: 1, method, seed: 7, selectionMetric: 'aggregator-accuracy' })
+      const trainRows = s.data.split.flatMap((x, i) => (x === 'train' ? [i] : []))
+      const labelled = trainRows.filter((i) => s.data.labels[i] !== null)
+      expect(calls.length).toBeGreaterThan(0)
+      for (const rows of calls) expect(new Set(rows)).toEqual(new Set(method === 'ce' ? labelled : trainRows))
+      expect(labelled.length).toBeLessThan(trainRows.length / 2)
+    }
+  })
+})

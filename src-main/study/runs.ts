@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import type { MetricsRow, PredictionRow, RunDetail, RunSummary, TrainingOptions, TrainingProgressDetail } from '../api/contracts/study'
+import { HYPERPARAMETER_DEFAULTS, defaultWarmupEpochs } from '../api/contracts/study'
 import type { TrainConfig } from '../train/config'
 import { type ClassificationMetrics, summariseOverSeeds } from '../train/metrics'
 import type { RunResult } from '../train/protocol'
@@ -95,18 +96,35 @@ export interface RunCallbacks {
   onCreated?: (runId: string) => void
 }
 
-/** Engine configuration from the user's options. */
-function trainConfigFor(o: TrainingOptions, epochs: number): Partial<TrainConfig> {
+/** Below this many visible validation labels in some class, choosing an epoch on validation
+ *  is mostly noise (one subject moves a class's recall by 10 points or more, and the best of 30
+ *  noisy scores is optimistic): selectBy 'auto' then keeps the last epoch. */
+export const MIN_VAL_LABELS_FOR_SELECTION = 10
+
+/**
+ * The engine configuration of a run from the user's options; `valLabelsPerClass` counts the
+ * visible labels of each class in the validation split (for selectBy 'auto').
+ */
+export function engineConfigFor(o: TrainingOptions, epochs: number, valLabelsPerClass: readonly number[]): Partial<TrainConfig> {
   const h = o.hyperparameters ?? {}
-  const selection = { balancedAccuracy: 'aggregator-balanced-accuracy', accuracy: 'aggregator-accuracy', auc: 'aggregator-auc' } as const
+  const selectBy = h.selectBy ?? HYPERPARAMETER_DEFAULTS.selectBy
+  const selection = {
+    balancedAccuracy: 'aggregator-balanced-accuracy',
+    accuracy: 'aggregator-accuracy',
+    auc: 'aggregator-auc',
+    last: 'last',
+    auto: Math.min(...valLabelsPerClass) >= MIN_VAL_LABELS_FOR_SELECTION ? 'aggregator-balanced-accuracy' : 'last'
+  } as const
   return {
     method: o.method,
     epochs,
-    warmupEpochs: Math.min(h.warmupEpochs ?? Math.round(epochs / 3), Math.max(0, epochs - 1)),
+    warmupEpochs: h.warmupEpochs === undefined ? defaultWarmupEpochs(epochs) : Math.min(h.warmupEpochs, Math.max(0, epochs - 1)),
     ...(h.lrLabelled ? { lrLabelled: h.lrLabelled } : {}),
     ...(h.lrUnlabelled ? { lrUnlabelled: h.lrUnlabelled } : {}),
-    ...(h.batchSize ? { batchSize: h.batchSize, tcBatchSize: Math.max(h.batchSize, 2) } : {}),
-    ...(h.selectBy ? { selectionMetric: selection[h.selectBy] } : {})
+    // TC batches are twice the CE batches: the marginal term of the TC gain averages over pairs of
+    // subjects within a batch, and unlabelled subjects are ten times as many.
+    ...(h.batchSize ? { batchSize: h.batchSize, tcBatchSize: 2 * h.batchSize } : {}),
+    selectionMetric: selection[selectBy]
   }
 }
 
@@ -123,11 +141,8 @@ export async function trainStudy(study: string, options: TrainingOptions, cb: Ru
   const epochs = options.epochs ?? DEFAULT_EPOCHS
   const first = options.firstSeed ?? 0
   const id = newRunId(options.method)
-  const train = trainConfigFor(options, epochs)
-  // Selecting an epoch on a validation split with fewer than two visible labels of some class
-  // is noise: keep the last epoch instead, unless the user chose the criterion.
   const valCounts = s.file.settings.classNames.map((c) => [...s.labels].filter(([sid, l]) => l === c && s.file.splits!.assignment[sid] === 'val').length)
-  if (!options.hyperparameters?.selectBy && Math.min(...valCounts) < 2) train.selectionMetric = 'last'
+  const train = engineConfigFor(options, epochs, valCounts)
   const config: RunConfigFile = {
     id,
     method: options.method,

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
 import { flushPromises, mount } from '@vue/test-utils'
 import type { TrainingProgressDetail, RunSummary } from '@contract/contracts/study'
+import { HYPERPARAMETER_DEFAULTS } from '@contract/contracts/study'
 import { setApi } from '../../src-renderer/src/api/client'
 import { useStudyStore } from '../../src-renderer/src/stores/study'
 import { useTrainingStore } from '../../src-renderer/src/stores/training'
@@ -52,7 +53,9 @@ describe('training store', () => {
     training.epochs = 3
     expect(await training.start()).toBe(true)
     expect(api.calls.map((c) => c.name).filter((n) => n === 'splits.make' || n === 'training.start')).toEqual(['splits.make', 'training.start'])
-    expect(api.callsOf('training.start')[0]).toMatchObject({ study: STUDY, method: 'ce', preset: 'tiny', epochs: 3, seeds: 1, hyperparameters: { lrLabelled: 0.001, batchSize: 12 } })
+    expect(api.callsOf('training.start')[0]).toMatchObject({ study: STUDY, method: 'ce', preset: 'tiny', epochs: 3, seeds: 1, hyperparameters: { lrLabelled: HYPERPARAMETER_DEFAULTS.lrLabelled, batchSize: HYPERPARAMETER_DEFAULTS.batchSize, selectBy: 'auto' } })
+    // An emptied field means "the default": it is not sent (warm-up: a third of the epochs, chosen in main).
+    expect(api.callsOf('training.start')[0]!.hyperparameters).not.toHaveProperty('warmupEpochs')
     expect(training.running).toBe(true)
   })
 

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod'
 import { JobStarted, event, request } from '../define'
+import { defaultTrainConfig } from '../../train/config'
 
 /** An absolute folder path chosen through a dialog or returned by main. */
 const Path = z.string().min(1)
@@ -237,10 +238,24 @@ export const Hyperparameters = z.object({
   batchSize: z.number().int().min(2).max(512).optional(),
   /** CE warm-up epochs before the first TC step. */
   warmupEpochs: z.number().int().min(0).max(1000).optional(),
-  /** Validation metric used for model selection. */
-  selectBy: z.enum(['balancedAccuracy', 'accuracy', 'auc']).optional()
+  /** Which epoch's model is kept: best on validation by a metric, the last one, or 'auto' (the
+   *  default): balanced accuracy when validation has enough visible labels, else the last epoch. */
+  selectBy: z.enum(['auto', 'balancedAccuracy', 'accuracy', 'auc', 'last']).optional()
 })
 export type Hyperparameters = z.infer<typeof Hyperparameters>
+
+/** What a run uses for hyperparameters the user leaves alone (the window shows these). */
+export const HYPERPARAMETER_DEFAULTS = {
+  lrLabelled: defaultTrainConfig.lrLabelled,
+  lrUnlabelled: defaultTrainConfig.lrUnlabelled,
+  batchSize: defaultTrainConfig.batchSize,
+  selectBy: 'auto'
+} as const
+
+/** CE warm-up epochs when not given: a third of the epochs (at least one epoch of TC steps). */
+export function defaultWarmupEpochs(epochs: number): number {
+  return Math.min(Math.round(epochs / 3), Math.max(0, epochs - 1))
+}
 
 export const TrainingOptions = z.object({
   method: z.enum(['tcgm', 'ce']),

@@ -8,7 +8,7 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import { TrainingProgressDetail, type Hyperparameters, type RunDetail, type RunSummary, type TrainingOptions } from '@contract/contracts/study'
+import { HYPERPARAMETER_DEFAULTS, TrainingProgressDetail, type Hyperparameters, type RunDetail, type RunSummary, type TrainingOptions } from '@contract/contracts/study'
 import type { JobProgress } from '@contract/contracts/app'
 import { getApi } from '../api/client'
 import { useErrorsStore } from './errors'
@@ -33,19 +33,29 @@ export const PRESETS: ReadonlyArray<{ id: string; title: string; help: string; e
   { id: 'paper', title: 'Paper (DenseNet, GPU)', help: 'The 3D DenseNet of the TCGM paper: needs a GPU for cohorts of hundreds.', epochs: 100 }
 ]
 
-/** Hyperparameters with the defaults of the paper and a one-line explanation each. */
-export const HYPERPARAMETERS: ReadonlyArray<{ key: keyof Omit<Hyperparameters, 'selectBy'>; title: string; help: string; default: number; step: number; min: number; max: number }> = [
-  { key: 'lrLabelled', title: 'Learning rate, labelled steps', help: 'How far each supervised (cross-entropy) step moves the weights. Paper: 0.001.', default: 0.001, step: 0.0001, min: 0.00001, max: 1 },
-  { key: 'lrUnlabelled', title: 'Learning rate, TC steps', help: 'Step size of the agreement (total correlation) steps over all subjects. Paper: 0.001.', default: 0.001, step: 0.0001, min: 0.00001, max: 1 },
-  { key: 'batchSize', title: 'Batch size', help: 'Subjects per step. Larger is smoother but needs more memory. Paper: 12.', default: 12, step: 1, min: 2, max: 512 },
-  { key: 'warmupEpochs', title: 'Warm-up epochs', help: 'Supervised epochs before the agreement steps start, so the classes cannot swap.', default: 2, step: 1, min: 0, max: 1000 }
+/** Hyperparameters with a one-line explanation each; defaults are the engine's (the contract's
+ *  HYPERPARAMETER_DEFAULTS), measured on the demo cohort; the paper's values are in the help. */
+export const HYPERPARAMETERS: ReadonlyArray<{ key: keyof Omit<Hyperparameters, 'selectBy'>; title: string; help: string; default: number | null; step: number; min: number; max: number }> = [
+  { key: 'lrLabelled', title: 'Learning rate, labelled steps', help: 'How far each supervised (cross-entropy) step moves the weights. Paper: 0.001.', default: HYPERPARAMETER_DEFAULTS.lrLabelled, step: 0.0001, min: 0.00001, max: 1 },
+  { key: 'lrUnlabelled', title: 'Learning rate, TC steps', help: 'Step size of the agreement (total correlation) steps over all subjects. Paper: 0.001.', default: HYPERPARAMETER_DEFAULTS.lrUnlabelled, step: 0.0001, min: 0.00001, max: 1 },
+  { key: 'batchSize', title: 'Batch size', help: 'Subjects per supervised step; agreement steps take twice as many. Larger is smoother but needs more memory. Paper: 12.', default: HYPERPARAMETER_DEFAULTS.batchSize, step: 1, min: 2, max: 512 },
+  { key: 'warmupEpochs', title: 'Warm-up epochs', help: 'Supervised epochs before the agreement steps start, so the classes cannot swap. Empty: a third of the epochs.', default: null, step: 1, min: 0, max: 1000 }
 ]
 
 export const SELECT_BY: ReadonlyArray<{ id: NonNullable<Hyperparameters['selectBy']>; title: string }> = [
-  { id: 'balancedAccuracy', title: 'Balanced accuracy' },
-  { id: 'accuracy', title: 'Accuracy' },
-  { id: 'auc', title: 'AUC' }
+  { id: 'auto', title: 'Automatic (validation balanced accuracy with 10+ labels per class, else the last epoch)' },
+  { id: 'balancedAccuracy', title: 'Validation balanced accuracy' },
+  { id: 'accuracy', title: 'Validation accuracy' },
+  { id: 'auc', title: 'Validation AUC' },
+  { id: 'last', title: 'The last epoch' }
 ]
+
+type HyperForm = { [K in keyof Omit<Hyperparameters, 'selectBy'>]: number | null } & { selectBy: NonNullable<Hyperparameters['selectBy']> }
+
+function defaultHyper(): HyperForm {
+  const h = Object.fromEntries(HYPERPARAMETERS.map((x) => [x.key, x.default])) as Omit<HyperForm, 'selectBy'>
+  return { ...h, selectBy: HYPERPARAMETER_DEFAULTS.selectBy }
+}
 
 export const useTrainingStore = defineStore('training', () => {
   const method = ref<TrainingOptions['method']>('tcgm')
@@ -53,13 +63,7 @@ export const useTrainingStore = defineStore('training', () => {
   const seeds = ref(1)
   const firstSeed = ref(0)
   const epochs = ref(PRESETS[0].epochs)
-  const hyper = ref<Required<Hyperparameters>>({
-    lrLabelled: 0.001,
-    lrUnlabelled: 0.001,
-    batchSize: 12,
-    warmupEpochs: 2,
-    selectBy: 'balancedAccuracy'
-  })
+  const hyper = ref<HyperForm>(defaultHyper())
 
   const jobId = ref<string | null>(null)
   const runId = ref<string | null>(null)
@@ -85,8 +89,7 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   function resetHyperparameters(): void {
-    for (const h of HYPERPARAMETERS) hyper.value[h.key] = h.default
-    hyper.value.selectBy = 'balancedAccuracy'
+    hyper.value = defaultHyper()
   }
 
   let stopListening: (() => void) | null = null
@@ -170,7 +173,8 @@ export const useTrainingStore = defineStore('training', () => {
       seeds: seeds.value,
       firstSeed: firstSeed.value,
       epochs: epochs.value,
-      hyperparameters: { ...hyper.value }
+      // Empty fields mean "the default" (an emptied number input gives '').
+      hyperparameters: Object.fromEntries(Object.entries(hyper.value).filter(([, v]) => v !== null && (v as unknown) !== '')) as Hyperparameters
     }
   }
 

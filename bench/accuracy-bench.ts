@@ -1,0 +1,186 @@
+/**
+ * Accuracy on an imported demo cohort: TCGM against the CE baseline and the oracle, over seeds.
+ * Issue 6's acceptance: 300 subjects, 10% labels, 5 seeds; TCGM's aggregator at least 3 points
+ * above CE's and within 5 points of the oracle's (test accuracy, mean over seeds).
+ *
+ *   node --import tsx bench/accuracy-bench.ts --study DIR [--ground-truth FILE] [--seeds 5]
+ *        [--first-seed 0] [--label-rate 0.1] [--epochs 30] [--preset tiny] [--methods tcgm,ce]
+ *        [--parallel 2]
+ *
+ * Per seed s, as a researcher repeating the experiment would: the visible labels are a fresh
+ * stratified draw at the label rate (seed s, `chooseVisible`), the split is made as the app makes
+ * it (stratified by class and visibility, seed s), and the networks start from seed s. Every
+ * method sees the same labels and split for a seed, so the differences are paired. The engine
+ * configuration is the app's (`engineConfigFor`: its defaults and its model-selection rule).
+ * The study is only read: its labels and split are not changed. The oracle is the Bayes
+ * posterior P(y | a, b) of the ground-truth TSV that the demo generator writes beside the cohort.
+ *
+ * One child process per (method, seed), `--parallel` at a time (one core each: wasm is
+ * single-threaded under Node). A benchmark, not a test: it asserts nothing.
+ */
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { GROUND_TRUTH_TSV } from '../src-main/demo/cohort'
+import { createImageModalityModel } from '../src-main/model/image-model'
+import { engineConfigFor } from '../src-main/study/runs'
+import { chooseVisible, makeSplits } from '../src-main/study/splits'
+import { loadStudy } from '../src-main/study/study'
+import { parseTable } from '../src-main/study/tables'
+import { loadStudyTrainingData } from '../src-main/study/training-data'
+import { meanStd } from '../src-main/train/metrics'
+import { trainTcgm, type Split } from '../src-main/train/train-tcgm'
+
+const { values } = parseArgs({
+  options: {
+    study: { type: 'string' },
+    'ground-truth': { type: 'string' },
+    seeds: { type: 'string', default: '5' },
+    'first-seed': { type: 'string', default: '0' },
+    'label-rate': { type: 'string', default: '0.1' },
+    epochs: { type: 'string', default: '30' },
+    preset: { type: 'string', default: 'tiny' },
+    methods: { type: 'string', default: 'tcgm,ce' },
+    parallel: { type: 'string', default: '2' },
+    child: { type: 'string' }
+  }
+})
+
+interface Job {
+  study: string
+  method: 'tcgm' | 'ce'
+  seed: number
+  labelRate: number
+  epochs: number
+  preset: string
+}
+
+interface JobResult {
+  method: string
+  seed: number
+  labelledTrain: number
+  labelledVal: number
+  selectedEpoch: number
+  selection: string
+  seconds: number
+  /** Test split: aggregator and per-modality accuracy and AUC, by subject id for the oracle. */
+  accuracy: number
+  auc: number
+  modalities: Record<string, { accuracy: number; auc: number }>
+  testIds: string[]
+}
+
+/** One run (child process): redraw labels and split for the seed, train with the app's config. */
+async function runJob(job: Job): Promise<JobResult> {
+  const t = await loadStudyTrainingData({ study: job.study, preset: job.preset, seed: job.seed })
+  const ids = t.subjectIds
+  const known = new Map<string, string>()
+  t.data.trueLabels!.forEach((y, i) => {
+    if (y !== null) known.set(ids[i]!, t.classNames[y]!)
+  })
+  const visible = chooseVisible(known, job.labelRate, job.seed)
+  const strata = new Map([...known].map(([id, l]) => [id, `${visible.has(id) ? 'visible' : 'hidden'}:${l}`]))
+  const assignment = makeSplits(ids, strata, job.seed)
+  const split = ids.map((id) => assignment.get(id)! as Split)
+  const labels = t.data.trueLabels!.map((y, i) => (visible.has(ids[i]!) ? y : null))
+  const data = { ...t.data, split, labels }
+  const valCounts = t.classNames.map((_, c) => labels.filter((y, i) => y === c && split[i] === 'val').length)
+  const config = engineConfigFor({ method: job.method, preset: job.preset, seeds: 1 }, job.epochs, valCounts)
+  const models = []
+  for (const [m, modality] of t.modalities.entries()) {
+    models.push(await createImageModalityModel({ modality, numClasses: t.classNames.length, preset: job.preset, crops: t.crops[m]!, seed: job.seed * 1009 + m + 1 }))
+  }
+  const started = Date.now()
+  const r = await trainTcgm(models, data, { ...config, seed: job.seed })
+  const te = r.evaluation.test!
+  return {
+    method: job.method,
+    seed: job.seed,
+    labelledTrain: labels.filter((y, i) => y !== null && split[i] === 'train').length,
+    labelledVal: labels.filter((y, i) => y !== null && split[i] === 'val').length,
+    selectedEpoch: r.selectedEpoch,
+    selection: r.config.selectionMetric,
+    seconds: (Date.now() - started) / 1000,
+    accuracy: te.aggregator!.accuracy,
+    auc: te.aggregator!.auc,
+    modalities: Object.fromEntries(t.modalities.map((m, k) => [m, { accuracy: te.modalities[k]?.accuracy ?? NaN, auc: te.modalities[k]?.auc ?? NaN }])),
+    testIds: ids.filter((_, i) => split[i] === 'test')
+  }
+}
+
+function runChild(job: Job): Promise<JobResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{'))
+      if (code === 0 && line) resolvePromise(JSON.parse(line) as JobResult)
+      else reject(new Error(`${job.method} seed ${job.seed} failed (exit ${code}): ${err.trim().split('\n').slice(-5).join('\n')}`))
+    })
+  })
+}
+
+const pct = (x: number) => (100 * x).toFixed(1)
+const ms = (xs: number[]) => {
+  const s = meanStd(xs)
+  return `${pct(s.mean)} ± ${pct(s.std)}`
+}
+
+async function main(): Promise<void> {
+  if (values.child) {
+    process.stdout.write(JSON.stringify(await runJob(JSON.parse(values.child) as Job)) + '\n')
+    process.exit(0)
+  }
+  if (!values.study) throw new Error('accuracy-bench: --study DIR is required (an imported demo cohort)')
+  const study = resolve(values.study)
+  const s = await loadStudy(study)
+  const gtPath = values['ground-truth'] ?? join(s.file.source ?? dirname(study), GROUND_TRUTH_TSV)
+  const gt = parseTable(gtPath, readFileSync(gtPath, 'utf8'))
+  const oracle = new Map(gt.rows.map(({ values: r }) => [r.participant_id!, { y: r.y!, pAB: Number(r.p_ad_given_ab), pA: Number(r.p_ad_given_a), pB: Number(r.p_ad_given_b) }]))
+  const oracleAcc = (ids: string[], key: 'pAB' | 'pA' | 'pB') => ids.filter((id) => ((oracle.get(id)![key] > 0.5 ? 'AD' : 'NC') === oracle.get(id)!.y)).length / ids.length
+  const missing = s.file.subjects.filter((x) => !oracle.has(x.id))
+  if (missing.length) throw new Error(`${gtPath}: no ground truth for ${missing.length} subject(s) of the study (${missing[0]!.id}, ...)`)
+
+  const seeds = Array.from({ length: Number(values.seeds) }, (_, k) => Number(values['first-seed']) + k)
+  const methods = values.methods!.split(',') as Array<'tcgm' | 'ce'>
+  const jobs: Job[] = seeds.flatMap((seed) => methods.map((method) => ({ study, method, seed, labelRate: Number(values['label-rate']), epochs: Number(values.epochs), preset: values.preset! })))
+  process.stdout.write(`accuracy bench: ${s.file.subjects.length} subjects, label rate ${values['label-rate']}, seeds ${seeds.join(',')}, ${values.epochs} epochs, preset ${values.preset}, ${values.parallel} in parallel\n`)
+  const results: JobResult[] = []
+  const queue = jobs.slice()
+  await Promise.all(
+    Array.from({ length: Number(values.parallel) }, async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const r = await runChild(job)
+        results.push(r)
+        const mods = Object.entries(r.modalities).map(([m, v]) => `${m} ${pct(v.accuracy)}`).join(', ')
+        process.stdout.write(`  ${r.method} seed ${r.seed}: test accuracy ${pct(r.accuracy)} (AUC ${pct(r.auc)}; ${mods}), oracle ${pct(oracleAcc(r.testIds, 'pAB'))}; ${r.labelledTrain} labelled in train, ${r.labelledVal} in val; epoch ${r.selectedEpoch + 1} kept (${r.selection}); ${r.seconds.toFixed(0)} s\n`)
+      }
+    })
+  )
+  const bySeed = (method: string) => seeds.map((seed) => results.find((r) => r.method === method && r.seed === seed)!)
+  const oracles = seeds.map((seed) => oracleAcc(results.find((r) => r.seed === seed)!.testIds, 'pAB'))
+  process.stdout.write(`\ntest accuracy over ${seeds.length} seeds (mean ± std, %)\n`)
+  process.stdout.write(`  oracle P(y|a,b)  ${ms(oracles)}\n`)
+  for (const m of methods) {
+    const rs = bySeed(m)
+    const mods = Object.keys(rs[0]!.modalities).map((k) => `${k} ${ms(rs.map((r) => r.modalities[k]!.accuracy))}`).join(', ')
+    process.stdout.write(`  ${m.padEnd(15)}  ${ms(rs.map((r) => r.accuracy))}   (${mods})\n`)
+  }
+  if (methods.includes('tcgm') && methods.includes('ce')) {
+    const t = bySeed('tcgm')
+    const c = bySeed('ce')
+    const diff = seeds.map((_, k) => t[k]!.accuracy - c[k]!.accuracy)
+    const gap = seeds.map((_, k) => oracles[k]! - t[k]!.accuracy)
+    process.stdout.write(`  TCGM - CE (paired)       ${ms(diff)}   goal >= +3\n`)
+    process.stdout.write(`  oracle - TCGM            ${ms(gap)}   goal <= 5\n`)
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`)
+  process.exit(1)
+})

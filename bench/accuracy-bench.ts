@@ -3,9 +3,12 @@
  * Issue 6's acceptance: 300 subjects, 10% labels, 5 seeds; TCGM's aggregator at least 3 points
  * above CE's and within 5 points of the oracle's (test accuracy, mean over seeds).
  *
- *   node --import tsx bench/accuracy-bench.ts --study DIR [--ground-truth FILE] [--seeds 5]
+ *   node --import tsx bench/accuracy-bench.ts [--study DIR] [--ground-truth FILE] [--seeds 5]
  *        [--first-seed 0] [--label-rate 0.1] [--epochs 30] [--preset tiny] [--methods tcgm,ce]
- *        [--parallel 2]
+ *        [--parallel 2] [--subjects 300]
+ *
+ * Without --study it first writes the demo cohort (--subjects, demo seed 1) and imports it into
+ * a temporary study through the CLI (several minutes at 300 subjects).
  *
  * Per seed s, as a researcher repeating the experiment would: the visible labels are a fresh
  * stratified draw at the label rate (seed s, `chooseVisible`), the split is made as the app makes
@@ -18,8 +21,9 @@
  * One child process per (method, seed), `--parallel` at a time (one core each: wasm is
  * single-threaded under Node). A benchmark, not a test: it asserts nothing.
  */
-import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { GROUND_TRUTH_TSV } from '../src-main/demo/cohort'
@@ -43,6 +47,7 @@ const { values } = parseArgs({
     preset: { type: 'string', default: 'tiny' },
     methods: { type: 'string', default: 'tcgm,ce' },
     parallel: { type: 'string', default: '2' },
+    subjects: { type: 'string', default: '300' },
     child: { type: 'string' }
   }
 })
@@ -135,8 +140,19 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(await runJob(JSON.parse(values.child) as Job)) + '\n')
     process.exit(0)
   }
-  if (!values.study) throw new Error('accuracy-bench: --study DIR is required (an imported demo cohort)')
-  const study = resolve(values.study)
+  let study = values.study ? resolve(values.study) : ''
+  let temp: string | null = null
+  if (!study) {
+    temp = mkdtempSync(join(tmpdir(), 'tcgm-accuracy-'))
+    study = join(temp, 'study')
+    const cli = (args: string[]) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'src-main', 'cli.ts'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] })
+      if (r.status !== 0) throw new Error(`accuracy-bench: cli ${args[0]} failed (exit ${r.status ?? r.signal})`)
+    }
+    process.stdout.write(`writing and importing a ${values.subjects}-subject demo cohort in ${temp}\n`)
+    cli(['demo', '--out', join(temp, 'cohort'), '--subjects', values.subjects!, '--seed', '1'])
+    cli(['import', join(temp, 'cohort'), '--study', study])
+  }
   const s = await loadStudy(study)
   const gtPath = values['ground-truth'] ?? join(s.file.source ?? dirname(study), GROUND_TRUTH_TSV)
   const gt = parseTable(gtPath, readFileSync(gtPath, 'utf8'))
@@ -178,6 +194,7 @@ async function main(): Promise<void> {
     process.stdout.write(`  TCGM - CE (paired)       ${ms(diff)}   goal >= +3\n`)
     process.stdout.write(`  oracle - TCGM            ${ms(gap)}   goal <= 5\n`)
   }
+  if (temp) rmSync(temp, { recursive: true, force: true })
 }
 
 main().catch((e: unknown) => {

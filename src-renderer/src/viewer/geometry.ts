@@ -197,3 +197,19 @@ export function payloadToCornerstoneIndex(g: Pick<CornerstoneGeometry, 'dimensio
   const idx = [0, 1, 2].map((a) => (g.sign[a] > 0 ? ijk[g.axis[a]] : g.dimensions[a] - 1 - ijk[g.axis[a]]))
   return idx[0] + g.dimensions[0] * (idx[1] + g.dimensions[1] * idx[2])
 }
+
+/**
+ * How far (mm, signed, along the unit view-plane normal) a slice view's camera must move so that
+ * its slice passes through `target`, the target first clamped into `bounds` ([xmin, xmax, ymin,
+ * ymax, zmin, zmax], same space as the camera); 0 when the slice already does (within 1 µm).
+ * Moving focal point and position by `shift * normal` changes the slice and nothing in the plane
+ * (no pan), which is what cornerstone's `jumpToWorld` does before drawing.
+ */
+export function sliceShift(focalPoint: readonly number[], normal: readonly number[], target: readonly number[], bounds?: readonly number[]): number {
+  let shift = 0
+  for (let a = 0; a < 3; a++) {
+    const t = bounds ? Math.max(bounds[2 * a], Math.min(bounds[2 * a + 1], target[a])) : target[a]
+    shift += (t - focalPoint[a]) * normal[a]
+  }
+  return Math.max(Math.abs(shift * normal[0]), Math.abs(shift * normal[1]), Math.abs(shift * normal[2])) > 1e-3 ? shift : 0
+}

@@ -11,7 +11,7 @@ import { CONSTANTS, Enums, RenderingEngine, volumeLoader, type Types } from '@co
 import { Enums as ToolEnums, PanTool, ToolGroupManager, ZoomTool } from '@cornerstonejs/tools'
 import { markRaw, onScopeDispose, reactive, ref, shallowRef } from 'vue'
 import type { HippocampalBox, ViewerSubject } from '@contract/contracts/viewer'
-import { lpsToRas, rasToLps, type Vec3 } from './geometry'
+import { lpsToRas, rasToLps, sliceShift, type Vec3 } from './geometry'
 import { defaultDisplay, initialCrosshair, readout, snapToVoxel, type CursorReadout, type DisplaySettings, type PointerMode } from './display'
 import { defaultOverlayStyle, drawOverlay, isRadiological, type SliceView } from './overlay'
 import { ensureCornerstone, newVolumeId, releaseVolume, stagePayload } from './payload-loader'
@@ -43,12 +43,22 @@ export function useVolumeViewer() {
   /** ms from the start of load() (or of attach() when only the layout changed) until every view
    *  has drawn once; null before. */
   const firstRenderMs = ref<number | null>(null)
+  /** ms from the same start until the main panel (the first row: the fused views, or the sMRI
+   *  ones in 'compare') has drawn; null before. The other panels follow a frame later. */
+  const mainPanelMs = ref<number | null>(null)
   /** Number of slice renders so far (any view); tests and the benchmark wait on it. */
   const renderCount = ref(0)
 
   let engine: RenderingEngine | null = null
   let toolGroupId: string | null = null
   let slots: ViewSlot[] = []
+  /** Views of the main panel (the first row), drawn before the others. */
+  let mainIds = new Set<string>()
+  /** Views of the other panels waiting for the frame after the main panel's. */
+  const deferred = new Set<string>()
+  /** Updates of those views' properties, done at that frame too. */
+  const deferredWork: (() => void)[] = []
+  let deferredFrame: number | null = null
   const volumeIds: { smri: string | null; pet: string | null } = { smri: null, pet: null }
   const detachers: (() => void)[] = []
   let loadStartedAt: number | null = null
@@ -113,18 +123,26 @@ export function useVolumeViewer() {
     const started = loadStartedAt ?? performance.now()
     loadStartedAt = null
     firstRenderMs.value = null
+    mainPanelMs.value = null
     destroyEngine()
     slots = newSlots.filter((s) => (s.kind === 'smri' ? volumeIds.smri : s.kind === 'pet' ? volumeIds.pet : volumeIds.smri || volumeIds.pet))
     if (slots.length === 0) return
-    engine = markRaw(new RenderingEngine(`tcgm-viewer-${++engineCounter}`))
-    engine.setViewports(
-      slots.map((s) => ({
-        viewportId: s.id,
-        element: s.element,
-        type: Enums.ViewportType.ORTHOGRAPHIC,
-        defaultOptions: { orientation: orientationOf[s.plane], background: [0, 0, 0] as Types.Point3 }
-      }))
-    )
+    const id = `tcgm-viewer-${++engineCounter}`
+    // vtk creates the WebGL context when the engine is made or, at the latest, at its first views.
+    const created = withoutMultisampling(() => {
+      const e = new RenderingEngine(id)
+      e.setViewports(
+        slots.map((s) => ({
+          viewportId: s.id,
+          element: s.element,
+          type: Enums.ViewportType.ORTHOGRAPHIC,
+          defaultOptions: { orientation: orientationOf[s.plane], background: [0, 0, 0] as Types.Point3 }
+        }))
+      )
+      return e
+    })
+    engine = markRaw(created)
+    mainIds = new Set(slots.filter((s) => s.kind === slots[0].kind).map((s) => s.id))
     setUpTools()
     for (const slot of slots) bindPointer(slot)
     await Promise.all(
@@ -137,36 +155,76 @@ export function useVolumeViewer() {
         if (volumeIds.pet) makeOpacityLiteral(vp, volumeIds.pet)
       })
     )
-    // Count renders only once everything is set: frames drawn while volumes were being set
-    // (awaits above let the engine run) show an unfinished state.
-    // The first pass after setting volumes can leave the first view blank under SwiftShader
-    // (seen in the e2e test; a second pass always draws it), so the views are drawn twice and the
-    // viewer counts as rendered when the second pass is done.
-    let pending = new Set(slots.map((s) => s.id))
-    let pass = 0
+    // The first draw in a fresh WebGL context comes out blank under SwiftShader, whichever view it
+    // is (seen in the e2e test and the benchmark; the next draw of that view is right). So one
+    // view is drawn first, uncounted, before the settings are applied: one extra draw, where
+    // drawing every view twice would double the first render.
+    engine.renderViewports([slots[0].id])
+    await new Promise((resolve) => requestAnimationFrame(resolve))
+    if (!engine) return
+    // Count renders from here: frames drawn before show an unfinished state.
+    const pending = new Set(slots.map((s) => s.id))
+    const mainPending = new Set(mainIds)
     for (const slot of slots) {
       const onRendered = () => {
         drawSlotOverlay(slot)
-        if (pass === 0) return
         renderCount.value++
-        if (!pending.delete(slot.id) || pending.size > 0) return
-        if (pass === 1) {
-          pass = 2
-          pending = new Set(slots.map((s) => s.id))
-          engine?.render()
-        } else if (pass === 2) {
-          pass = 3
-          firstRenderMs.value = performance.now() - started
-        }
+        if (mainPending.delete(slot.id) && mainPending.size === 0) mainPanelMs.value = performance.now() - started
+        if (pending.delete(slot.id) && pending.size === 0) firstRenderMs.value = performance.now() - started
       }
       slot.element.addEventListener(Enums.Events.IMAGE_RENDERED, onRendered)
       detachers.push(() => slot.element.removeEventListener(Enums.Events.IMAGE_RENDERED, onRendered))
     }
     applyDisplay(false)
-    applyOrientation()
-    moveCrosshair(crosshair.value)
-    pass = 1
-    engine.render()
+    applyOrientation(false)
+    moveCrosshair(crosshair.value, false)
+    requestRender()
+  }
+
+  /**
+   * Runs `update` on every view: now for the main panel's, with the deferred draw of the others
+   * (see requestRender) for theirs. Cornerstone flags a view for drawing whenever some of its
+   * properties change (a flip, for one), so an update done now on every view would draw them all
+   * in one frame. Callers then call requestRender.
+   */
+  function updateViews(update: (slot: ViewSlot) => void): void {
+    for (const slot of slots) {
+      if (mainIds.has(slot.id)) update(slot)
+      else deferredWork.push(() => update(slot))
+    }
+  }
+
+  /**
+   * Draws these views (every view when omitted) at the next frames: the main panel's first, the
+   * others at the frame after, so the panel one works in shows the change as early as it can (in
+   * one frame, cornerstone draws every view flagged for it and announces them only when all are
+   * drawn). Views flagged again before their frame are drawn once.
+   */
+  function requestRender(ids: readonly string[] = slots.map((s) => s.id)): void {
+    if (!engine) return
+    const main = ids.filter((id) => mainIds.has(id))
+    for (const id of ids) if (!mainIds.has(id)) deferred.add(id)
+    if (main.length === 0) {
+      flushDeferred()
+      return
+    }
+    // Flagging the main panel's views registers cornerstone's frame callback (if it was not
+    // already), before the one registered below: in that frame the main panel is drawn first.
+    engine.renderViewports(main)
+    if (deferredFrame === null && (deferred.size > 0 || deferredWork.length > 0)) {
+      deferredFrame = requestAnimationFrame(() => {
+        deferredFrame = null
+        flushDeferred()
+      })
+    }
+  }
+
+  /** Applies the deferred updates and flags the deferred views (drawn at cornerstone's next frame). */
+  function flushDeferred(): void {
+    for (const work of deferredWork.splice(0)) work()
+    const later = [...deferred]
+    deferred.clear()
+    if (later.length > 0) engine?.renderViewports(later)
   }
 
   /**
@@ -194,10 +252,14 @@ export function useVolumeViewer() {
     toolGroupId = `tcgm-viewer-tools-${engineCounter}`
     const group = ToolGroupManager.createToolGroup(toolGroupId)
     if (!group || !engine) return
+    // Pan and zoom draw nothing of their own, but the tool group redraws all its views whenever
+    // a binding changes (9 software-GL draws for a mouse-mode switch): skip that. Private to
+    // cornerstone; if the method goes away, this only stops saving the draws.
+    ;(group as unknown as { _renderViewports?: () => void })._renderViewports = () => undefined
     group.addTool(PanTool.toolName)
     group.addTool(ZoomTool.toolName)
-    for (const s of slots) group.addViewport(s.id, engine.id)
     applyToolBindings()
+    for (const s of slots) group.addViewport(s.id, engine.id)
   }
 
   function applyToolBindings(): void {
@@ -217,9 +279,10 @@ export function useVolumeViewer() {
   /** Pushes the display settings to every view. */
   function applyDisplay(render = true): void {
     if (!engine) return
-    for (const slot of slots) {
+    // Each view's change is applied when it is due to be drawn (the main panel first).
+    updateViews((slot) => {
       const vp = viewport(slot.id)
-      if (!vp) continue
+      if (!vp) return
       if (slot.kind !== 'pet' && volumeIds.smri) {
         vp.setProperties({ voiRange: { lower: settings.mriWindow[0], upper: settings.mriWindow[1] } }, volumeIds.smri)
       }
@@ -237,33 +300,51 @@ export function useVolumeViewer() {
           volumeIds.pet
         )
       }
-    }
-    if (render) engine.render()
+    })
+    if (render) requestRender()
     redrawOverlays()
   }
 
   /** Flips axial and coronal views horizontally where they disagree with the L/R setting. */
-  function applyOrientation(): void {
-    for (const slot of slots) {
-      if (slot.plane === 'sagittal') continue
+  function applyOrientation(render = true): void {
+    // A flip makes cornerstone flag the view for drawing: flip each view when it is due (main first).
+    updateViews((slot) => {
+      if (slot.plane === 'sagittal') return
       const vp = viewport(slot.id)
-      if (!vp) continue
+      if (!vp) return
       const view = sliceView(vp, slot.element)
       if (isRadiological(view, rasToLps(crosshair.value)) !== settings.radiological) {
         vp.setCamera({ flipHorizontal: !vp.getCamera().flipHorizontal })
       }
-    }
-    engine?.render()
+    })
+    if (render) requestRender()
     redrawOverlays()
   }
 
   /** Moves the shared crosshair (RAS mm, snapped to the reference grid) and every view's slice to it. */
-  function moveCrosshair(mm: Vec3): void {
+  function moveCrosshair(mm: Vec3, render = true): void {
     const ref = subject.value?.smri ?? subject.value?.pet
     crosshair.value = ref ? snapToVoxel(ref, mm) : mm
     const lps = rasToLps(crosshair.value)
-    for (const slot of slots) viewport(slot.id)?.jumpToWorld(lps)
+    // Only the views whose slice changed are drawn again; the others only need their overlay.
+    const moved = slots.filter((slot) => slideTo(slot.id, lps)).map((slot) => slot.id)
+    if (render) requestRender(moved)
     redrawOverlays()
+  }
+
+  /** Moves a view's slice through `lps` (LPS mm) without drawing it; false when it already was. */
+  function slideTo(id: string, lps: Vec3): boolean {
+    const vp = viewport(id)
+    if (!vp) return false
+    const { focalPoint, position, viewPlaneNormal: n } = vp.getCamera()
+    if (!focalPoint || !position || !n) return false
+    const shift = sliceShift(focalPoint, n, lps, vp.getImageData()?.imageData?.getBounds())
+    if (shift === 0) return false
+    vp.setCamera({
+      focalPoint: [focalPoint[0] + shift * n[0], focalPoint[1] + shift * n[1], focalPoint[2] + shift * n[2]],
+      position: [position[0] + shift * n[0], position[1] + shift * n[1], position[2] + shift * n[2]]
+    })
+    return true
   }
 
   /** Moves the crosshair `steps` voxels along the view's normal (slice scrolling). */
@@ -356,9 +437,9 @@ export function useVolumeViewer() {
     Object.assign(settings, defaultDisplay(data.smri, data.pet), keep)
     for (const slot of slots) viewport(slot.id)?.resetCamera()
     applyDisplay(false)
-    applyOrientation()
-    moveCrosshair(crosshair.value)
-    engine?.render()
+    applyOrientation(false)
+    moveCrosshair(crosshair.value, false)
+    requestRender()
   }
 
   /** Call when the views' elements changed size. */
@@ -379,6 +460,10 @@ export function useVolumeViewer() {
   }
 
   function destroyEngine(): void {
+    if (deferredFrame !== null) cancelAnimationFrame(deferredFrame)
+    deferredFrame = null
+    deferred.clear()
+    deferredWork.length = 0
     while (detachers.length) detachers.pop()!()
     if (toolGroupId) ToolGroupManager.destroyToolGroup(toolGroupId)
     toolGroupId = null
@@ -409,6 +494,7 @@ export function useVolumeViewer() {
     cursor,
     settings,
     firstRenderMs,
+    mainPanelMs,
     renderCount,
     load,
     attach,
@@ -420,6 +506,29 @@ export function useVolumeViewer() {
     setMode,
     setRadiological,
     dispose
+  }
+}
+
+/**
+ * Runs `create` (which makes the engine's WebGL context) with WebGL contexts created without
+ * multisampling. vtk asks for its context with the browser's default, antialias on; slice views
+ * draw one screen-filling quad, so multisampling smooths nothing but the image's outer edge, and
+ * in software GL (SwiftShader) it costs about a quarter of each draw. Neither cornerstone nor vtk
+ * takes context attributes, so getContext is wrapped for the duration of this synchronous call
+ * only, and restored after it.
+ */
+function withoutMultisampling<T>(create: () => T): T {
+  const proto = HTMLCanvasElement.prototype
+  const original = proto.getContext
+  const wrapped = function (this: HTMLCanvasElement, type: string, options?: Record<string, unknown>) {
+    const gl = type === 'webgl2' || type === 'webgl' || type === 'experimental-webgl'
+    return original.call(this, type, gl ? { ...options, antialias: false } : options)
+  }
+  proto.getContext = wrapped as typeof proto.getContext
+  try {
+    return create()
+  } finally {
+    proto.getContext = original
   }
 }
 

@@ -41,8 +41,7 @@ import { cspMeta } from '../src-main/shell/csp'
 import { boxesOnGrid } from '../src-main/viewer/subject-view'
 import { volumeToPayload } from '../src-main/viewer/payload'
 import { fixturesDir, haveFixtures, fixturesSkipReason, repoRoot } from '../test/helpers/shared'
-import './viewer/vitest-stub'
-import { chromiumArgs, chromiumPath } from '../test/e2e/browser'
+import { chromiumArgs, chromiumPath } from '../test/e2e/chromium'
 
 
 const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' }

@@ -1,5 +1,6 @@
 /**
- * Child processes for heavy work (the training worker, one process per modality network).
+ * Child processes for heavy work (the training worker, one process per modality network, the
+ * import's preprocess workers).
  *
  * Plain Node (CLI, browser mode, tests) uses child_process.fork; the Electron app installs a
  * factory over utilityProcess with `setWorkerFactory`. Callers only see `WorkerChannel`.
@@ -15,7 +16,8 @@ import { join, resolve } from 'node:path'
  *  and the same name to `main.build.rollupOptions.input` in electron.vite.config.ts. */
 export const workerEntries = {
   'train-worker': 'train/worker-entry.ts',
-  'modality-worker': 'model/modality-worker-entry.ts'
+  'modality-worker': 'model/modality-worker-entry.ts',
+  'preprocess-worker': 'study/preprocess-worker-entry.ts'
 } as const
 export type WorkerEntry = keyof typeof workerEntries
 

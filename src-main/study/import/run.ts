@@ -29,6 +29,9 @@ export interface ScanPreprocessor {
     settings: StudyFile['settings'],
     opts: { signal?: AbortSignal; suv: PlannedScan['suv'] }
   ): Promise<{ crops: CropStack; affines: { left: Affine; right: Affine }; stats: CacheMeta['stats']; steps: string[]; settingsHash: string }>
+  /** Frees what the preprocessor holds (worker processes, preprocess-pool.ts): runImport calls
+   *  it once the scans are preprocessed, and on cancel or error (it may come twice). */
+  close?(): Promise<void>
 }
 
 export interface ImportRunOptions {
@@ -40,7 +43,9 @@ export interface ImportRunOptions {
   modalityOverrides?: Record<string, ImportModality | 'ignore'>
   /** What MCI diagnoses become when labelling new subjects from the source. */
   mci?: MciPolicy
-  /** Scans preprocessed at once (bounds memory: each holds a few MNI volumes). Default 2. */
+  /** Scans preprocessed at once (bounds memory: each holds a few MNI volumes). Default 2. They
+   *  run on as many cores only with a preprocessor that has its own processes (importPreprocessor
+   *  in preprocess-pool.ts); the in-process imagingPreprocessor runs them one after another. */
   concurrency?: number
   signal?: AbortSignal
   onProgress?: (fraction: number | null, message: string) => void
@@ -80,6 +85,14 @@ function isNew(existing: SubjectRecord | undefined, modality: ImportModality): b
 }
 
 export async function runImport(studyDir: string, preprocessor: ScanPreprocessor, opts: ImportRunOptions): Promise<ImportRunResult> {
+  try {
+    return await importWith(studyDir, preprocessor, opts)
+  } finally {
+    await preprocessor.close?.()
+  }
+}
+
+async function importWith(studyDir: string, preprocessor: ScanPreprocessor, opts: ImportRunOptions): Promise<ImportRunResult> {
   const before = await loadStudy(studyDir)
   const settings = before.file.settings
   opts.onProgress?.(null, `reading ${opts.source}`)
@@ -140,6 +153,7 @@ export async function runImport(studyDir: string, preprocessor: ScanPreprocessor
     opts.signal
   )
   checkAborted(opts.signal)
+  await preprocessor.close?.() // the workers are done: free their memory before the merge
 
   // Merge under the lock on a fresh read (another writer may have imported meanwhile).
   const merged = await mutateStudy(studyDir, async (s) => {

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { detectLayout } from '../study/import'
 import { runImport } from '../study/import/run'
 import { importLabelFile } from '../study/label-import'
-import { imagingPreprocessor } from '../study/preprocess'
+import { cpuCores, importPreprocessor } from '../study/preprocess-pool'
 import { STUDY_JSON, createStudy } from '../study/study'
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
@@ -13,7 +13,9 @@ import { printProblems, progressPrinter, requireOption } from './study-args'
 export const summary = 'Import an ADNI download, BIDS folder or manifest into a study (created if needed)'
 
 const usage = `usage: import SOURCE --study DIR [--labels FILE] [--layout adni|bids|manifest] [--visit bl]
-              [--collection-csv FILE] [--adnimerge FILE] [--mci exclude|as-first-class|as-second-class|converters-36m]`
+              [--collection-csv FILE] [--adnimerge FILE] [--mci exclude|as-first-class|as-second-class|converters-36m]
+              [--concurrency N]   scans preprocessed at once, each in a worker process (default: the CPU
+                                  cores; 1: one after another in this process)`
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -26,7 +28,8 @@ export async function run(argv: string[]): Promise<number> {
       visit: { type: 'string' },
       'collection-csv': { type: 'string' },
       adnimerge: { type: 'string' },
-      mci: { type: 'string' }
+      mci: { type: 'string' },
+      concurrency: { type: 'string' }
     }
   })
   const source = positionals[0]
@@ -35,6 +38,8 @@ export async function run(argv: string[]): Promise<number> {
   const layout = values.layout as 'adni' | 'bids' | 'manifest' | undefined
   if (layout && !['adni', 'bids', 'manifest'].includes(layout)) throw new Error(`import: --layout must be adni, bids or manifest, got '${layout}'`)
   const mci = values.mci as MciPolicy | undefined
+  const concurrency = values.concurrency === undefined ? cpuCores() : Number(values.concurrency)
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`import: --concurrency must be a whole number >= 1, got '${values.concurrency}'`)
   // Refuse a source without scans before creating anything.
   await detectLayout(source)
   if (!(await fsp.stat(join(study, STUDY_JSON)).then(() => true, () => false))) {
@@ -42,8 +47,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`created study ${study}\n`)
   }
   const progress = progressPrinter()
-  const r = await runImport(study, imagingPreprocessor, {
+  const r = await runImport(study, importPreprocessor(concurrency), {
     source,
+    concurrency,
     layout,
     visit: values.visit,
     collectionCsv: values['collection-csv'],

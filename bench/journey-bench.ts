@@ -5,7 +5,8 @@
  * test subjects. A benchmark, not a test: it asserts nothing.
  *
  *   node --import tsx bench/journey-bench.ts [--subjects 120] [--label-rate 0.1] [--seeds 1]
- *        [--epochs 10] [--preset tiny] [--seed 1] [--out DIR] [--keep]
+ *        [--epochs E] [--preset tiny] [--seed 1] [--out DIR] [--keep]
+ * Without --epochs, training runs the CLI's default number of epochs (what a user gets).
  *
  * Peak memory: the resident set of the command's whole process tree (the CLI and its training
  * workers), summed, sampled every 250 ms from /proc (Linux).
@@ -15,7 +16,7 @@ import { promises as fsp, readFileSync, readdirSync, mkdtempSync } from 'node:fs
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { getRunDetail, listRuns } from '../src-main/study/runs'
+import { DEFAULT_EPOCHS, getRunDetail, listRuns } from '../src-main/study/runs'
 import { loadStudy } from '../src-main/study/study'
 import { parseTable } from '../src-main/study/tables'
 
@@ -24,7 +25,7 @@ const { values } = parseArgs({
     subjects: { type: 'string', default: '120' },
     'label-rate': { type: 'string', default: '0.1' },
     seeds: { type: 'string', default: '1' },
-    epochs: { type: 'string', default: '10' },
+    epochs: { type: 'string' },
     preset: { type: 'string', default: 'tiny' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string' },
@@ -92,12 +93,12 @@ async function cli(name: string, args: string[]): Promise<string> {
 async function main(): Promise<void> {
   const cohort = join(work, 'cohort')
   const study = join(work, 'study')
-  process.stdout.write(`journey in ${work}: ${values.subjects} subjects, label rate ${values['label-rate']}, ${values.seeds} seed(s), ${values.epochs} epochs, preset ${values.preset}\n`)
+  process.stdout.write(`journey in ${work}: ${values.subjects} subjects, label rate ${values['label-rate']}, ${values.seeds} seed(s), ${values.epochs ?? `${DEFAULT_EPOCHS} (the default)`} epochs, preset ${values.preset}\n`)
   const t0 = Date.now()
   process.stdout.write((await cli('demo', ['demo', '--out', cohort, '--subjects', values.subjects!, '--seed', values.seed!])).split('\n').filter((l) => l.startsWith('oracle')).join('\n') + '\n')
   await cli('import', ['import', cohort, '--study', study])
   await cli('label (simulate rate)', ['label', '--study', study, '--simulate-rate', values['label-rate']!, '--seed', values.seed!, '--splits', values.seed!])
-  const train = ['--study', study, '--preset', values.preset!, '--seeds', values.seeds!, '--epochs', values.epochs!]
+  const train = ['--study', study, '--preset', values.preset!, '--seeds', values.seeds!, ...(values.epochs ? ['--epochs', values.epochs] : [])]
   await cli('train tcgm', ['train', '--method', 'tcgm', ...train])
   await cli('train ce', ['train', '--method', 'ce', ...train])
   const runs = await listRuns(study)

@@ -7,7 +7,7 @@
  * The engine, volumes and payloads stay out of Vue's reactivity (plain variables, shallowRef,
  * markRaw); only small values (crosshair, cursor readout, settings, timings) are reactive.
  */
-import { CONSTANTS, Enums, RenderingEngine, volumeLoader, type Types } from '@cornerstonejs/core'
+import { CONSTANTS, Enums, RenderingEngine, getConfiguration, volumeLoader, type Types } from '@cornerstonejs/core'
 import { Enums as ToolEnums, PanTool, ToolGroupManager, ZoomTool } from '@cornerstonejs/tools'
 import { markRaw, onScopeDispose, reactive, ref, shallowRef } from 'vue'
 import type { HippocampalBox, ViewerSubject } from '@contract/contracts/viewer'
@@ -15,6 +15,7 @@ import { lpsToRas, rasToLps, sliceShift, type Vec3 } from './geometry'
 import { defaultDisplay, initialCrosshair, readout, snapToVoxel, type CursorReadout, type DisplaySettings, type PointerMode } from './display'
 import { defaultOverlayStyle, drawOverlay, isRadiological, type SliceView } from './overlay'
 import { ensureCornerstone, newVolumeId, releaseVolume, stagePayload } from './payload-loader'
+import { detectRenderer, fieldOfPlane, overridePixelRatio, realDevicePixelRatio, renderPixelRatio } from './render-scale'
 
 export type Plane = 'axial' | 'coronal' | 'sagittal'
 /** 'fused': sMRI with the PET overlay; 'smri' / 'pet': one modality alone. */
@@ -35,6 +36,17 @@ const orientationOf: Record<Plane, Enums.OrientationAxis> = {
 
 let engineCounter = 0
 
+/** The resolution the views render at (see render-scale.ts). */
+export interface RenderScale {
+  /** Device pixels per CSS pixel of the views' backing stores. */
+  ratio: number
+  /** The display's own ratio. */
+  deviceRatio: number
+  /** The WebGL renderer string ('' when unknown). */
+  renderer: string
+  software: boolean
+}
+
 export function useVolumeViewer() {
   const subject = shallowRef<ViewerSubject | null>(null)
   const crosshair = ref<Vec3>([0, 0, 0])
@@ -48,6 +60,8 @@ export function useVolumeViewer() {
   const mainPanelMs = ref<number | null>(null)
   /** Number of slice renders so far (any view); tests and the benchmark wait on it. */
   const renderCount = ref(0)
+  /** The views' render resolution; null before the first attach(). */
+  const renderScale = shallowRef<RenderScale | null>(null)
 
   let engine: RenderingEngine | null = null
   let toolGroupId: string | null = null
@@ -83,7 +97,8 @@ export function useVolumeViewer() {
     if (!vp) return
     const w = slot.element.clientWidth
     const h = slot.element.clientHeight
-    const dpr = window.devicePixelRatio || 1
+    // The display's own ratio: the overlay's lines stay sharp whatever the views render at.
+    const dpr = realDevicePixelRatio()
     if (slot.overlay.width !== Math.round(w * dpr) || slot.overlay.height !== Math.round(h * dpr)) {
       slot.overlay.width = Math.round(w * dpr)
       slot.overlay.height = Math.round(h * dpr)
@@ -128,6 +143,8 @@ export function useVolumeViewer() {
     slots = newSlots.filter((s) => (s.kind === 'smri' ? volumeIds.smri : s.kind === 'pet' ? volumeIds.pet : volumeIds.smri || volumeIds.pet))
     if (slots.length === 0) return
     const id = `tcgm-viewer-${++engineCounter}`
+    // Before the engine exists: cornerstone sizes the canvases when it makes the views.
+    applyRenderScale()
     // vtk creates the WebGL context when the engine is made or, at the latest, at its first views.
     const created = withoutMultisampling(() => {
       const e = new RenderingEngine(id)
@@ -142,6 +159,7 @@ export function useVolumeViewer() {
       return e
     })
     engine = markRaw(created)
+    smoothUpscaling()
     mainIds = new Set(slots.filter((s) => s.kind === slots[0].kind).map((s) => s.id))
     setUpTools()
     for (const slot of slots) bindPointer(slot)
@@ -442,9 +460,44 @@ export function useVolumeViewer() {
     requestRender()
   }
 
+  /**
+   * Sets the pixel ratio the views render at (cornerstone reads window.devicePixelRatio when it
+   * sizes the canvases and when it maps coordinates, so this is done before it sizes them: before
+   * the engine is made, before a resize). A hardware renderer keeps the display's ratio and no
+   * override; a software one gets about 2 device pixels per voxel of each view's fitted slice.
+   */
+  function applyRenderScale(): void {
+    const { renderer, software } = detectRenderer()
+    if (!software) overridePixelRatio(null)
+    const deviceRatio = realDevicePixelRatio()
+    const grid = subject.value?.smri ?? subject.value?.pet
+    const fieldMargin = getConfiguration().rendering?.useLegacyCameraFOV ? 1.1 : 1
+    const views = grid ? slots.map((s) => fieldOfPlane(s.plane, grid.dims, grid.affine, s.element.clientWidth, s.element.clientHeight)) : []
+    const wanted = renderPixelRatio({ devicePixelRatio: deviceRatio, software, views, fieldMargin })
+    const ratio = software ? overridePixelRatio(wanted < deviceRatio ? wanted : null) : deviceRatio
+    if (renderScale.value?.ratio !== ratio || renderScale.value.deviceRatio !== deviceRatio) {
+      renderScale.value = { ratio, deviceRatio, renderer, software }
+    }
+  }
+
+  /**
+   * A backing store smaller than the element is scaled up by the browser; cornerstone asks for
+   * 'pixelated' (nearest neighbour), which at a non-integer factor makes uneven pixel rows:
+   * bilinear scaling instead, only where the views render below the display's ratio.
+   */
+  function smoothUpscaling(): void {
+    const scaled = renderScale.value !== null && renderScale.value.ratio < renderScale.value.deviceRatio
+    for (const slot of slots) {
+      const canvas = slot.element.querySelector<HTMLCanvasElement>('canvas.cornerstone-canvas')
+      if (canvas) canvas.style.imageRendering = scaled ? 'auto' : 'pixelated'
+    }
+  }
+
   /** Call when the views' elements changed size. */
   function resize(): void {
     if (!engine) return
+    applyRenderScale()
+    smoothUpscaling()
     engine.resize(true, true)
     redrawOverlays()
   }
@@ -470,6 +523,8 @@ export function useVolumeViewer() {
     engine?.destroy()
     engine = null
     slots = []
+    // Back to the browser's ratio while no views exist (attach() sets it again).
+    overridePixelRatio(null)
   }
 
   function releaseVolumes(): void {
@@ -496,6 +551,7 @@ export function useVolumeViewer() {
     firstRenderMs,
     mainPanelMs,
     renderCount,
+    renderScale,
     load,
     attach,
     applyDisplay,

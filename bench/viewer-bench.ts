@@ -22,7 +22,8 @@
  *   its axial view / every axial view has drawn the next slice, before the browser composites the
  *   frame (the old single measure was "all panels"). The views whose slice did not change (coronal
  *   and sagittal) are not drawn again; "views drawn per slice change" counts what was drawn.
- * The load average of the machine is printed with the numbers (SwiftShader runs on the CPU).
+ * The load average of the machine is printed with the numbers (SwiftShader runs on the CPU), and
+ * so is the render scale the viewer chose (under software WebGL it draws at reduced resolution).
  *
  * Writes a screenshot to bench-output/viewer-bench.png.
  */
@@ -157,7 +158,11 @@ async function main(): Promise<number> {
     const pageToFirstRender = performance.now() - t
     const firstRender = Number(await page.getAttribute('[data-testid=viewer]', 'data-first-render-ms'))
     const views = await page.locator('[data-viewport]').count()
-    const canvasSize = await page.evaluate(`(() => { const c = document.querySelector('canvas.cornerstone-canvas'); return c.width + 'x' + c.height })()`)
+    const canvasSize = await page.evaluate(`(() => { const c = document.querySelector('canvas.cornerstone-canvas'); return c.width + 'x' + c.height + ' (element ' + c.clientWidth + 'x' + c.clientHeight + ' CSS px)' })()`)
+    // The resolution the viewer chose: fraction of the display's pixel ratio, the ratio, the renderer.
+    const renderScale = await page.getAttribute('[data-testid=viewer]', 'data-render-scale')
+    const renderRatio = await page.getAttribute('[data-testid=viewer]', 'data-render-ratio')
+    const renderer = await page.getAttribute('[data-testid=viewer]', 'data-renderer')
     // Timings of blank views would mean nothing: check that the first view drew an image.
     const lit = Number(
       await page.evaluate(`(() => {
@@ -185,6 +190,7 @@ async function main(): Promise<number> {
     const axialViews = await page.locator('[data-viewport$="-axial"]').count()
     const drawn = [...new Set(perSlice.map((s) => s.views))].join(' or ')
     console.log(`views: ${views} (layout '${values.layout}'), ${canvasSize} canvas px each, volumes 91x109x91 sMRI + PET; first view ${(100 * lit).toFixed(0)}% lit; load ${loadavg()}`)
+    console.log(`render scale: ${renderScale} of the display's resolution (pixel ratio ${renderRatio}; WebGL renderer: ${renderer || 'unknown'})`)
     console.log(`first render, main panel (payload in hand -> its ${mainViews} views drawn): ${mainRender.toFixed(0)} ms   [goal < 1500 ms]`)
     console.log(`first render, all panels (payload in hand -> every view drawn): ${firstRender.toFixed(0)} ms   [goal < 1500 ms]`)
     console.log(`page load -> first render, all panels (bundle, cornerstone init, fetch + decode ${(wire.length / 1e6).toFixed(1)} MB): ${pageToFirstRender.toFixed(0)} ms`)

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { detectLayout } from '../study/import'
 import { runImport } from '../study/import/run'
 import { importLabelFile } from '../study/label-import'
-import { cpuCores, importPreprocessor } from '../study/preprocess-pool'
+import { cpuCores, parallelImport } from '../study/preprocess-pool'
 import { STUDY_JSON, createStudy } from '../study/study'
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
@@ -38,8 +38,9 @@ export async function run(argv: string[]): Promise<number> {
   const layout = values.layout as 'adni' | 'bids' | 'manifest' | undefined
   if (layout && !['adni', 'bids', 'manifest'].includes(layout)) throw new Error(`import: --layout must be adni, bids or manifest, got '${layout}'`)
   const mci = values.mci as MciPolicy | undefined
-  const concurrency = values.concurrency === undefined ? cpuCores() : Number(values.concurrency)
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`import: --concurrency must be a whole number >= 1, got '${values.concurrency}'`)
+  const workers = values.concurrency === undefined ? cpuCores() : Number(values.concurrency)
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`import: --concurrency must be a whole number >= 1, got '${values.concurrency}'`)
+  const { preprocessor, concurrency } = parallelImport(workers)
   // Refuse a source without scans before creating anything.
   await detectLayout(source)
   if (!(await fsp.stat(join(study, STUDY_JSON)).then(() => true, () => false))) {
@@ -47,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`created study ${study}\n`)
   }
   const progress = progressPrinter()
-  const r = await runImport(study, importPreprocessor(concurrency), {
+  const r = await runImport(study, preprocessor, {
     source,
     concurrency,
     layout,

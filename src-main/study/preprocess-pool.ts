@@ -196,3 +196,15 @@ export function importPreprocessor(concurrency: number): ScanPreprocessor {
   const size = Math.min(Math.max(1, Math.floor(concurrency)), cpuCores())
   return size <= 1 ? imagingPreprocessor : createPreprocessPool({ size })
 }
+
+/**
+ * What an import from the app or the CLI runs with: `workers` scans preprocessed at once
+ * (default: the CPU cores; 1 = in this process), and runImport's concurrency at two tasks per
+ * worker, so that one task's file checks and cache write (gzip, fsync) overlap the other's
+ * preprocessing. The memory bound holds: at most `workers` scans are preprocessed at once; the
+ * extra tasks hold only their file name or their crops.
+ */
+export function parallelImport(workers: number = cpuCores()): { preprocessor: ScanPreprocessor; concurrency: number } {
+  const preprocessor = importPreprocessor(workers)
+  return { preprocessor, concurrency: 2 * ((preprocessor as Partial<PreprocessPool>).size ?? 1) }
+}

@@ -8,7 +8,7 @@ import { recordRecentStudy } from '../../settings/recent-studies'
 import { planImport } from '../../study/import'
 import { runImport } from '../../study/import/run'
 import { importLabelFile } from '../../study/label-import'
-import { cpuCores, importPreprocessor } from '../../study/preprocess-pool'
+import { parallelImport } from '../../study/preprocess-pool'
 import { getRunDetail, listRuns, resumeStudyRun, trainStudy } from '../../study/runs'
 import { studySummary, listSubjects, subjectDetail } from '../../study/subjects'
 import { createStudy, loadStudy, makeStudySplits, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
@@ -36,8 +36,8 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
         onProgress: (f, m) => job.progress(0.4 * f, m)
       })
       await createStudy(study, { name: `Demo cohort (${args.subjects ?? 120} subjects)` })
-      const concurrency = cpuCores()
-      const r = await runImport(study, importPreprocessor(concurrency), {
+      const { preprocessor, concurrency } = parallelImport()
+      const r = await runImport(study, preprocessor, {
         source: cohort,
         concurrency,
         signal: job.signal,
@@ -87,8 +87,8 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
     await loadStudy(study) // refuse at once when the folder is not a study
     const jobId = ctx.jobs.start('import.run', async (job) => {
       // One scan per core, each in a worker process (closed by runImport when the job ends).
-      const concurrency = cpuCores()
-      const r = await runImport(study, importPreprocessor(concurrency), { ...opts, concurrency, signal: job.signal, onProgress: (f, m) => job.progress(f, m) })
+      const { preprocessor, concurrency } = parallelImport()
+      const r = await runImport(study, preprocessor, { ...opts, concurrency, signal: job.signal, onProgress: (f, m) => job.progress(f, m) })
       changed(ctx, study, 'subjects')
       return { ...r, summary: await studySummary(study) }
     })

@@ -7,7 +7,7 @@ import { type WorkerChannel, startWorker } from '../../../src-main/process/fork'
 import { readCacheCrops } from '../../../src-main/study/cache'
 import { runImport } from '../../../src-main/study/import/run'
 import { imagingPreprocessor } from '../../../src-main/study/preprocess'
-import { createPreprocessPool, importPreprocessor } from '../../../src-main/study/preprocess-pool'
+import { createPreprocessPool, importPreprocessor, parallelImport } from '../../../src-main/study/preprocess-pool'
 import type { FromPreprocessWorker, PreprocessRequest } from '../../../src-main/study/preprocess-protocol'
 import { STUDY_JSON, createStudy, loadStudy } from '../../../src-main/study/study'
 
@@ -184,6 +184,7 @@ describe('preprocess pool', () => {
 
   it('concurrency 1 stays in this process; a pool refuses a size below 1', () => {
     expect(importPreprocessor(1)).toBe(imagingPreprocessor)
+    expect(parallelImport(1)).toEqual({ preprocessor: imagingPreprocessor, concurrency: 2 })
     expect(() => createPreprocessPool({ size: 0 })).toThrow(/size must be a whole number >= 1, got 0/)
   })
 })

@@ -63,6 +63,13 @@ export function useVolumeViewer() {
   /** The views' render resolution; null before the first attach(). */
   const renderScale = shallowRef<RenderScale | null>(null)
 
+  // Asking for the WebGL renderer makes a throwaway context (20-40 ms under SwiftShader, once per
+  // page): done while the browser is idle, typically while the subject's volumes are on their way;
+  // attach() asks (synchronously) if it has not happened by then.
+  const idle = (window as { requestIdleCallback?: (cb: () => void, opts?: { timeout: number }) => number }).requestIdleCallback
+  if (idle) idle(() => detectRenderer(), { timeout: 500 })
+  else setTimeout(() => detectRenderer(), 0)
+
   let engine: RenderingEngine | null = null
   let toolGroupId: string | null = null
   let slots: ViewSlot[] = []

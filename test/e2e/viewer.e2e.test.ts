@@ -127,6 +127,18 @@ describe('the volume viewer', () => {
     await screenshot(page, 'viewer-1-opened')
     expect(session.problems).toEqual([])
 
+    // WebGL here is SwiftShader: the views render at reduced resolution (about 2 device pixels per
+    // voxel, backing store smaller than the element) and the header says so.
+    const root = page.locator('[data-testid=viewer]')
+    expect(await root.getAttribute('data-renderer')).toMatch(/swiftshader/i)
+    const scale = Number(await root.getAttribute('data-render-scale'))
+    expect(scale).toBeGreaterThanOrEqual(0.25)
+    expect(scale).toBeLessThan(1)
+    expect(await page.locator('[data-testid=render-note]').isVisible()).toBe(true)
+    const ratio = Number(await root.getAttribute('data-render-ratio'))
+    const [backing, css] = (await page.evaluate(`(() => { const c = document.querySelector('[data-viewport="fused-axial"] canvas.cornerstone-canvas'); return [c.width, c.clientWidth] })()`)) as number[]
+    expect(Math.abs(backing - css * ratio)).toBeLessThanOrEqual(1)
+
     // The base image is not blank: a good part of the sMRI axial slice is lit, with detail.
     const smri = await canvasStats('smri-axial', 'image')
     expect(smri.width).toBeGreaterThan(100)

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import type { MetricsRow, PredictionRow, RunDetail, RunSummary, TrainingOptions, TrainingProgressDetail } from '../api/contracts/study'
-import { HYPERPARAMETER_DEFAULTS, defaultWarmupEpochs } from '../api/contracts/study'
+import { HYPERPARAMETER_DEFAULTS, MIN_VAL_LABELS_FOR_SELECTION, defaultWarmupEpochs } from '../api/contracts/study'
 import type { TrainConfig } from '../train/config'
 import { type ClassificationMetrics, summariseOverSeeds } from '../train/metrics'
 import type { RunResult } from '../train/protocol'
@@ -95,11 +95,6 @@ export interface RunCallbacks {
   /** Called once the run folder exists (before training starts). */
   onCreated?: (runId: string) => void
 }
-
-/** Below this many visible validation labels in some class, choosing an epoch on validation
- *  is mostly noise (one subject moves a class's recall by 10 points or more, and the best of 30
- *  noisy scores is optimistic): selectBy 'auto' then keeps the last epoch. */
-export const MIN_VAL_LABELS_FOR_SELECTION = 10
 
 /**
  * The engine configuration of a run from the user's options; `valLabelsPerClass` counts the

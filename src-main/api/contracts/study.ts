@@ -252,6 +252,11 @@ export const HYPERPARAMETER_DEFAULTS = {
   selectBy: 'auto'
 } as const
 
+/** Below this many visible validation labels in some class, choosing an epoch on validation
+ *  is mostly noise (one subject moves a class's recall by 10 points or more, and the best of 30
+ *  noisy scores is optimistic): selectBy 'auto' then keeps the last epoch. */
+export const MIN_VAL_LABELS_FOR_SELECTION = 10
+
 /** CE warm-up epochs when not given: a third of the epochs (at least one epoch of TC steps). */
 export function defaultWarmupEpochs(epochs: number): number {
   return Math.min(Math.round(epochs / 3), Math.max(0, epochs - 1))

@@ -8,7 +8,7 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import { HYPERPARAMETER_DEFAULTS, TrainingProgressDetail, type Hyperparameters, type RunDetail, type RunSummary, type TrainingOptions } from '@contract/contracts/study'
+import { HYPERPARAMETER_DEFAULTS, MIN_VAL_LABELS_FOR_SELECTION, TrainingProgressDetail, type Hyperparameters, type RunDetail, type RunSummary, type TrainingOptions } from '@contract/contracts/study'
 import type { JobProgress } from '@contract/contracts/app'
 import { getApi } from '../api/client'
 import { useErrorsStore } from './errors'
@@ -43,7 +43,7 @@ export const HYPERPARAMETERS: ReadonlyArray<{ key: keyof Omit<Hyperparameters, '
 ]
 
 export const SELECT_BY: ReadonlyArray<{ id: NonNullable<Hyperparameters['selectBy']>; title: string }> = [
-  { id: 'auto', title: 'Automatic (validation balanced accuracy with 10+ labels per class, else the last epoch)' },
+  { id: 'auto', title: `Automatic (validation balanced accuracy with ${MIN_VAL_LABELS_FOR_SELECTION}+ labels per class, else the last epoch)` },
   { id: 'balancedAccuracy', title: 'Validation balanced accuracy' },
   { id: 'accuracy', title: 'Validation accuracy' },
   { id: 'auc', title: 'Validation AUC' },

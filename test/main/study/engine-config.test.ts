@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { HYPERPARAMETER_DEFAULTS } from '../../../src-main/api/contracts/study'
-import { engineConfigFor, MIN_VAL_LABELS_FOR_SELECTION } from '../../../src-main/study/runs'
+import { HYPERPARAMETER_DEFAULTS, MIN_VAL_LABELS_FOR_SELECTION } from '../../../src-main/api/contracts/study'
+import { engineConfigFor } from '../../../src-main/study/runs'
 import { resolveTrainConfig } from '../../../src-main/train/config'
 
 const base = { method: 'tcgm' as const, preset: 'tiny', seeds: 1 }

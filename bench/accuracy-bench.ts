@@ -22,19 +22,19 @@
  * single-threaded under Node). A benchmark, not a test: it asserts nothing.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { GROUND_TRUTH_TSV } from '../src-main/demo/cohort'
 import { createImageModalityModel } from '../src-main/model/image-model'
 import { engineConfigFor } from '../src-main/study/runs'
-import { chooseVisible, makeSplits } from '../src-main/study/splits'
+import { chooseVisible, makeSplits, splitStrata } from '../src-main/study/splits'
 import { loadStudy } from '../src-main/study/study'
-import { parseTable } from '../src-main/study/tables'
 import { loadStudyTrainingData } from '../src-main/study/training-data'
 import { meanStd } from '../src-main/train/metrics'
 import { trainTcgm, type Split } from '../src-main/train/train-tcgm'
+import { oracleAccuracy, readGroundTruth } from './ground-truth'
 
 const { values } = parseArgs({
   options: {
@@ -85,8 +85,7 @@ async function runJob(job: Job): Promise<JobResult> {
     if (y !== null) known.set(ids[i]!, t.classNames[y]!)
   })
   const visible = chooseVisible(known, job.labelRate, job.seed)
-  const strata = new Map([...known].map(([id, l]) => [id, `${visible.has(id) ? 'visible' : 'hidden'}:${l}`]))
-  const assignment = makeSplits(ids, strata, job.seed)
+  const assignment = makeSplits(ids, splitStrata(new Map([...known].filter(([id]) => visible.has(id))), new Map([...known].filter(([id]) => !visible.has(id)))), job.seed)
   const split = ids.map((id) => assignment.get(id)! as Split)
   const labels = t.data.trueLabels!.map((y, i) => (visible.has(ids[i]!) ? y : null))
   const data = { ...t.data, split, labels }
@@ -155,10 +154,8 @@ async function main(): Promise<void> {
   }
   const s = await loadStudy(study)
   const gtPath = values['ground-truth'] ?? join(s.file.source ?? dirname(study), GROUND_TRUTH_TSV)
-  const gt = parseTable(gtPath, readFileSync(gtPath, 'utf8'))
-  const oracle = new Map(gt.rows.map(({ values: r }) => [r.participant_id!, { y: r.y!, pAB: Number(r.p_ad_given_ab), pA: Number(r.p_ad_given_a), pB: Number(r.p_ad_given_b) }]))
-  const oracleAcc = (ids: string[], key: 'pAB' | 'pA' | 'pB') => ids.filter((id) => ((oracle.get(id)![key] > 0.5 ? 'AD' : 'NC') === oracle.get(id)!.y)).length / ids.length
-  const missing = s.file.subjects.filter((x) => !oracle.has(x.id))
+  const gt = readGroundTruth(gtPath)
+  const missing = s.file.subjects.filter((x) => !gt.has(x.id))
   if (missing.length) throw new Error(`${gtPath}: no ground truth for ${missing.length} subject(s) of the study (${missing[0]!.id}, ...)`)
 
   const seeds = Array.from({ length: Number(values.seeds) }, (_, k) => Number(values['first-seed']) + k)
@@ -173,12 +170,12 @@ async function main(): Promise<void> {
         const r = await runChild(job)
         results.push(r)
         const mods = Object.entries(r.modalities).map(([m, v]) => `${m} ${pct(v.accuracy)}`).join(', ')
-        process.stdout.write(`  ${r.method} seed ${r.seed}: test accuracy ${pct(r.accuracy)} (AUC ${pct(r.auc)}; ${mods}), oracle ${pct(oracleAcc(r.testIds, 'pAB'))}; ${r.labelledTrain} labelled in train, ${r.labelledVal} in val; epoch ${r.selectedEpoch + 1} kept (${r.selection}); ${r.seconds.toFixed(0)} s\n`)
+        process.stdout.write(`  ${r.method} seed ${r.seed}: test accuracy ${pct(r.accuracy)} (AUC ${pct(r.auc)}; ${mods}), oracle ${pct(oracleAccuracy(gt, r.testIds))}; ${r.labelledTrain} labelled in train, ${r.labelledVal} in val; epoch ${r.selectedEpoch + 1} kept (${r.selection}); ${r.seconds.toFixed(0)} s\n`)
       }
     })
   )
   const bySeed = (method: string) => seeds.map((seed) => results.find((r) => r.method === method && r.seed === seed)!)
-  const oracles = seeds.map((seed) => oracleAcc(results.find((r) => r.seed === seed)!.testIds, 'pAB'))
+  const oracles = seeds.map((seed) => oracleAccuracy(gt, results.find((r) => r.seed === seed)!.testIds))
   process.stdout.write(`\ntest accuracy over ${seeds.length} seeds (mean ± std, %)\n`)
   process.stdout.write(`  oracle P(y|a,b)  ${ms(oracles)}\n`)
   for (const m of methods) {

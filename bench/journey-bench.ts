@@ -18,7 +18,8 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DEFAULT_EPOCHS, getRunDetail, listRuns } from '../src-main/study/runs'
 import { loadStudy } from '../src-main/study/study'
-import { parseTable } from '../src-main/study/tables'
+import { GROUND_TRUTH_TSV } from '../src-main/demo/cohort'
+import { oracleAccuracy, readGroundTruth } from './ground-truth'
 
 const { values } = parseArgs({
   options: {
@@ -107,11 +108,9 @@ async function main(): Promise<void> {
 
   // Accuracy on the test split next to the oracle's on the same subjects.
   const s = await loadStudy(study)
-  const gt = parseTable('ground_truth.tsv', await fsp.readFile(join(cohort, 'ground_truth.tsv'), 'utf8'))
-  const test = new Set(Object.entries(s.file.splits!.assignment).filter(([, v]) => v === 'test').map(([k]) => k))
-  const gtTest = gt.rows.map((r) => r.values).filter((v) => test.has(v.participant_id!))
-  const oracle = gtTest.filter((v) => (Number(v.p_ad_given_ab) > 0.5 ? 'AD' : 'NC') === v.y).length / gtTest.length
-  process.stdout.write(`\ntest subjects: ${gtTest.length}; oracle (both modalities) accuracy ${(100 * oracle).toFixed(1)}%\n`)
+  const gt = readGroundTruth(join(cohort, GROUND_TRUTH_TSV))
+  const test = Object.entries(s.file.splits!.assignment).filter(([id, v]) => v === 'test' && gt.has(id)).map(([id]) => id)
+  process.stdout.write(`\ntest subjects: ${test.length}; oracle (both modalities) accuracy ${(100 * oracleAccuracy(gt, test)).toFixed(1)}%\n`)
   for (const r of runs) {
     const d = await getRunDetail(study, r.id)
     for (const m of d.metrics.filter((x) => x.split === 'test')) {

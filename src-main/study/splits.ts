@@ -67,6 +67,18 @@ export function makeSplits(ids: readonly string[], strata: ReadonlyMap<string, s
 }
 
 /**
+ * The strata of a study's split: class and visibility, so validation gets its share of the visible
+ * labels (model selection) and the test split its share of the hidden ones (evaluation). A subject
+ * in both maps counts as visible.
+ */
+export function splitStrata(visible: ReadonlyMap<string, string>, hidden: ReadonlyMap<string, string>): Map<string, string> {
+  const strata = new Map<string, string>()
+  for (const [id, l] of hidden) strata.set(id, `hidden:${l}`)
+  for (const [id, l] of visible) strata.set(id, `visible:${l}`)
+  return strata
+}
+
+/**
  * Chooses which known labels stay visible at `rate`: per class round(rate * n_class), at least
  * one per class when rate > 0 and the class has members (a model needs every class once).
  */

@@ -27,7 +27,7 @@ import {
 } from './labels'
 import { withStudyLock } from './lock'
 import { DEFAULT_CLASS_NAMES, STUDY_SCHEMA_VERSION, type SplitName, type StudyFile, type SubjectRecord, parseStudyFile } from './schema'
-import { type SplitFractions, DEFAULT_FRACTIONS, chooseVisible, makeSplits } from './splits'
+import { type SplitFractions, DEFAULT_FRACTIONS, chooseVisible, makeSplits, splitStrata } from './splits'
 
 export const STUDY_JSON = 'study.json'
 const APP_ID = 'tcgm-lab 0.1.0'
@@ -239,10 +239,7 @@ export async function simulateLabelRate(dir: string, rate: number, seed: number)
  */
 export async function makeStudySplits(dir: string, seed: number, fractions: SplitFractions = DEFAULT_FRACTIONS): Promise<Record<SplitName, number>> {
   return mutateStudy(dir, async (s) => {
-    const strata = new Map<string, string>()
-    for (const [id, l] of s.hidden) strata.set(id, `hidden:${l}`)
-    for (const [id, l] of s.labels) strata.set(id, `visible:${l}`)
-    const assignment = makeSplits(s.file.subjects.map((x) => x.id), strata, seed, fractions)
+    const assignment = makeSplits(s.file.subjects.map((x) => x.id), splitStrata(s.labels, s.hidden), seed, fractions)
     s.file.splits = { seed, fractions, createdAt: new Date().toISOString(), assignment: Object.fromEntries(assignment) }
     await saveStudyFile(s)
     const counts = { train: 0, val: 0, test: 0 }

@@ -1,0 +1,23 @@
+/**
+ * The demo cohort's ground truth (ground_truth.tsv, written by the generator beside the cohort,
+ * never read by training), for the benchmarks that compare runs with the oracle.
+ */
+import { readFileSync } from 'node:fs'
+import { parseTable } from '../src-main/study/tables'
+
+export interface GroundTruthRow {
+  /** True class name (NC or AD). */
+  y: string
+  /** Oracle posterior P(AD | a, b) from both latent scores. */
+  pAdGivenAb: number
+}
+
+export function readGroundTruth(path: string): Map<string, GroundTruthRow> {
+  const table = parseTable(path, readFileSync(path, 'utf8'))
+  return new Map(table.rows.map(({ values: r }) => [r.participant_id!, { y: r.y!, pAdGivenAb: Number(r.p_ad_given_ab) }]))
+}
+
+/** Accuracy of the oracle (both modalities) on these subjects; every id must be in `gt`. */
+export function oracleAccuracy(gt: ReadonlyMap<string, GroundTruthRow>, ids: readonly string[]): number {
+  return ids.filter((id) => ((gt.get(id)!.pAdGivenAb > 0.5 ? 'AD' : 'NC') === gt.get(id)!.y)).length / ids.length
+}

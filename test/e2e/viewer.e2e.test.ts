@@ -123,7 +123,17 @@ describe('the volume viewer', () => {
     subjectId = rows.find((r) => r.hasSmri && r.hasPet)!.id
     await page.getByRole('button', { name: `Open ${subjectId} in the viewer` }).click()
     await page.waitForSelector('[data-testid=viewer][data-first-render-ms]:not([data-first-render-ms=""])', { timeout: 30_000 })
+    // Under software WebGL a first opening shows the fused views only (each view costs every
+    // slice change about 30 ms there) and the header says how to see each modality alone.
+    expect(await page.getByTestId('layout').inputValue()).toBe('fused')
+    expect(await page.locator('[data-viewport]').count()).toBe(3)
+    expect(await page.getByTestId('render-note').textContent()).toMatch(/fused views only/)
+    await screenshot(page, 'viewer-1a-opened-fused')
+    const beforeLayout = await renderCount()
+    await page.getByTestId('layout').selectOption('all')
+    await rendersAfter(beforeLayout, 9)
     expect(await page.locator('[data-viewport]').count()).toBe(9)
+    expect(await page.getByTestId('render-note').textContent()).not.toMatch(/fused views only/)
     await screenshot(page, 'viewer-1-opened')
     expect(session.problems).toEqual([])
 

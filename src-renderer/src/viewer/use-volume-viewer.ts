@@ -35,6 +35,7 @@ const orientationOf: Record<Plane, Enums.OrientationAxis> = {
 }
 
 let engineCounter = 0
+let toolGroupCounter = 0
 
 /** The resolution the views render at (see render-scale.ts). */
 export interface RenderScale {
@@ -146,15 +147,21 @@ export function useVolumeViewer() {
     loadStartedAt = null
     firstRenderMs.value = null
     mainPanelMs.value = null
-    destroyEngine()
+    detachViews()
     slots = newSlots.filter((s) => (s.kind === 'smri' ? volumeIds.smri : s.kind === 'pet' ? volumeIds.pet : volumeIds.smri || volumeIds.pet))
-    if (slots.length === 0) return
-    const id = `tcgm-viewer-${++engineCounter}`
-    // Before the engine exists: cornerstone sizes the canvases when it makes the views.
+    if (slots.length === 0) {
+      destroyEngine()
+      return
+    }
+    // Before the views exist: cornerstone sizes the canvases when it makes them.
     applyRenderScale()
-    // vtk creates the WebGL context when the engine is made or, at the latest, at its first views.
+    // One engine for as long as the viewer lives: its WebGL context holds the volumes' textures,
+    // and a volume uploaded to one context draws black in another (a layout switch on a second
+    // engine showed nine black views). setViewports replaces the views and keeps the context.
+    // vtk creates the context when the engine is made or, at the latest, at its first views.
+    const existing = engine
     const created = withoutMultisampling(() => {
-      const e = new RenderingEngine(id)
+      const e = existing ?? new RenderingEngine(`tcgm-viewer-${++engineCounter}`)
       e.setViewports(
         slots.map((s) => ({
           viewportId: s.id,
@@ -274,7 +281,7 @@ export function useVolumeViewer() {
   }
 
   function setUpTools(): void {
-    toolGroupId = `tcgm-viewer-tools-${engineCounter}`
+    toolGroupId = `tcgm-viewer-tools-${++toolGroupCounter}`
     const group = ToolGroupManager.createToolGroup(toolGroupId)
     if (!group || !engine) return
     // Pan and zoom draw nothing of their own, but the tool group redraws all its views whenever
@@ -519,7 +526,8 @@ export function useVolumeViewer() {
     applyOrientation()
   }
 
-  function destroyEngine(): void {
+  /** Drops the views' listeners, tools and pending draws; the engine (and its context) stays. */
+  function detachViews(): void {
     if (deferredFrame !== null) cancelAnimationFrame(deferredFrame)
     deferredFrame = null
     deferred.clear()
@@ -527,9 +535,13 @@ export function useVolumeViewer() {
     while (detachers.length) detachers.pop()!()
     if (toolGroupId) ToolGroupManager.destroyToolGroup(toolGroupId)
     toolGroupId = null
+    slots = []
+  }
+
+  function destroyEngine(): void {
+    detachViews()
     engine?.destroy()
     engine = null
-    slots = []
     // Back to the browser's ratio while no views exist (attach() sets it again).
     overridePixelRatio(null)
   }

@@ -18,6 +18,11 @@
  * The study is only read: its labels and split are not changed. The oracle is the Bayes
  * posterior P(y | a, b) of the ground-truth TSV that the demo generator writes beside the cohort.
  *
+ * Besides accuracy, on the test split (DEMO_COHORT.md, "what good looks like"): how far each
+ * learned posterior is from the oracle's for what that model sees (sMRI vs P(y | a), PET vs
+ * P(y | b), the aggregator vs P(y | a, b)), as the mean |p - q|, and how well calibrated it is
+ * against the true labels (expected calibration error, 10 bins).
+ *
  * One child process per (method, seed), `--parallel` at a time (one core each: wasm is
  * single-threaded under Node). A benchmark, not a test: it asserts nothing.
  */
@@ -32,9 +37,9 @@ import { engineConfigFor } from '../src-main/study/runs'
 import { chooseVisible, makeSplits, splitStrata } from '../src-main/study/splits'
 import { loadStudy } from '../src-main/study/study'
 import { loadStudyTrainingData } from '../src-main/study/training-data'
-import { meanStd } from '../src-main/train/metrics'
+import { expectedCalibrationError, meanStd } from '../src-main/train/metrics'
 import { trainTcgm, type Split } from '../src-main/train/train-tcgm'
-import { oracleAccuracy, readGroundTruth } from './ground-truth'
+import { oracleAccuracy, readGroundTruth, type GroundTruthRow } from './ground-truth'
 
 const { values } = parseArgs({
   options: {
@@ -54,6 +59,7 @@ const { values } = parseArgs({
 
 interface Job {
   study: string
+  groundTruth: string
   method: 'tcgm' | 'ce'
   seed: number
   labelRate: number
@@ -72,7 +78,10 @@ interface JobResult {
   /** Test split: aggregator and per-modality accuracy and AUC, by subject id for the oracle. */
   accuracy: number
   auc: number
-  modalities: Record<string, { accuracy: number; auc: number }>
+  /** Test split: mean |p - q| to the oracle posterior, and expected calibration error. */
+  oracleDiff: number
+  ece: number
+  modalities: Record<string, { accuracy: number; auc: number; oracleDiff: number; ece: number }>
   testIds: string[]
 }
 
@@ -88,7 +97,13 @@ async function runJob(job: Job): Promise<JobResult> {
   const assignment = makeSplits(ids, splitStrata(new Map([...known].filter(([id]) => visible.has(id))), new Map([...known].filter(([id]) => !visible.has(id)))), job.seed)
   const split = ids.map((id) => assignment.get(id)! as Split)
   const labels = t.data.trueLabels!.map((y, i) => (visible.has(ids[i]!) ? y : null))
-  const data = { ...t.data, split, labels }
+  // The oracle posteriors [N, 2] (NC, AD) of what each model sees, for the calibration figures.
+  const gt = readGroundTruth(job.groundTruth)
+  const oracle = (pick: (r: GroundTruthRow) => number) => Float64Array.from(ids.flatMap((id) => [1 - pick(gt.get(id)!), pick(gt.get(id)!)]))
+  const perModality: Record<string, (r: GroundTruthRow) => number> = { smri: (r) => r.pAdGivenA, pet: (r) => r.pAdGivenB }
+  if (t.classNames.join() !== 'NC,AD') throw new Error(`accuracy-bench: the study's classes are ${t.classNames.join(', ')}; the demo's ground truth is NC, AD`)
+  const knownPosteriors = { modalities: t.modalities.map((m) => oracle(perModality[m]!)), aggregator: oracle((r) => r.pAdGivenAb) }
+  const data = { ...t.data, split, labels, knownPosteriors }
   const valCounts = t.classNames.map((_, c) => labels.filter((y, i) => y === c && split[i] === 'val').length)
   const config = engineConfigFor({ method: job.method, preset: job.preset, seeds: 1 }, job.epochs, valCounts)
   const models = []
@@ -98,6 +113,12 @@ async function runJob(job: Job): Promise<JobResult> {
   const started = Date.now()
   const r = await trainTcgm(models, data, { ...config, seed: job.seed })
   const te = r.evaluation.test!
+  const testRows = ids.flatMap((_, i) => (split[i] === 'test' && t.data.trueLabels![i] !== null ? [i] : []))
+  const rowsOf = (probs: ArrayLike<number>, rows: number[]) => rows.flatMap((i) => [probs[2 * i]!, probs[2 * i + 1]!])
+  const eceOf = (probs: ArrayLike<number>, m: number | null) => {
+    const rows = m === null ? testRows : testRows.filter((i) => t.data.available[i]![m])
+    return expectedCalibrationError(rowsOf(probs, rows), rows.map((i) => t.data.trueLabels![i]!), 2)
+  }
   return {
     method: job.method,
     seed: job.seed,
@@ -108,7 +129,19 @@ async function runJob(job: Job): Promise<JobResult> {
     seconds: (Date.now() - started) / 1000,
     accuracy: te.aggregator!.accuracy,
     auc: te.aggregator!.auc,
-    modalities: Object.fromEntries(t.modalities.map((m, k) => [m, { accuracy: te.modalities[k]?.accuracy ?? NaN, auc: te.modalities[k]?.auc ?? NaN }])),
+    oracleDiff: te.calibration?.aggregator ?? NaN,
+    ece: eceOf(r.posteriors.aggregator, null),
+    modalities: Object.fromEntries(
+      t.modalities.map((m, k) => [
+        m,
+        {
+          accuracy: te.modalities[k]?.accuracy ?? NaN,
+          auc: te.modalities[k]?.auc ?? NaN,
+          oracleDiff: te.calibration?.modalities[k] ?? NaN,
+          ece: eceOf(r.posteriors.modalities[k]!, k)
+        }
+      ])
+    ),
     testIds: ids.filter((_, i) => split[i] === 'test')
   }
 }
@@ -160,7 +193,7 @@ async function main(): Promise<void> {
 
   const seeds = Array.from({ length: Number(values.seeds) }, (_, k) => Number(values['first-seed']) + k)
   const methods = values.methods!.split(',') as Array<'tcgm' | 'ce'>
-  const jobs: Job[] = seeds.flatMap((seed) => methods.map((method) => ({ study, method, seed, labelRate: Number(values['label-rate']), epochs: Number(values.epochs), preset: values.preset! })))
+  const jobs: Job[] = seeds.flatMap((seed) => methods.map((method) => ({ study, groundTruth: gtPath, method, seed, labelRate: Number(values['label-rate']), epochs: Number(values.epochs), preset: values.preset! })))
   process.stdout.write(`accuracy bench: ${s.file.subjects.length} subjects, label rate ${values['label-rate']}, seeds ${seeds.join(',')}, ${values.epochs} epochs, preset ${values.preset}, ${values.parallel} in parallel\n`)
   const results: JobResult[] = []
   const queue = jobs.slice()
@@ -183,6 +216,15 @@ async function main(): Promise<void> {
     const mods = Object.keys(rs[0]!.modalities).map((k) => `${k} ${ms(rs.map((r) => r.modalities[k]!.accuracy))}`).join(', ')
     process.stdout.write(`  ${m.padEnd(15)}  ${ms(rs.map((r) => r.accuracy))}   (${mods})\n`)
   }
+  process.stdout.write(`\ntest split: mean |p - oracle| (sMRI vs P(y|a), PET vs P(y|b), aggregator vs P(y|a,b)) and ECE, mean ± std over seeds, %\n`)
+  for (const m of methods) {
+    const rs = bySeed(m)
+    const cal = (pick: (r: JobResult) => { oracleDiff: number; ece: number }) => `|p - q| ${ms(rs.map((r) => pick(r).oracleDiff))}, ECE ${ms(rs.map((r) => pick(r).ece))}`
+    const mods = Object.keys(rs[0]!.modalities).map((k) => `${k}: ${cal((r) => r.modalities[k]!)}`).join('; ')
+    process.stdout.write(`  ${m.padEnd(15)}  aggregator: ${cal((r) => r)}; ${mods}\n`)
+  }
+
+  process.stdout.write('\n')
   if (methods.includes('tcgm') && methods.includes('ce')) {
     const t = bySeed('tcgm')
     const c = bySeed('ce')

@@ -208,3 +208,31 @@ export function meanAbsPosteriorDifference(
   for (const i of idx) for (let c = 0; c < C; c++) s += Math.abs(probs[i * C + c]! - known[i * C + c]!)
   return s / (idx.length * C)
 }
+
+/**
+ * Expected calibration error of the predicted class's probability (confidence) against the true
+ * labels: rows binned by confidence into `bins` equal-width bins over [0, 1]; the mean over rows
+ * of |accuracy of the bin - mean confidence of the bin|, each bin weighted by its share of rows.
+ * 0 for a perfectly calibrated classifier; NaN without rows.
+ * @param labels 0-based true class per row
+ */
+export function expectedCalibrationError(probs: ArrayLike<number>, labels: readonly number[], C: number, bins = 10): number {
+  const N = labels.length
+  if (probs.length !== N * C) throw new Error(`expectedCalibrationError: probs has ${probs.length} values, expected N*C = ${N}*${C}`)
+  if (!(Number.isInteger(bins) && bins >= 1)) throw new Error(`expectedCalibrationError: bins must be an integer >= 1, got ${bins}`)
+  if (N === 0) return NaN
+  const count = new Array<number>(bins).fill(0)
+  const correct = new Array<number>(bins).fill(0)
+  const confidence = new Array<number>(bins).fill(0)
+  for (let i = 0; i < N; i++) {
+    const k = argmaxRow(probs, i, C)
+    const p = probs[i * C + k]!
+    const b = Math.min(bins - 1, Math.floor(p * bins))
+    count[b]!++
+    confidence[b]! += p
+    if (k === labels[i]) correct[b]!++
+  }
+  let ece = 0
+  for (let b = 0; b < bins; b++) if (count[b]) ece += Math.abs(correct[b]! - confidence[b]!) / N
+  return ece
+}

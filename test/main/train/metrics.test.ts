@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classificationMetrics, meanAbsPosteriorDifference, meanStd, rocAuc } from '../../../src-main/train/metrics'
+import { classificationMetrics, expectedCalibrationError, meanAbsPosteriorDifference, meanStd, rocAuc } from '../../../src-main/train/metrics'
 import { bestMatchingAccuracy, kMeansPlusPlus } from '../../../src-main/tcgm/clustering'
 import { Rng } from '../../../src-main/train/rng'
 
@@ -84,5 +84,37 @@ describe('metrics', () => {
     }
     const km = kMeansPlusPlus(Float64Array.from(x), 2, 3, new Rng(1), { restarts: 3 })
     expect(bestMatchingAccuracy(km.assignments, y, 3).accuracy).toBe(1)
+  })
+})
+
+describe('expectedCalibrationError', () => {
+  it('weights each confidence bin by its rows (worked example)', () => {
+    // Confidences 0.9 (right), 0.85 (wrong), 0.7 and 0.75 (both right): bins 9, 8 and 7.
+    const probs = [0.9, 0.1, 0.85, 0.15, 0.3, 0.7, 0.25, 0.75]
+    const labels = [0, 1, 1, 1]
+    expect(expectedCalibrationError(probs, labels, 2)).toBeCloseTo((0.1 + 0.85 + Math.abs(2 - 1.45)) / 4, 12)
+  })
+
+  it('is near 0 for labels drawn from the stated probabilities and large for overconfident ones', () => {
+    const rng = new Rng(7)
+    const n = 20000
+    const honest: number[] = []
+    const overconfident: number[] = []
+    const labels: number[] = []
+    for (let i = 0; i < n; i++) {
+      const p = 0.5 + 0.5 * rng.next() // P(class 0) in [0.5, 1)
+      labels.push(rng.next() < p ? 0 : 1)
+      honest.push(p, 1 - p)
+      const sharp = Math.min(0.999, p + 0.3)
+      overconfident.push(sharp, 1 - sharp)
+    }
+    expect(expectedCalibrationError(honest, labels, 2)).toBeLessThan(0.02)
+    expect(expectedCalibrationError(overconfident, labels, 2)).toBeGreaterThan(0.15)
+  })
+
+  it('rejects mismatched sizes and bad bin counts, and is NaN without rows', () => {
+    expect(() => expectedCalibrationError([0.5, 0.5], [0, 1], 2)).toThrow(/expected N\*C/)
+    expect(() => expectedCalibrationError([0.5, 0.5], [0], 2, 0)).toThrow(/bins/)
+    expect(expectedCalibrationError([], [], 2)).toBeNaN()
   })
 })

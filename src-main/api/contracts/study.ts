@@ -372,7 +372,17 @@ export type RunDetail = z.infer<typeof RunDetail>
 export const ExportResult = z.object({ out: z.string(), files: z.array(z.string()) })
 export type ExportResult = z.infer<typeof ExportResult>
 
-export const DemoResult = z.object({ study: z.string(), cohort: z.string(), import: ImportResult })
+/** Default share of the demo's diagnoses left visible (stratified, seeded); the rest are hidden and
+ *  used for evaluation only, so the demo shows the few-labels setting the app is for. */
+export const DEMO_VISIBLE_LABEL_RATE = 0.1
+
+export const DemoResult = z.object({
+  study: z.string(),
+  cohort: z.string(),
+  import: ImportResult,
+  /** Diagnoses left visible and hidden (for evaluation) after the import. */
+  labels: z.object({ visible: z.number().int(), hidden: z.number().int() })
+})
 export type DemoResult = z.infer<typeof DemoResult>
 
 export const studyRequests = {
@@ -380,11 +390,13 @@ export const studyRequests = {
     z.object({
       subjects: z.number().int().min(4).max(2000).optional(),
       seed: z.number().int().min(0).optional(),
+      /** Share of the diagnoses left visible; default DEMO_VISIBLE_LABEL_RATE; 1 keeps them all. */
+      visibleRate: z.number().min(0).max(1).optional(),
       /** Parent folder; default: <userData>/studies. The cohort and the study go in subfolders. */
       folder: Path.optional()
     }).strict(),
     JobStarted,
-    'Job: write the synthetic demo cohort (DEMO_COHORT.md) and import it into a new study; result DemoResult'
+    'Job: write the synthetic demo cohort (DEMO_COHORT.md), import it into a new study and keep a share of its diagnoses visible; result DemoResult'
   ),
   'study.create': request(
     z.object({ folder: Path, name: z.string().min(1).max(200).optional(), classNames: z.array(z.string().min(1).max(40)).min(2).max(10).optional() }).strict(),

@@ -1,6 +1,6 @@
 /** Handlers of the study workflow (contracts/study.ts); the work is in src-main/study, demo, export. */
 import { join, resolve } from 'node:path'
-import type { StudyRequestName } from '../contracts/study'
+import { DEMO_VISIBLE_LABEL_RATE, type StudyRequestName } from '../contracts/study'
 import type { HandlerContext, PartialHandlerTable } from '../handler-types'
 import { generateDemoCohort } from '../../demo/cohort'
 import { exportRun } from '../../export'
@@ -43,8 +43,12 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
         signal: job.signal,
         onProgress: (f, m) => job.progress(f === null ? null : 0.4 + 0.6 * f, m)
       })
+      // The collection CSV carries every diagnosis: keep the few-labels setting the app is for,
+      // with the hidden diagnoses kept for evaluation (Label view: "Keep N% visible" changes it).
+      const rate = args.visibleRate ?? DEMO_VISIBLE_LABEL_RATE
+      const labels = rate < 1 ? await simulateLabelRate(study, rate, args.seed ?? 1) : { visible: (await loadStudy(study)).labels.size, hidden: 0 }
       changed(ctx, study, 'subjects')
-      return { study, cohort, import: { ...r, summary: await opened(ctx, study) } }
+      return { study, cohort, import: { ...r, summary: await opened(ctx, study) }, labels: { visible: labels.visible, hidden: labels.hidden } }
     })
     return { jobId }
   },

@@ -23,20 +23,32 @@ describe('study handlers', () => {
       if (!r.ok) throw new Error(`${name}: ${r.error.message}`)
       return r.result as any
     }
-    const { jobId } = await call('study.createDemo', { subjects: 4, seed: 2, folder: join(root, 'demos') })
-    const end = await new Promise<{ name: string; payload: any }>((resolve) => {
-      const t = setInterval(() => {
-        const e = events.find((x) => (x.name === 'job.done' || x.name === 'job.error') && x.payload.jobId === jobId)
-        if (e) {
-          clearInterval(t)
-          resolve(e)
-        }
-      }, 50)
-    })
-    expect(end.name, JSON.stringify(end.payload)).toBe('job.done')
-    const demo = DemoResult.parse(end.payload.result)
+    const createDemo = async (args: Record<string, unknown>) => {
+      const { jobId } = await call('study.createDemo', { ...args, folder: join(root, 'demos') })
+      const end = await new Promise<{ name: string; payload: any }>((resolve) => {
+        const t = setInterval(() => {
+          const e = events.find((x) => (x.name === 'job.done' || x.name === 'job.error') && x.payload.jobId === jobId)
+          if (e) {
+            clearInterval(t)
+            resolve(e)
+          }
+        }, 50)
+      })
+      expect(end.name, JSON.stringify(end.payload)).toBe('job.done')
+      expect(events.some((e) => e.name === 'job.progress' && e.payload.jobId === jobId)).toBe(true)
+      return DemoResult.parse(end.payload.result)
+    }
+
+    // By default the demo keeps a few diagnoses visible and hides the rest for evaluation.
+    const fewLabels = await createDemo({ subjects: 8, seed: 2 })
+    expect(fewLabels.import.added).toBe(8)
+    expect(fewLabels.labels.visible + fewLabels.labels.hidden).toBe(8)
+    expect(fewLabels.labels.hidden).toBeGreaterThan(fewLabels.labels.visible)
+    expect((await call('study.open', { study: fewLabels.study })).counts).toMatchObject({ labelled: fewLabels.labels.visible, hidden: fewLabels.labels.hidden })
+
+    const demo = await createDemo({ subjects: 4, seed: 2, visibleRate: 1 })
     expect(demo.import.added).toBe(4)
-    expect(events.some((e) => e.name === 'job.progress' && e.payload.jobId === jobId)).toBe(true)
+    expect(demo.labels).toEqual({ visible: 4, hidden: 0 })
     const study = demo.study
 
     const opened = await call('study.open', { study })

@@ -3,13 +3,18 @@
  * the actions that create, open and import. Every request names the study folder explicitly
  * (main keeps no current study), so the path lives here and survives a reload through
  * localStorage: reopening the page reopens the same study, and every label is already on disk.
+ * Before an import the user may correct the modality of each detected series (`seriesOverrides`):
+ * the preview is read again with the corrections, and the import uses them.
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import type { AppInfo, RecentStudy } from '@contract/contracts/app'
 import type { DemoResult, ImportOptions, ImportPreview, ImportResult, StudySummary } from '@contract/contracts/study'
+
+/** What a detected series is imported as: a modality, or not at all. */
+export type SeriesModality = 'smri' | 'pet' | 'ignore'
 import { getApi } from '../api/client'
-import { useErrorsStore } from './errors'
+import { messageOf, useErrorsStore } from './errors'
 import { useJobsStore } from './jobs'
 
 /** localStorage key of the open study's folder. */
@@ -27,6 +32,8 @@ export const useStudyStore = defineStore('study', () => {
   const preview = shallowRef<ImportPreview | null>(null)
   const previewing = ref(false)
   const lastImport = shallowRef<ImportResult | null>(null)
+  /** The user's corrections of the previewed cohort: series description -> modality. */
+  const seriesOverrides = ref<Record<string, SeriesModality>>({})
 
   const path = computed(() => summary.value?.path ?? null)
   const classNames = computed(() => summary.value?.settings.classNames ?? [])
@@ -146,10 +153,12 @@ export const useStudyStore = defineStore('study', () => {
     }
   }
 
-  /** Reads what a cohort folder or manifest holds; writes nothing. */
+  /** Reads what a cohort folder or manifest holds; writes nothing. A new preview starts without
+   *  corrections unless `options.modalityOverrides` carries them. */
   async function previewImport(options: ImportOptions): Promise<ImportPreview | null> {
     previewing.value = true
     preview.value = null
+    seriesOverrides.value = { ...(options.modalityOverrides ?? {}) }
     try {
       preview.value = await getApi().call('import.preview', { study: path.value ?? undefined, ...options })
       return preview.value
@@ -159,6 +168,50 @@ export const useStudyStore = defineStore('study', () => {
     } finally {
       previewing.value = false
     }
+  }
+
+  /**
+   * Corrects the modality of one series of the shown preview and reads the cohort again with all
+   * corrections so far (the previous preview stays on screen meanwhile). On failure the
+   * correction is taken back and the reason reported.
+   */
+  async function correctSeries(series: string, modality: SeriesModality): Promise<ImportPreview | null> {
+    const shown = preview.value
+    if (!shown) return null
+    const before = seriesOverrides.value
+    const overrides = { ...before, [series]: modality }
+    seriesOverrides.value = overrides
+    previewing.value = true
+    try {
+      const next = await getApi().call('import.preview', {
+        study: path.value ?? undefined,
+        source: shown.source,
+        layout: shown.layout,
+        visit: shown.visit,
+        modalityOverrides: overrides
+      })
+      preview.value = next
+      return next
+    } catch (err) {
+      seriesOverrides.value = before
+      useErrorsStore().report(`Reading the cohort again with ${series} as ${modality === 'ignore' ? 'ignored' : modality}`, err, shown.source)
+      return null
+    } finally {
+      previewing.value = false
+    }
+  }
+
+  /** Options that import exactly what the shown preview lists (its layout, visit and corrections). */
+  function previewedImportOptions(): ImportOptions | null {
+    const p = preview.value
+    if (!p) return null
+    const overrides = seriesOverrides.value
+    return { source: p.source, layout: p.layout, visit: p.visit, ...(Object.keys(overrides).length ? { modalityOverrides: { ...overrides } } : {}) }
+  }
+
+  function discardPreview(): void {
+    preview.value = null
+    seriesOverrides.value = {}
   }
 
   /** Imports the previewed cohort into the open study (a job: progress, Cancel). */
@@ -173,7 +226,7 @@ export const useStudyStore = defineStore('study', () => {
       const result = (await useJobsStore().track(jobId, 'import', `Importing ${options.source}`)) as ImportResult
       lastImport.value = result
       summary.value = result.summary
-      preview.value = null
+      discardPreview()
       return result
     } catch (err) {
       if (!activeJobId.value) useErrorsStore().report('Importing a cohort', err, options.source)
@@ -183,10 +236,29 @@ export const useStudyStore = defineStore('study', () => {
     }
   }
 
+  /**
+   * Changes the class names (refused by main while a label, visible or hidden, uses a name that
+   * would go) and / or the visit to pair. Returns null on success, else the reason, which is also
+   * reported; other stores hear a 'settings' change either way of delivery.
+   */
+  async function updateSettings(change: { classNames?: string[]; visit?: string }): Promise<string | null> {
+    const folder = path.value
+    if (!folder) return 'no study is open'
+    try {
+      summary.value = await getApi().call('study.settings', { study: folder, ...change })
+      for (const listener of changeListeners) listener('settings')
+      return null
+    } catch (err) {
+      useErrorsStore().report('Changing the study settings', err, `${folder}/study.json`)
+      return messageOf(err)
+    }
+  }
+
   return {
-    summary, recent, appInfo, opening, activeJobId, preview, previewing, lastImport,
+    summary, recent, appInfo, opening, activeJobId, preview, previewing, lastImport, seriesOverrides,
     path, classNames, isOpen,
-    connect, onChange, loadAppInfo, loadRecent, open, restore, close, refreshSummary, createDemo, create, previewImport, runImport
+    connect, onChange, loadAppInfo, loadRecent, open, restore, close, refreshSummary, createDemo, create,
+    previewImport, correctSeries, previewedImportOptions, discardPreview, runImport, updateSettings
   }
 })
 

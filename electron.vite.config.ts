@@ -20,7 +20,8 @@ const mainEntries: Record<string, string> = Object.fromEntries(
     serve: 'src-main/serve.ts',
     'train-worker': 'src-main/train/worker-entry.ts',
     'modality-worker': 'src-main/model/modality-worker-entry.ts',
-    'preprocess-worker': 'src-main/study/preprocess-worker-entry.ts'
+    'preprocess-worker': 'src-main/study/preprocess-worker-entry.ts',
+    'attribution-worker': 'src-main/attribution/worker-entry.ts'
   })
     .filter(([, file]) => existsSync(src(file)))
     .map(([name, file]) => [name, src(file)])

@@ -17,7 +17,8 @@ import { join, resolve } from 'node:path'
 export const workerEntries = {
   'train-worker': 'train/worker-entry.ts',
   'modality-worker': 'model/modality-worker-entry.ts',
-  'preprocess-worker': 'study/preprocess-worker-entry.ts'
+  'preprocess-worker': 'study/preprocess-worker-entry.ts',
+  'attribution-worker': 'attribution/worker-entry.ts'
 } as const
 export type WorkerEntry = keyof typeof workerEntries
 

@@ -134,6 +134,17 @@ interface LoopCheckpoint {
 
 export const LOOP_CHECKPOINT = 'loop.ckpt'
 export const BEST_MODELS_CHECKPOINT = 'best-models.ckpt'
+/** The models that gave the run's posteriors (the selected epoch's, with the normalisation
+ *  statistics refreshed as they were for those predictions), written when the loop ends. */
+export const SELECTED_MODELS_CHECKPOINT = 'selected-models.ckpt'
+
+/** Contents of SELECTED_MODELS_CHECKPOINT: one state per modality, in `modalities` order. */
+export interface SelectedModelsCheckpoint {
+  kind: 'tcgm-selected-models'
+  epoch: number
+  modalities: string[]
+  models: ModelState[]
+}
 
 interface BestModelsCheckpoint {
   kind: 'tcgm-best-models'
@@ -484,6 +495,12 @@ export async function trainTcgm(
     normStatsStale = false
   }
   await refreshNormStats()
+  if (opts.checkpointDir) {
+    // The exact models behind the posteriors below, for later inspection (attribution maps):
+    // loop.ckpt's states may predate the final statistics refresh.
+    const sm: SelectedModelsCheckpoint = { kind: 'tcgm-selected-models', epoch: selectedEpoch, modalities: models.map((m) => m.modality), models: await Promise.all(models.map((mdl) => mdl.getState())) }
+    writeCheckpoint(join(opts.checkpointDir, SELECTED_MODELS_CHECKPOINT), sm)
+  }
   const logProbs = await predictRows(models, data, Array.from({ length: N }, (_, i) => i), C, config.evalBatchSize)
   const aggregator = aggregateRows(logProbs, N, prior.logP, (i, m) => data.available[i]![m]!)
   const evalLabels = data.trueLabels ?? data.labels

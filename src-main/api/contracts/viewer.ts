@@ -7,7 +7,7 @@
  * loopback bridge (api/typed-codec.ts). Node- and DOM-free: the renderer bundles this module.
  */
 import { z } from 'zod'
-import { request } from '../define'
+import { JobStarted, request } from '../define'
 import { Modality } from './study'
 
 const Vec3 = z.tuple([z.number(), z.number(), z.number()])
@@ -86,6 +86,48 @@ export const ViewerSubject = z.object({
 })
 export type ViewerSubject = z.infer<typeof ViewerSubject>
 
+/**
+ * An occlusion-sensitivity map of one modality's classifier for one subject, on the viewer's
+ * grid: per voxel, the mean drop of the model's probability of `className` when a cube around
+ * the voxel is hidden (positive: the region speaks for that class). 0 outside the boxes.
+ */
+export const AttributionMap = z.object({
+  runId: z.string(),
+  subject: z.string(),
+  modality: Modality,
+  /** The class whose probability drop is mapped (the second class, e.g. 'AD'), and its index. */
+  className: z.string(),
+  classIndex: z.number().int(),
+  /** Seeds whose selected models were averaged. */
+  seeds: z.array(z.number().int()),
+  /** Occluding cube edge and step, in voxels of the crop (2 mm). */
+  cubeVoxels: z.number().int(),
+  strideVoxels: z.number().int(),
+  /** What hid the cube, in words. */
+  baseline: z.string(),
+  /** The models' probability of `className` for the unoccluded crop (mean over seeds). */
+  probability: z.number(),
+  /** What the run exported for this subject and modality (mean over seeds), null when absent. */
+  exportedProbability: z.number().nullable(),
+  /** Largest |value| of the map (for a symmetric display range). */
+  maxAbs: z.number(),
+  /** Forward passes made, and the seconds they took (0 for a cached map read back). */
+  passes: z.number().int(),
+  seconds: z.number(),
+  computedAt: z.string(),
+  /** The map as a volume on the same grid as the subject's sMRI / PET payloads. */
+  volume: VolumePayload
+})
+export type AttributionMap = z.infer<typeof AttributionMap>
+
+const AttributionArgs = z.object({
+  study: z.string().min(1),
+  subject: z.string().min(1).max(200),
+  modality: Modality,
+  /** Run whose selected models to explain; default: the newest finished run. */
+  runId: z.string().min(1).max(200).optional()
+}).strict()
+
 export const viewerRequests = {
   'viewer.subject': request(
     z.object({
@@ -96,5 +138,19 @@ export const viewerRequests = {
     }).strict(),
     ViewerSubject,
     'One subject for the viewer: preprocessed sMRI and PET volumes (MNI grid), hippocampal boxes, cohort measures and the latest verdicts'
+  ),
+  'viewer.attribution': request(
+    AttributionArgs,
+    AttributionMap.nullable(),
+    "A subject's occlusion-sensitivity map for one modality, when already computed for the run's current models (null otherwise)"
+  ),
+  'viewer.attribution.compute': request(
+    AttributionArgs,
+    JobStarted,
+    'Job: compute (or read back) the occlusion-sensitivity map of one modality for one subject; result AttributionSummary, then read it with viewer.attribution'
   )
 } as const
+
+/** `result` of a viewer.attribution.compute job. */
+export const AttributionSummary = z.object({ runId: z.string(), subject: z.string(), modality: Modality, cached: z.boolean(), passes: z.number().int(), seconds: z.number() })
+export type AttributionSummary = z.infer<typeof AttributionSummary>

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildGaussianSimRun } from '../../../src-main/train/sim-run'
-import { trainTcgm, TrainingCancelledError, type TrainResult } from '../../../src-main/train/train-tcgm'
+import { readCheckpoint } from '../../../src-main/train/checkpoint'
+import { SELECTED_MODELS_CHECKPOINT, trainTcgm, TrainingCancelledError, type SelectedModelsCheckpoint, type TrainResult } from '../../../src-main/train/train-tcgm'
 import { aggregate } from '../../../src-main/tcgm/aggregator'
 import { meanStd } from '../../../src-main/train/metrics'
 
@@ -138,6 +139,16 @@ describe('model selection on validation', () => {
     await trainTcgm(c.models, c.data, cfg, { checkpointDir: dir, signal: ac.signal, onProgress: (p) => p.epoch === 9 && ac.abort() }).catch(() => undefined)
     const d = sim(5, params)
     same(selected, await trainTcgm(d.models, d.data, cfg, { checkpointDir: dir, resume: true }))
+    // selected-models.ckpt holds the models behind the posteriors (for attribution maps): loaded
+    // into fresh models they predict the run's posteriors.
+    const sm = readCheckpoint<SelectedModelsCheckpoint>(join(dir, SELECTED_MODELS_CHECKPOINT))!
+    expect(sm).toMatchObject({ kind: 'tcgm-selected-models', epoch: selected.selectedEpoch, modalities: d.models.map((m) => m.modality) })
+    const e = sim(5, params)
+    for (let m = 0; m < e.models.length; m++) {
+      await e.models[m]!.setState(sm.models[m]!)
+      const lp = await e.models[m]!.predictLogProbs([0, 1, 2])
+      for (let k = 0; k < lp.length; k++) expect(Math.exp(lp[k]!)).toBeCloseTo(selected.posteriors.modalities[m]![k]!, 5)
+    }
   })
 })
 

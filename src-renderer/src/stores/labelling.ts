@@ -9,7 +9,10 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { SubjectDetail, SubjectRow } from '@contract/contracts/study'
+import type { LabelImportResult, MciPolicy, SubjectDetail, SubjectRow } from '@contract/contracts/study'
+
+/** How a label file is read: recognised from its columns, a participant_id + label table, or ADNIMERGE. */
+export type LabelFileFormat = 'auto' | 'table' | 'adnimerge'
 import { getApi } from '../api/client'
 import { useErrorsStore, messageOf } from './errors'
 import { useStudyStore } from './study'
@@ -279,6 +282,27 @@ export const useLabellingStore = defineStore('labelling', () => {
     }
   }
 
+  /**
+   * Imports labels from a file (`labels.importFile`): a TSV/CSV with participant_id and label, or
+   * ADNIMERGE with `mci` deciding what MCI becomes. Runs after pending saves, then reloads the
+   * labels. Returns what was applied, the unknown subjects and the problems, or null when the file
+   * could not be imported (reported with the file and the reason).
+   */
+  async function importLabels(file: string, format: LabelFileFormat, mci: MciPolicy): Promise<LabelImportResult | null> {
+    if (!study.path) return null
+    const folder = study.path
+    try {
+      const r = await enqueue(() => getApi().call('labels.importFile', { study: folder, file, format, mci }))
+      cache.clear()
+      await subjects.load()
+      await study.refreshSummary()
+      return r
+    } catch (err) {
+      useErrorsStore().report('Importing labels', err, file)
+      return null
+    }
+  }
+
   async function labelSuggested(): Promise<void> {
     const s = suggestion.value
     if (s) await goTo(s.subject)
@@ -303,6 +327,6 @@ export const useLabellingStore = defineStore('labelling', () => {
   return {
     currentId, detail, detailLoading, detailError, saves, lastAction, skipped,
     order, position, current, labelledCount, budget, pendingSaves, failedSaves, suggestion,
-    setBudget, goTo, start, next, previous, labelCurrent, clearCurrent, skip, undo, simulateRate, labelSuggested, reset, settled
+    setBudget, goTo, start, next, previous, labelCurrent, clearCurrent, skip, undo, simulateRate, importLabels, labelSuggested, reset, settled
   }
 })

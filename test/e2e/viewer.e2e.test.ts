@@ -5,7 +5,9 @@
  * - the sMRI is drawn (not a blank canvas);
  * - the PET overlay colours the fused view inside the hippocampal box, and wherever the PET
  *   alone is below the threshold (transparent there) the fused view stays grey-scale;
- * - a click in one view moves the crosshair, and the slices, of the other views of both panels.
+ * - a click in one view moves the crosshair, and the slices, of the other views of both panels;
+ * - after a short training run, the PET model's attribution map is computed from the side panel
+ *   and its colours appear inside the hippocampal boxes and nowhere else.
  * Screenshots: test-output/screenshots/viewer-*.png.
  */
 import { describe, expect, inject, it } from 'vitest'
@@ -17,6 +19,7 @@ const bridge = inject('bridge')
 let session: BrowserSession
 let page: Page
 let subjectId = ''
+let study = ''
 
 function api<T>(name: string, args: unknown): Promise<T> {
   return callBridge<T>(bridge, name, args)
@@ -118,7 +121,7 @@ describe('the volume viewer', () => {
     await page.getByTestId('demo-subjects').fill('6')
     await page.getByTestId('create-demo').click()
     await page.getByTestId('subjects-count').waitFor({ timeout: 60_000 })
-    const study = (await api<Array<{ path: string }>>('studies.recent', {}))[0].path
+    study = (await api<Array<{ path: string }>>('studies.recent', {}))[0].path
     const rows = (await api<{ rows: Array<{ id: string; hasSmri: boolean; hasPet: boolean }> }>('subjects.list', { study })).rows
     subjectId = rows.find((r) => r.hasSmri && r.hasPet)!.id
     await page.getByRole('button', { name: `Open ${subjectId} in the viewer` }).click()
@@ -270,4 +273,85 @@ describe('the volume viewer', () => {
     expect((await canvasStats('fused-axial', 'image')).hash).not.toBe(axialImage.hash)
     expect(session.problems).toEqual([])
   })
+
+  it('computes the PET model\'s attribution map after training and draws it inside the hippocampal boxes only', async () => {
+    // A short run through the bridge (tiny preset, one epoch), as the Train view would start it.
+    await api('training.start', { study, method: 'tcgm', preset: 'tiny', seeds: 1, epochs: 1 })
+    const deadline = Date.now() + 60_000
+    for (;;) {
+      const runs = await api<Array<{ status: string; message: string | null }>>('runs.list', { study })
+      if (runs[0]?.status === 'done') break
+      if (runs[0] && !['running', 'interrupted'].includes(runs[0].status)) throw new Error(`training ${runs[0].status}: ${runs[0].message}`)
+      if (Date.now() > deadline) throw new Error('training did not finish within 60 s')
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    // Open the subject again: the viewer now has the run's verdicts, and the Attribution section.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: /^Subjects$/ }).click()
+    await page.getByRole('button', { name: `Open ${subjectId} in the viewer` }).click()
+    await page.waitForSelector('[data-testid=viewer][data-first-render-ms]:not([data-first-render-ms=""])', { timeout: 30_000 })
+    // PET above every value: no PET colour anywhere, so every coloured pixel is the map's.
+    const max = await page.getByTestId('display-max').inputValue()
+    const hidePet = await renderCount()
+    await page.getByTestId('threshold').fill(String(Number(max) * 10))
+    await page.getByTestId('threshold').press('Enter')
+    await rendersAfter(hidePet, 9)
+
+    await page.getByTestId('attribution-modality').selectOption('pet')
+    const started = Date.now()
+    await page.getByTestId('attribution-compute').click()
+    await page.getByTestId('attribution-progress').waitFor({ timeout: 10_000 })
+    const before = await renderCount()
+    await page.getByTestId('attribution-legend').waitFor({ timeout: 90_000 })
+    const computeSeconds = (Date.now() - started) / 1000
+    await rendersAfter(before, 9)
+    expect(await page.getByTestId('attribution-legend').textContent()).toMatch(/p\(AD\)/)
+    await screenshot(page, 'viewer-5-attribution')
+    console.log(`attribution map (PET, 1 seed, tiny): ${computeSeconds.toFixed(1)} s from the click to the legend`)
+
+    // Each box's rectangle on the fused axial view (the slice cuts both hippocampi), from the
+    // yellow outlines of the overlay, in the image canvas's pixels.
+    const result = (await page.evaluate(`(() => {
+      const cell = (id) => document.querySelector('[data-viewport="' + id + '"]').parentElement
+      const ov = cell('fused-axial').querySelector('canvas.vp-overlay')
+      const od = ov.getContext('2d').getImageData(0, 0, ov.width, ov.height).data
+      const yellow = (x, y) => { const i = 4 * (y * ov.width + x); return od[i + 3] > 128 && od[i] > 200 && od[i + 1] > 150 && od[i + 2] < 90 }
+      const cols = []
+      for (let x = 0; x < ov.width; x++) { for (let y = 0; y < ov.height; y++) if (yellow(x, y)) { cols.push(x); break } }
+      // Columns with yellow, split where more than 12 px apart: one run per box.
+      const runs = []
+      for (const x of cols) { const last = runs[runs.length - 1]; if (last && x - last[1] <= 12) last[1] = x; else runs.push([x, x]) }
+      const boxes = runs.map(([x0, x1]) => {
+        // The box's left edge (its label is drawn right of it) gives its top and bottom.
+        let y0 = Infinity, y1 = -1
+        for (let y = 0; y < ov.height; y++) for (let x = x0; x <= x0 + 1; x++) if (yellow(x, y)) { y0 = Math.min(y0, y); y1 = Math.max(y1, y) }
+        return { x0, x1, y0, y1 }
+      })
+      const stats = (id) => {
+        const c = cell(id).querySelector('canvas.cornerstone-canvas')
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data
+        const s = c.width / ov.width
+        const voxel = boxes.length ? (boxes[0].x1 - boxes[0].x0) / 17 : 0
+        let inside = 0, outside = 0
+        for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) {
+          const i = 4 * (y * c.width + x)
+          if (!(d[i + 2] - d[i + 1] > 40 && d[i + 2] > 80)) continue
+          // A voxel of tolerance around each box: edge voxels are drawn half a voxel beyond the
+          // outline, which joins voxel centres, and interpolation softens the edge.
+          const ox = x / s, oy = y / s
+          const near = boxes.some((b) => ox >= b.x0 - voxel && ox <= b.x1 + voxel && oy >= b.y0 - voxel && oy <= b.y1 + voxel)
+          if (near) inside++; else outside++
+        }
+        return { inside, outside }
+      }
+      return { boxes, fused: stats('fused-axial'), pet: stats('pet-axial'), smri: stats('smri-axial') }
+    })()`)) as { boxes: Array<{ x0: number; x1: number; y0: number; y1: number }>; fused: { inside: number; outside: number }; pet: { inside: number; outside: number }; smri: { inside: number; outside: number } }
+    expect(result.boxes).toHaveLength(2)
+    expect(result.fused.inside, JSON.stringify(result)).toBeGreaterThan(50)
+    expect(result.fused.outside, JSON.stringify(result)).toBe(0)
+    // On the PET's own view too, and not on the sMRI's.
+    expect(result.pet.inside).toBeGreaterThan(50)
+    expect(result.pet.outside).toBe(0)
+    expect(result.smri.inside + result.smri.outside).toBe(0)
+    expect(session.problems).toEqual([])
+  }, 180_000)
 })

@@ -84,9 +84,32 @@ export const overlayColormaps: readonly OverlayColormap[] = [
   }
 ]
 
+/**
+ * The attribution maps' diverging colormap, over a range symmetric about 0: light blue (occluding
+ * the region raises the class probability) through dark blue and purple to pink (occluding it
+ * lowers the probability: the region speaks for the class). Every colour has more blue than
+ * green, unlike every colour of the PET's default hot map and of the grey anatomy, so the
+ * attribution stays readable over a PET overlay (and is told apart in screenshots). The middle,
+ * near 0, is drawn transparent (the viewer's opacity function), so its colour never shows.
+ */
+export const attributionColormap: OverlayColormap = {
+  id: 'tcgm-attribution',
+  label: 'Attribution (blue - / pink +)',
+  points: [
+    [0, 0.1, 0.65, 1],
+    [0.35, 0.05, 0.2, 0.85],
+    [0.5, 0.35, 0.2, 0.6],
+    [0.65, 0.6, 0.1, 0.85],
+    [1, 1, 0.45, 1]
+  ]
+}
+
+/** Every colormap the viewer registers: the overlay choices and the attribution map's. */
+export const registeredColormaps: readonly OverlayColormap[] = [...overlayColormaps, attributionColormap]
+
 export function findColormap(id: string): OverlayColormap {
-  const found = overlayColormaps.find((c) => c.id === id)
-  if (!found) throw new Error(`findColormap: unknown colormap '${id}'; known: ${overlayColormaps.map((c) => c.id).join(', ')}`)
+  const found = registeredColormaps.find((c) => c.id === id)
+  if (!found) throw new Error(`findColormap: unknown colormap '${id}'; known: ${registeredColormaps.map((c) => c.id).join(', ')}`)
   return found
 }
 

@@ -38,6 +38,8 @@ export interface CursorReadout {
   mm: Vec3
   smri: VoxelReadout | null
   pet: VoxelReadout | null
+  /** The attribution map's value there, when one is shown. */
+  attribution?: VoxelReadout | null
 }
 
 /** Value and voxel of a payload under a RAS point, or null outside its grid. */

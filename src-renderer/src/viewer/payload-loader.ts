@@ -10,7 +10,7 @@
 import { cache, imageLoader, init as initCore, isCornerstoneInitialized, utilities, volumeLoader, type Types } from '@cornerstonejs/core'
 import { PanTool, ZoomTool, addTool, init as initTools } from '@cornerstonejs/tools'
 import type { VolumePayload } from '@contract/contracts/viewer'
-import { overlayColormaps, toRgbPoints } from './colormaps'
+import { registeredColormaps, toRgbPoints } from './colormaps'
 import { toCornerstoneGeometry, type CornerstoneGeometry } from './geometry'
 
 export const payloadScheme = 'tcgm-payload'
@@ -35,7 +35,7 @@ export function ensureCornerstone(): void {
   // The per-slice images of our volumes carry the scheme too ("<volumeId>_slice_<k>"), and
   // cornerstone re-loads the middle one, bypassing the cache, to guess a default window.
   imageLoader.registerImageLoader(payloadScheme, loadPayloadSlice as unknown as Types.ImageLoaderFn)
-  for (const map of overlayColormaps) {
+  for (const map of registeredColormaps) {
     utilities.colormap.registerColormap({ ColorSpace: 'RGB', Name: map.id, name: map.id, RGBPoints: toRgbPoints(map) })
   }
   initialised = true

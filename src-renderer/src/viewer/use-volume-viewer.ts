@@ -10,7 +10,9 @@
 import { CONSTANTS, Enums, RenderingEngine, getConfiguration, volumeLoader, type Types } from '@cornerstonejs/core'
 import { Enums as ToolEnums, PanTool, ToolGroupManager, ZoomTool } from '@cornerstonejs/tools'
 import { markRaw, onScopeDispose, reactive, ref, shallowRef } from 'vue'
-import type { HippocampalBox, ViewerSubject } from '@contract/contracts/viewer'
+import type { AttributionMap, HippocampalBox, ViewerSubject } from '@contract/contracts/viewer'
+import { attributionColormap } from './colormaps'
+import { attributionOpacityPoints, defaultAttributionDisplay, showsAttribution, type AttributionDisplay } from './attribution'
 import { lpsToRas, rasToLps, sliceShift, type Vec3 } from './geometry'
 import { defaultDisplay, initialCrosshair, readout, snapToVoxel, type CursorReadout, type DisplaySettings, type PointerMode } from './display'
 import { defaultOverlayStyle, drawOverlay, isRadiological, type SliceView } from './overlay'
@@ -53,6 +55,10 @@ export function useVolumeViewer() {
   const crosshair = ref<Vec3>([0, 0, 0])
   const cursor = shallowRef<CursorReadout | null>(null)
   const settings = reactive<DisplaySettings>(defaultDisplay(null, null))
+  /** Display of the attribution map (a third volume over the fused views and its modality's own). */
+  const attributionDisplay = reactive<AttributionDisplay>(defaultAttributionDisplay(1))
+  /** The map shown, null when none. */
+  const attribution = shallowRef<AttributionMap | null>(null)
   /** ms from the start of load() (or of attach() when only the layout changed) until every view
    *  has drawn once; null before. */
   const firstRenderMs = ref<number | null>(null)
@@ -81,7 +87,7 @@ export function useVolumeViewer() {
   /** Updates of those views' properties, done at that frame too. */
   const deferredWork: (() => void)[] = []
   let deferredFrame: number | null = null
-  const volumeIds: { smri: string | null; pet: string | null } = { smri: null, pet: null }
+  const volumeIds: { smri: string | null; pet: string | null; attribution: string | null } = { smri: null, pet: null, attribution: null }
   const detachers: (() => void)[] = []
   let loadStartedAt: number | null = null
 
@@ -128,6 +134,7 @@ export function useVolumeViewer() {
     firstRenderMs.value = null
     ensureCornerstone()
     releaseVolumes()
+    attribution.value = null
     subject.value = markRaw(data)
     Object.assign(settings, defaultDisplay(data.smri, data.pet), { mode: settings.mode, radiological: settings.radiological, colormap: settings.colormap })
     crosshair.value = initialCrosshair(data)
@@ -183,8 +190,11 @@ export function useVolumeViewer() {
         const inputs: Types.IVolumeInput[] = []
         if (slot.kind !== 'pet' && volumeIds.smri) inputs.push({ volumeId: volumeIds.smri })
         if (slot.kind !== 'smri' && volumeIds.pet) inputs.push({ volumeId: volumeIds.pet })
+        const withMap = volumeIds.attribution && showsAttribution(slot.kind, attribution.value?.modality ?? null)
+        if (withMap) inputs.push({ volumeId: volumeIds.attribution! })
         await vp.setVolumes(inputs)
         if (volumeIds.pet) makeOpacityLiteral(vp, volumeIds.pet)
+        if (withMap) makeOpacityLiteral(vp, volumeIds.attribution!)
       })
     )
     // The first draw in a fresh WebGL context comes out blank under SwiftShader, whichever view it
@@ -332,9 +342,50 @@ export function useVolumeViewer() {
           volumeIds.pet
         )
       }
+      if (volumeIds.attribution && showsAttribution(slot.kind, attribution.value?.modality ?? null)) applyAttributionDisplay(vp, volumeIds.attribution)
     })
     if (render) requestRender()
     redrawOverlays()
+  }
+
+  /**
+   * The attribution's colours over [-range, range] and its opacity function, transparent for
+   * |value| below the threshold on both sides (cornerstone's colormap threshold is one-sided, so
+   * the actor's scalar opacity function is written here, after the colormap).
+   */
+  function applyAttributionDisplay(vp: Types.IVolumeViewport, volumeId: string): void {
+    const r = Math.max(attributionDisplay.range, 1e-9)
+    vp.setProperties({ colormap: { name: attributionColormap.id }, voiRange: { lower: -r, upper: r } }, volumeId)
+    for (const entry of vp.getActors()) {
+      if (entry.referencedId !== volumeId) continue
+      const property = (entry.actor as Types.VolumeActor).getProperty()
+      const ofun = property.getScalarOpacity(0)
+      ofun.removeAllPoints()
+      for (const [x, y] of attributionOpacityPoints(attributionDisplay)) ofun.addPoint(x, y)
+      property.setScalarOpacity(0, ofun)
+    }
+  }
+
+  /**
+   * Shows an attribution map (a third volume on the same grid) over the fused views and its
+   * modality's own views, or removes it (null). The views are rebuilt on the same engine.
+   */
+  async function setAttribution(map: AttributionMap | null): Promise<void> {
+    if (map === attribution.value) return
+    const previous = volumeIds.attribution
+    volumeIds.attribution = null
+    attribution.value = map ? markRaw(map) : null
+    if (map) {
+      Object.assign(attributionDisplay, defaultAttributionDisplay(map.maxAbs), { opacity: attributionDisplay.opacity })
+      const id = newVolumeId(`${map.subject}-attribution-${map.modality}`)
+      stagePayload(id, map.volume)
+      await volumeLoader.createAndCacheVolume(id)
+      volumeIds.attribution = id
+    }
+    // The volumes of a view are set together (setVolumes), as attach() does: rebuild on the same
+    // engine and WebGL context.
+    if (engine && slots.length) await attach([...slots])
+    if (previous) releaseVolume(previous)
   }
 
   /** Flips axial and coronal views horizontally where they disagree with the L/R setting. */
@@ -415,7 +466,7 @@ export function useVolumeViewer() {
     }
     const onMove = (ev: MouseEvent) => {
       const mm = worldAt(slot, ev)
-      if (mm) cursor.value = { mm, smri: readout(subject.value?.smri ?? null, mm), pet: readout(subject.value?.pet ?? null, mm) }
+      if (mm) cursor.value = { mm, smri: readout(subject.value?.smri ?? null, mm), pet: readout(subject.value?.pet ?? null, mm), attribution: readout(attribution.value?.volume ?? null, mm) }
       if (!drag || (ev.buttons & 1) === 0) {
         drag = null
         return
@@ -547,7 +598,7 @@ export function useVolumeViewer() {
   }
 
   function releaseVolumes(): void {
-    for (const m of ['smri', 'pet'] as const) {
+    for (const m of ['smri', 'pet', 'attribution'] as const) {
       const id = volumeIds[m]
       if (id) releaseVolume(id)
       volumeIds[m] = null
@@ -558,6 +609,7 @@ export function useVolumeViewer() {
     destroyEngine()
     releaseVolumes()
     subject.value = null
+    attribution.value = null
   }
 
   onScopeDispose(dispose)
@@ -567,6 +619,9 @@ export function useVolumeViewer() {
     crosshair,
     cursor,
     settings,
+    attribution,
+    attributionDisplay,
+    setAttribution,
     firstRenderMs,
     mainPanelMs,
     renderCount,

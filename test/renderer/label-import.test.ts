@@ -93,7 +93,7 @@ describe('importing labels from a file', () => {
     await wrapper.get('[data-testid="label-import-run"]').trigger('click')
     await flushPromises()
     expect(api.callsOf('labels.importFile')).toEqual([{ study: STUDY, file: FILE, format: 'auto', mci: 'exclude' }])
-    expect(wrapper.get('[data-testid="label-import-result"]').text()).toContain('0 labels set, 3 already so')
+    expect(wrapper.get('[data-testid="label-import-result"]').text()).toContain('0 labels set, 3 already known, from')
     expect(wrapper.find('[data-testid="label-import-problems"]').exists()).toBe(false)
     await wrapper.get('[data-testid="label-format"]').setValue('table')
     const converters = wrapper.get('[data-testid="label-mci"] option[value="converters-36m"]').element as HTMLOptionElement

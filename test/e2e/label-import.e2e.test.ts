@@ -80,7 +80,7 @@ describe('labels from a file', () => {
     const series = page.getByTestId('import-series')
     await series.waitFor({ timeout: 15_000 })
     const selects = series.locator('select')
-    const values = await selects.evaluateAll((els) => els.map((e) => (e as HTMLSelectElement).value))
+    const values = await Promise.all((await selects.all()).map((sel) => sel.inputValue()))
     expect(values).toContain('pet')
     await selects.nth(values.indexOf('pet')).selectOption('ignore')
     await page.getByTestId('import-preview').filter({ hasText: '0 with PET' }).waitFor({ timeout: 15_000 })

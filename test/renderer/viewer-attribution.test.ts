@@ -109,6 +109,21 @@ describe('attribution store', () => {
     expect(s.error).toBeNull()
   })
 
+  it('stops a computation whose map is no longer wanted (another modality chosen)', async () => {
+    const s = useAttributionStore()
+    s.setTarget('/study', 'S', 'run-1')
+    await s.choose('smri')
+    const done = s.compute()
+    await flushPromises()
+    await s.choose('pet')
+    expect(api.callsOf('job.cancel')).toEqual([{ jobId: 'job-7' }])
+    api.emit('job.error', { jobId: 'job-7', kind: 'viewer.attribution', message: 'cancelled by the user', cancelled: true })
+    await done
+    expect(s.choice).toBe('pet')
+    expect(s.status).toBe('missing')
+    expect(s.error).toBeNull()
+  })
+
   it('shows main\'s refusal, and forgets the map when the subject changes', async () => {
     const s = useAttributionStore()
     s.setTarget('/study', 'S', 'run-1')

@@ -28,6 +28,9 @@ export const useAttributionStore = defineStore('viewer-attribution', () => {
   let stopListening: (() => void) | null = null
 
   function reset(): void {
+    // A map being computed for another choice (or another subject, or a closed viewer) is no
+    // longer wanted: stop its job.
+    if (jobId.value) void useJobsStore().cancel(jobId.value)
     generation++
     stopListening?.()
     stopListening = null

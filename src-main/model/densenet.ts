@@ -181,10 +181,11 @@ export function denseNetForward(
     return sum!
   }
 
-  let h = ops.conv3(x, w('stem.conv1') as tf.Tensor5D, false)
-  if (cfg.stemPool === 'afterConv1') h = ops.pool2(h)
-  h = ops.conv3(bnRelu('stem.bn', 0, h), w('stem.conv2') as tf.Tensor5D, true)
-  if (cfg.stemPool === 'afterStem') h = ops.pool2(h)
+  // A pool right after a convolution is one op (the fast ops fold it into a stride-2 convolution).
+  const conv1 = w('stem.conv1') as tf.Tensor5D
+  let h = cfg.stemPool === 'afterConv1' ? ops.conv3Pool2(x, conv1, false) : ops.conv3(x, conv1, false)
+  const conv2 = w('stem.conv2') as tf.Tensor5D
+  h = cfg.stemPool === 'afterStem' ? ops.conv3Pool2(bnRelu('stem.bn', 0, h), conv2, true) : ops.conv3(bnRelu('stem.bn', 0, h), conv2, true)
   let pieces: tf.Tensor5D[] = [h]
   for (const block of plan.blocks) {
     for (const layer of block.layers) {

@@ -9,6 +9,7 @@ export function createReferenceOps(): NetOps {
     concatPieces: true,
     conv3: (x, w) => tf.conv3d(x, w, 1, 'same'),
     pool2: (x) => tf.avgPool3d(x, 2, 2, 'valid'),
+    conv3Pool2: (x, w) => tf.avgPool3d(tf.conv3d(x, w, 1, 'same'), 2, 2, 'valid'),
     conv1: (x, w) => tf.conv3d(x, w.reshape([1, 1, 1, w.shape[0], w.shape[1]]) as tf.Tensor5D, 1, 'valid'),
     bnReluTrain: (x, gamma, beta) => {
       const { mean, variance } = tf.moments(x, [0, 1, 2, 3])

@@ -39,6 +39,10 @@ export interface NetOps {
    *  [N,D,H,W,C] -> [N,floor(D/2),floor(H/2),floor(W/2),C]. */
   pool2(x: tf.Tensor5D): tf.Tensor5D
 
+  /** pool2(conv3(x, w)), the stem's convolution and pool: [N,D,H,W,C] -> [N,floor(D/2),floor(H/2),
+   *  floor(W/2),F]. The fast ops compute it as one stride-2 convolution. */
+  conv3Pool2(x: tf.Tensor5D, w: tf.Tensor5D, inputGrad: boolean): tf.Tensor5D
+
   /** 1x1x1 convolution: x [N,D,H,W,C], w [C,F] -> [N,D,H,W,F]. */
   conv1(x: tf.Tensor5D, w: tf.Tensor2D): tf.Tensor5D
 

@@ -74,6 +74,31 @@ describe('fast ops on wasm = reference on cpu', () => {
     fast.forEach((v, i) => expect(relErr(v, reference[i]), ['y', 'dx', 'dw', 'dw filter-only'][i]).toBeLessThan(1e-5))
   })
 
+  // [N, D, H, W, C, F]: even and odd edges (an odd last slice is real input the stride-2 window
+  // reaches), the small preset's stem (16 -> 16) and a first-conv shape (2 -> 16).
+  it.each([
+    [2, 4, 6, 4, 3, 2],
+    [2, 5, 7, 3, 2, 3],
+    [2, 6, 7, 5, 16, 16],
+    [3, 4, 5, 6, 2, 16]
+  ])('conv3Pool2 N%i D%i H%i W%i C%i -> F%i: forward, dx, dw and the filter-only dw', async (n, d, h, w, c, f) => {
+    const rng = new SeededRandom(n * 1000 + d * 100 + h * 10 + f)
+    const xv = values([n, d, h, w, c], rng)
+    const kv = values([3, 3, 3, c, f], rng)
+    const pooled = [n, Math.floor(d / 2), Math.floor(h / 2), Math.floor(w / 2), f]
+    const dzv = values(pooled, rng)
+    const { fast, reference } = await onBoth((ops) => {
+      const x = tf.tensor5d(xv, [n, d, h, w, c])
+      const k = tf.tensor5d(kv, [3, 3, 3, c, f])
+      const dz = tf.tensor(dzv, pooled)
+      const loss = (xi: tf.Tensor, ki: tf.Tensor, inputGrad: boolean) => tf.sum(tf.mul(ops.conv3Pool2(xi as tf.Tensor5D, ki as tf.Tensor5D, inputGrad), dz))
+      const [gx, gk] = tf.grads((xi: tf.Tensor, ki: tf.Tensor) => loss(xi, ki, true))([x, k])
+      const gkOnly = tf.grad((ki: tf.Tensor) => loss(x, ki, false))(k)
+      return [data(ops.conv3Pool2(x, k, true)), data(gx), data(gk), data(gkOnly)]
+    })
+    fast.forEach((v, i) => expect(relErr(v, reference[i]), ['z', 'dx', 'dw', 'dw filter-only'][i]).toBeLessThan(1e-5))
+  })
+
   it.each([
     [3, 4, 3, 5, 4],
     [2, 5, 6, 3, 16]

@@ -63,6 +63,28 @@ describe('fast 3x3x3 convolution', () => {
   })
 })
 
+describe('fast 3x3x3 convolution + 2x2x2 average pool (one stride-2 convolution)', () => {
+  it.each([
+    [2, 4, 6, 4, 3, 2],
+    [2, 5, 7, 3, 2, 3],
+    [3, 4, 5, 6, 4, 4]
+  ])('N%i D%i H%i W%i C%i -> F%i: forward and both gradients match pool2(tf.conv3d)', (n, d, h, w, c, f) => {
+    const rng = new SeededRandom(n * 1000 + d * 100 + h * 10 + f)
+    const x = randomTensor([n, d, h, w, c], rng) as tf.Tensor5D
+    const k = randomTensor([3, 3, 3, c, f], rng) as tf.Tensor5D
+    const z = reference.conv3Pool2(x, k, true)
+    const dz = randomTensor(z.shape, rng)
+    expect(relErr(fast.conv3Pool2(x, k, true), z)).toBeLessThan(1e-5)
+    const loss = (ops: typeof fast, inputGrad: boolean) => (xi: tf.Tensor, ki: tf.Tensor) => tf.sum(tf.mul(ops.conv3Pool2(xi as tf.Tensor5D, ki as tf.Tensor5D, inputGrad), dz))
+    const [gxF, gkF] = tf.grads(loss(fast, true))([x, k])
+    const [gxR, gkR] = tf.grads(loss(reference, true))([x, k])
+    expect(relErr(gxF, gxR)).toBeLessThan(1e-5)
+    expect(relErr(gkF, gkR)).toBeLessThan(1e-5)
+    const gkOnly = tf.grad((ki: tf.Tensor) => loss(fast, false)(x, ki))(k)
+    expect(relErr(gkOnly, gkR)).toBeLessThan(1e-5)
+  })
+})
+
 describe('fast 2x2x2 average pooling', () => {
   it.each([
     [2, 4, 6, 4, 3],

@@ -115,6 +115,13 @@ function channelAffine(x: tf.Tensor5D, scale: tf.Tensor1D, offset: tf.Tensor1D |
     .reshape(x.shape) as tf.Tensor5D
 }
 
+/** [A, B, C] -> [C, B, A] as a 2-D transpose then a swap of the last two axes: wasm's rank-3
+ *  [2,1,0] transpose is 2-3x slower than the two together (49 vs 17 ms for 3.7M values). */
+function reverseAxes(t: tf.Tensor3D): tf.Tensor3D {
+  const [a, b, c] = t.shape
+  return tf.tidy(() => tf.transpose(tf.transpose(t.reshape([a * b, c]), [1, 0]).reshape([c, a, b]), [0, 2, 1]) as tf.Tensor3D)
+}
+
 /** tf.customGrad, typed for the uses below: f receives the inputs then the save function. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function customOp<T extends tf.Tensor>(f: (...args: any[]) => { value: T; gradFunc: (dy: T, saved: tf.Tensor[]) => tf.Tensor[] }): (...inputs: tf.Tensor[]) => T {
@@ -190,7 +197,7 @@ export function createFastOps(): NetOps {
       const [nd, h, w, c3] = xs.shape
       const c = c3 / 3
       const f = dy.shape[4]
-      const xt = xs.reshape([nd, h * w, c3]).transpose([2, 1, 0]).reshape([c3, h, w, nd]) as tf.Tensor4D
+      const xt = reverseAxes(xs.reshape([nd, h * w, c3])).reshape([c3, h, w, nd]) as tf.Tensor4D
       const g = tf.conv2d(xt, dyAsFilter(dy, nd, h, w, f), 1, PAD_HW1) // [(c, kd), kh, kw, f]
       return g.reshape([c, 3, 9, f]).transpose([1, 2, 0, 3]).reshape([3, 3, 3, c, f]) as tf.Tensor5D
     })
@@ -202,7 +209,7 @@ export function createFastOps(): NetOps {
     return tf.tidy(() => {
       const [n, d, h, w, c] = x.shape
       const f = dys.shape[3] / 3
-      const xt = x.reshape([n * d, h * w, c]).transpose([2, 1, 0]).reshape([c, h, w, n * d]) as tf.Tensor4D
+      const xt = reverseAxes(x.reshape([n * d, h * w, c])).reshape([c, h, w, n * d]) as tf.Tensor4D
       const g = tf.conv2d(xt, dyAsFilter(dys, n * d, h, w, 3 * f), 1, PAD_HW1) // [c, kh, kw, (f, t)]
       const byT = g.reshape([c, 9, f, 3]).transpose([3, 1, 0, 2]) // [t, (kh, kw), c, f]
       return tf.reverse(byT.reshape([3, 9 * c * f]), 0).reshape([3, 3, 3, c, f]) as tf.Tensor5D
@@ -347,7 +354,7 @@ export function createFastOps(): NetOps {
       const c = c4 / 4
       const [, , h2, w2, f] = dz.shape
       const after = (v: number) => (v % 2 === 0 ? 1 : 0)
-      const xt = xs4.reshape([nd2, h * wd, c4]).transpose([2, 1, 0]).reshape([c4, h, wd, nd2]) as tf.Tensor4D
+      const xt = reverseAxes(xs4.reshape([nd2, h * wd, c4])).reshape([c4, h, wd, nd2]) as tf.Tensor4D
       const dzFilter = dz.reshape([nd2, h2 * w2, f]).transpose([1, 0, 2]).reshape([h2, w2, nd2, f]) as tf.Tensor4D
       const g = tf.conv2d(xt, dzFilter, 1, [[0, 0], [1, after(h)], [1, after(wd)], [0, 0]], 'NHWC', 2) // [(c, jd), jh, jw, f]
       const w4grad = g.reshape([c, 4, 16, f]).transpose([1, 2, 0, 3]).reshape([64, c * f])

@@ -92,27 +92,42 @@ class Constants {
   }
 }
 
-/** Per-channel mean over N, D, H, W of x [N,D,H,W,C] -> [C], by two average pools (a global
- *  avgPool is far cheaper on wasm than tf.mean/tf.sum over a leading axis). */
+/** 2D average pooling, 'valid', without the copy tf.avgPool appends (its output Cast to the same
+ *  dtype is a copy on wasm). For use where no gradient is recorded (inside the custom ops). */
+function avgPoolValid(x: tf.Tensor4D, filterSize: [number, number], strides: [number, number]): tf.Tensor4D {
+  return tf.engine().runKernel('AvgPool', { x } as unknown as tf.NamedTensorMap, { filterSize, strides, pad: 'valid' } as unknown as tf.NamedAttrMap) as tf.Tensor4D
+}
+
+/** Mean values pooled in one window at most: a single float32 running sum over more loses
+ *  precision (relative error of the mean 7e-6 over 114k values against 4e-7 for two levels). */
+const ONE_POOL_MAX = 16384
+
+/** Per-channel mean over N, D, H, W of x [N,D,H,W,C] -> [C] by average pooling (a global
+ *  avgPool is far cheaper on wasm than tf.mean/tf.sum over a leading axis): one pool up to
+ *  ONE_POOL_MAX values per channel (164 us against 284 us for two at 12800 x 32), two above. */
 function channelMean(x: tf.Tensor5D): tf.Tensor1D {
   return tf.tidy(() => {
     const [n, d, h, w, c] = x.shape
+    const count = n * d * h * w
+    if (count <= ONE_POOL_MAX) return avgPoolValid(x.reshape([1, count, 1, c]) as tf.Tensor4D, [count, 1], [count, 1]).reshape([c]) as tf.Tensor1D
     const a = n * d
     const b = h * w
-    const inner = tf.avgPool(x.reshape([a, b, 1, c]) as tf.Tensor4D, [b, 1], [b, 1], 'valid')
-    const outer = tf.avgPool(inner.reshape([1, a, 1, c]) as tf.Tensor4D, [a, 1], [a, 1], 'valid')
-    return outer.reshape([c]) as tf.Tensor1D
+    const inner = avgPoolValid(x.reshape([a, b, 1, c]) as tf.Tensor4D, [b, 1], [b, 1])
+    return avgPoolValid(inner.reshape([1, a, 1, c]) as tf.Tensor4D, [a, 1], [a, 1]).reshape([c]) as tf.Tensor1D
   })
 }
 
 /** x * scale + offset per channel, optionally followed by ReLU, in one pass: a 1x1 depthwise
  *  conv2d with bias (XNNPACK on wasm: 1.6-3.9 ns per value against 4.4-7.2 for mul, add and relu,
- *  and 6-9 for FusedBatchNorm + relu, measured at 64k-1.8M values). No gradient. */
+ *  and 6-9 for FusedBatchNorm + relu, measured at 64k-1.8M values). No gradient. The kernel is
+ *  run directly: tf.fused.depthwiseConv2d falls back to three unfused ops (depthwise conv, add,
+ *  relu) whenever a gradient is being recorded, as during training. */
 function channelAffine(x: tf.Tensor5D, scale: tf.Tensor1D, offset: tf.Tensor1D | null, relu: boolean): tf.Tensor5D {
   const [n, d, h, w, c] = x.shape
-  return tf.fused
-    .depthwiseConv2d({ x: x.reshape([n * d, h, w, c]) as tf.Tensor4D, filter: scale.reshape([1, 1, c, 1]) as tf.Tensor4D, strides: 1, pad: 'valid', bias: offset ?? undefined, activation: relu ? 'relu' : 'linear' })
-    .reshape(x.shape) as tf.Tensor5D
+  const inputs: Record<string, tf.Tensor> = { x: x.reshape([n * d, h, w, c]), filter: scale.reshape([1, 1, c, 1]) }
+  if (offset) inputs.bias = offset
+  const attrs = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1], activation: relu ? 'relu' : 'linear' }
+  return (tf.engine().runKernel('FusedDepthwiseConv2D', inputs as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor).reshape(x.shape) as tf.Tensor5D
 }
 
 /** [A, B, C] -> [C, B, A] as a 2-D transpose then a swap of the last two axes: wasm's rank-3
@@ -302,8 +317,8 @@ export function createFastOps(): NetOps {
       value: tf.tidy(() => {
         // No slice for an odd depth: the 'valid' depth pool drops the last slice by itself (a
         // rank-5 slice is a generic element loop on wasm: 45 ms for 26k values).
-        const hw = tf.avgPool(xIn.reshape([n * d, h, w, c]) as tf.Tensor4D, 2, 2, 'valid') // [N*D, H2, W2, C]
-        return tf.avgPool(hw.reshape([n, d, h2 * w2, c]) as tf.Tensor4D, [2, 1], [2, 1], 'valid').reshape([n, d2, h2, w2, c]) as tf.Tensor5D
+        const hw = avgPoolValid(xIn.reshape([n * d, h, w, c]) as tf.Tensor4D, [2, 2], [2, 2]) // [N*D, H2, W2, C]
+        return avgPoolValid(hw.reshape([n, d, h2 * w2, c]) as tf.Tensor4D, [2, 1], [2, 1]).reshape([n, d2, h2, w2, c]) as tf.Tensor5D
       }),
       gradFunc: (dy: tf.Tensor5D) => [pool2Grad(dy, x.shape)]
     }))(x)

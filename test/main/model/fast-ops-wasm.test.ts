@@ -54,7 +54,10 @@ const convShapes: number[][] = [
   [3, 5, 3, 4, 3, 3],
   [2, 6, 7, 5, 16, 16],
   [2, 4, 5, 4, 32, 8],
-  [2, 5, 4, 3, 2, 16]
+  [2, 5, 4, 3, 2, 16],
+  // odd H*W*C and H*W*F (the depth taps then move single values, not pairs)
+  [2, 4, 3, 5, 3, 5],
+  [2, 3, 3, 5, 5, 3]
 ]
 
 describe('fast ops on wasm = reference on cpu', () => {
@@ -80,7 +83,8 @@ describe('fast ops on wasm = reference on cpu', () => {
     [2, 4, 6, 4, 3, 2],
     [2, 5, 7, 3, 2, 3],
     [2, 6, 7, 5, 16, 16],
-    [3, 4, 5, 6, 2, 16]
+    [3, 4, 5, 6, 2, 16],
+    [2, 4, 5, 3, 3, 2]
   ])('conv3Pool2 N%i D%i H%i W%i C%i -> F%i: forward, dx, dw and the filter-only dw', async (n, d, h, w, c, f) => {
     const rng = new SeededRandom(n * 1000 + d * 100 + h * 10 + f)
     const xv = values([n, d, h, w, c], rng)

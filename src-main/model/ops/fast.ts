@@ -143,10 +143,36 @@ function reverseAxes(t: tf.Tensor3D): tf.Tensor3D {
   return tf.tidy(() => tf.transpose(tf.transpose(t.reshape([a * b, c]), [1, 0]).reshape([c, a, b]), [0, 2, 1]) as tf.Tensor3D)
 }
 
-/** tf.customGrad, typed for the uses below: f receives the inputs then the save function. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function customOp<T extends tf.Tensor>(f: (...args: any[]) => { value: T; gradFunc: (dy: T, saved: tf.Tensor[]) => tf.Tensor[] }): (...inputs: tf.Tensor[]) => T {
-  return tf.customGrad(f as never) as unknown as (...inputs: tf.Tensor[]) => T
+/** What the forward pass of a custom op returns: its value, the tensors its backward pass needs,
+ *  and the backward pass, which receives them. */
+interface CustomOpParts<T extends tf.Tensor> {
+  value: T
+  keep: tf.Tensor[]
+  gradFunc: (dy: T, kept: tf.Tensor[]) => tf.Tensor[]
+}
+
+/** tf.customGrad without its save function: on wasm that function's clone is a full copy of each
+ *  saved tensor (the Identity kernel copies; 15-20 ms per step here). The tensors the backward
+ *  pass needs are kept instead as reshapes (views sharing the data), only when a gradient is being
+ *  recorded for this op (it runs at kernel depth 1 inside a gradient computation; otherwise no
+ *  backward pass will come), and disposed once the backward pass has used them. */
+function customOp<T extends tf.Tensor>(f: (...inputs: tf.Tensor[]) => CustomOpParts<T>): (...inputs: tf.Tensor[]) => T {
+  const op = (...args: unknown[]) => {
+    const parts = f(...(args.slice(0, -1) as tf.Tensor[]))
+    const state = tf.engine().state
+    const kept = state.gradientDepth > 0 && state.kernelDepth === 1 ? parts.keep.map((t) => tf.keep(t.reshape(t.shape))) : []
+    return {
+      value: parts.value,
+      gradFunc: (dy: T) => {
+        try {
+          return parts.gradFunc(dy, kept)
+        } finally {
+          tf.dispose(kept)
+        }
+      }
+    }
+  }
+  return tf.customGrad(op as never) as unknown as (...inputs: tf.Tensor[]) => T
 }
 
 /** Input and filter gradients of a convolution, each when asked for. */
@@ -260,13 +286,13 @@ export function createFastOps(): NetOps {
     return tf.tidy(() => grads() as unknown as tf.TensorContainer) as unknown as Grads
   }
 
-  const conv3WithInputGrad = customOp<tf.Tensor5D>((x: tf.Tensor5D, w: tf.Tensor5D, save: tf.GradSaveFunc) => {
-    const { y, xs } = conv3Apply(x, tapsOf(w))
-    save(xs ? [x, w, xs] : [x, w])
+  const conv3WithInputGrad = customOp<tf.Tensor5D>((x, w) => {
+    const { y, xs } = conv3Apply(x as tf.Tensor5D, tapsOf(w as tf.Tensor5D))
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor5D, saved: tf.Tensor[]) => {
-        const [sx, sw, sxs] = saved as [tf.Tensor5D, tf.Tensor5D, tf.Tensor4D | undefined]
+      keep: xs ? [x, w, xs] : [x, w],
+      gradFunc: (dy, kept) => {
+        const [sx, sw, sxs] = kept as [tf.Tensor5D, tf.Tensor5D, tf.Tensor4D | undefined]
         const { dx, dw } = conv3Grads(sx, sw, sxs ?? null, dy, { input: true, filter: true })
         return [dx!, dw!]
       }
@@ -275,21 +301,21 @@ export function createFastOps(): NetOps {
 
   /** The network input needs no gradient: differentiate with respect to w only, x is a constant. */
   const conv3FilterOnly = (x: tf.Tensor5D, w: tf.Tensor5D): tf.Tensor5D =>
-    customOp<tf.Tensor5D>((wIn: tf.Tensor5D, save: tf.GradSaveFunc) => {
-      const { y, xs } = conv3Apply(x, tapsOf(wIn))
-      save(xs ? [wIn, xs] : [wIn])
+    customOp<tf.Tensor5D>((wIn) => {
+      const { y, xs } = conv3Apply(x, tapsOf(wIn as tf.Tensor5D))
       return {
         value: y,
-        gradFunc: (dy: tf.Tensor5D, saved: tf.Tensor[]) => [conv3Grads(x, saved[0] as tf.Tensor5D, (saved[1] as tf.Tensor4D | undefined) ?? null, dy, { input: false, filter: true }).dw!]
+        keep: xs ? [wIn, xs] : [wIn],
+        gradFunc: (dy, kept) => [conv3Grads(x, kept[0] as tf.Tensor5D, (kept[1] as tf.Tensor4D | undefined) ?? null, dy, { input: false, filter: true }).dw!]
       }
     })(w)
 
-  const matMulNoTranspose = customOp<tf.Tensor2D>((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
-    save([x, w])
+  const matMulNoTranspose = customOp<tf.Tensor2D>((x, w) => {
     return {
-      value: tf.matMul(x, w),
-      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D]
+      value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+      keep: [x, w],
+      gradFunc: (dy, kept) => {
+        const [sx, sw] = kept as [tf.Tensor2D, tf.Tensor2D]
         return [tf.matMul(dy, sw.transpose()), tf.matMul(sx.transpose(), dy)]
       }
     }
@@ -323,14 +349,15 @@ export function createFastOps(): NetOps {
   function pool2(x: tf.Tensor5D): tf.Tensor5D {
     const [n, d, h, w, c] = x.shape
     const [d2, h2, w2] = pooledSize(x.shape, 'pool2')
-    return customOp<tf.Tensor5D>((xIn: tf.Tensor5D) => ({
+    return customOp<tf.Tensor5D>((xIn) => ({
+      keep: [],
       value: tf.tidy(() => {
         // No slice for an odd depth: the 'valid' depth pool drops the last slice by itself (a
         // rank-5 slice is a generic element loop on wasm: 45 ms for 26k values).
         const hw = avgPoolValid(xIn.reshape([n * d, h, w, c]) as tf.Tensor4D, [2, 2], [2, 2]) // [N*D, H2, W2, C]
         return avgPoolValid(hw.reshape([n, d, h2 * w2, c]) as tf.Tensor4D, [2, 1], [2, 1]).reshape([n, d2, h2, w2, c]) as tf.Tensor5D
       }),
-      gradFunc: (dy: tf.Tensor5D) => [pool2Grad(dy, x.shape)]
+      gradFunc: (dy) => [pool2Grad(dy, x.shape)]
     }))(x)
   }
 
@@ -388,13 +415,13 @@ export function createFastOps(): NetOps {
     })
   }
 
-  const conv3Pool2WithInputGrad = customOp<tf.Tensor5D>((x: tf.Tensor5D, w: tf.Tensor5D, save: tf.GradSaveFunc) => {
-    const { z, xs4 } = conv3Pool2Apply(x, w)
-    save([x, w, xs4])
+  const conv3Pool2WithInputGrad = customOp<tf.Tensor5D>((x, w) => {
+    const { z, xs4 } = conv3Pool2Apply(x as tf.Tensor5D, w as tf.Tensor5D)
     return {
       value: z,
-      gradFunc: (dz: tf.Tensor5D, saved: tf.Tensor[]) => {
-        const [sx, sw, sxs4] = saved as [tf.Tensor5D, tf.Tensor5D, tf.Tensor4D]
+      keep: [x, w, xs4],
+      gradFunc: (dz, kept) => {
+        const [sx, sw, sxs4] = kept as [tf.Tensor5D, tf.Tensor5D, tf.Tensor4D]
         // dx through the pool (upsampled dz) and the 3x3x3 convolution, as conv3's dx.
         const dx = tf.tidy(() => conv3Grads(sx, sw, null, pool2Grad(dz, [...sx.shape.slice(0, 4), sw.shape[4]]), { input: true, filter: false }).dx!)
         return [dx, conv3Pool2FilterGrad(sxs4, dz, sx.shape[2], sx.shape[3])]
@@ -403,10 +430,9 @@ export function createFastOps(): NetOps {
   })
 
   const conv3Pool2FilterOnly = (x: tf.Tensor5D, w: tf.Tensor5D): tf.Tensor5D =>
-    customOp<tf.Tensor5D>((wIn: tf.Tensor5D, save: tf.GradSaveFunc) => {
-      const { z, xs4 } = conv3Pool2Apply(x, wIn)
-      save([xs4])
-      return { value: z, gradFunc: (dz: tf.Tensor5D, saved: tf.Tensor[]) => [conv3Pool2FilterGrad(saved[0] as tf.Tensor4D, dz, x.shape[2], x.shape[3])] }
+    customOp<tf.Tensor5D>((wIn) => {
+      const { z, xs4 } = conv3Pool2Apply(x, wIn as tf.Tensor5D)
+      return { value: z, keep: [xs4], gradFunc: (dz, kept) => [conv3Pool2FilterGrad(kept[0] as tf.Tensor4D, dz, x.shape[2], x.shape[3])] }
     })(w)
 
   return {
@@ -423,7 +449,8 @@ export function createFastOps(): NetOps {
       let stats: BatchStats | null = null
       const [n, d, h, w, c] = x.shape
       const count = n * d * h * w
-      const bnRelu = customOp<tf.Tensor5D>((x: tf.Tensor5D, g: tf.Tensor1D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+      const bnRelu = customOp<tf.Tensor5D>((xIn, gIn, bIn) => {
+        const [x, g, b] = [xIn as tf.Tensor5D, gIn as tf.Tensor1D, bIn as tf.Tensor1D]
         const mean = channelMean(x)
         const centred = tf.sub(x, mean) as tf.Tensor5D
         const variance = channelMean(tf.square(centred) as tf.Tensor5D)
@@ -431,11 +458,11 @@ export function createFastOps(): NetOps {
         const y = channelAffine(centred, tf.mul(g, invStd) as tf.Tensor1D, b, true)
         // The custom forward runs inside a tidy: keep the statistics (the caller disposes them).
         stats = { mean: tf.keep(mean), variance: tf.keep(variance) }
-        save([centred, y, invStd, g])
         return {
           value: y,
-          gradFunc: (dy: tf.Tensor5D, saved: tf.Tensor[]) => {
-            const [sCentred, sy, sInvStd, sg] = saved as [tf.Tensor5D, tf.Tensor5D, tf.Tensor1D, tf.Tensor1D]
+          keep: [centred, y, invStd, g],
+          gradFunc: (dy, kept) => {
+            const [sCentred, sy, sInvStd, sg] = kept as [tf.Tensor5D, tf.Tensor5D, tf.Tensor1D, tf.Tensor1D]
             const dz = tf.mul(dy, tf.step(sy)) as tf.Tensor5D // ReLU passes where its output is > 0
             const meanDz = channelMean(dz)
             const meanDzC = channelMean(tf.mul(dz, sCentred) as tf.Tensor5D) // = meanDzXHat / invStd

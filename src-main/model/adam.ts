@@ -28,14 +28,17 @@ export class Adam {
     const c1 = 1 - this.beta1 ** this.step
     const c2 = 1 - this.beta2 ** this.step
     tf.tidy(() => {
+      // The constants as tensors once per update, not once per parameter (a JS number in an op
+      // becomes a new scalar tensor each time). Same arithmetic, in the same order.
+      const [b1, b1c, b2, b2c, stepSize, c2t, eps] = [this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, lr / c1, c2, this.epsilon].map((v) => tf.scalar(v))
       for (const [name, g] of grads) {
         const p = params.get(name)
         const m = this.m.get(name)
         const v = this.v.get(name)
         if (!p || !m || !v) throw new Error(`Adam: gradient for unknown parameter '${name}'`)
-        m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)))
-        v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)))
-        p.assign(tf.sub(p, tf.div(tf.mul(m, lr / c1), tf.add(tf.sqrt(tf.div(v, c2)), this.epsilon))))
+        m.assign(tf.add(tf.mul(m, b1), tf.mul(g, b1c)))
+        v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), b2c)))
+        p.assign(tf.sub(p, tf.div(tf.mul(m, stepSize), tf.add(tf.sqrt(tf.div(v, c2t)), eps))))
       }
     })
   }

@@ -261,6 +261,14 @@ export function createFastOps(): NetOps {
       const [nd, h, w, c3] = xs.shape
       const c = c3 / 3
       const f = dy.shape[4]
+      if (c3 < f) {
+        // Few stacked channels (the network's first conv): dy is the batch and xs the filter,
+        // g'[f, i, j, (c, kd)] = sum dy[h+i-1, w+j-1] x[h, w] = dw[kd, 2-i, 2-j, c, f].
+        const dyt = reverseAxes(dy.reshape([nd, h * w, f])).reshape([f, h, w, nd]) as tf.Tensor4D
+        const xsFilter = xs.reshape([nd, h * w, c3]).transpose([1, 0, 2]).reshape([h, w, nd, c3]) as tf.Tensor4D
+        const g2 = tf.reverse(tf.conv2d(dyt, xsFilter, 1, PAD_HW1).reshape([f, 9, c, 3]), 1) // [f, (kh, kw), c, kd]
+        return g2.transpose([3, 1, 2, 0]).reshape([3, 3, 3, c, f]) as tf.Tensor5D
+      }
       const xt = reverseAxes(xs.reshape([nd, h * w, c3])).reshape([c3, h, w, nd]) as tf.Tensor4D
       const g = tf.conv2d(xt, dyAsFilter(dy, nd, h, w, f), 1, PAD_HW1) // [(c, kd), kh, kw, f]
       return g.reshape([c, 3, 9, f]).transpose([1, 2, 0, 3]).reshape([3, 3, 3, c, f]) as tf.Tensor5D

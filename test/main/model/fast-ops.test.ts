@@ -36,12 +36,14 @@ function relErr(a: tf.Tensor, b: tf.Tensor): number {
 const fast = createFastOps()
 const reference = createReferenceOps()
 
-// [N, D, H, W, C, F]: both shift sides (C <= F and C > F), odd and even sizes, batch > 1.
+// [N, D, H, W, C, F]: both sides of the depth taps (C <= F and C > F), odd and even sizes, batch > 1.
 const convShapes: number[][] = [
   [2, 4, 5, 3, 2, 3],
   [2, 3, 4, 6, 5, 2],
   [3, 5, 3, 4, 3, 3],
-  [1, 2, 2, 2, 4, 1]
+  [1, 2, 2, 2, 4, 1],
+  // 3C < F: the filter gradient with dy as the batch (the network's first convolution)
+  [2, 4, 3, 5, 2, 8]
 ]
 
 describe('fast 3x3x3 convolution', () => {

@@ -344,14 +344,14 @@ export function createFastOps(): NetOps {
 
   /** 2x2x2 average pool by two 2D pools (H and W, then pairs of depth slices). */
   /** Gradient of pool2: each input voxel of a window gets 1/8 of its output's gradient; odd last
-   *  slices, rows and columns get zero. Repeats along depth, then height, then width by
-   *  broadcasting against ones. */
+   *  slices, rows and columns get zero. Repeats along depth (times 1/8, exact), then height, then
+   *  width by broadcasting against constants. */
   function pool2Grad(dy: tf.Tensor5D, inShape: readonly number[]): tf.Tensor5D {
     return tf.tidy(() => {
       const [n, d, h, w, c] = inShape
       const [, d2, h2, w2] = dy.shape
       const twice = consts.ones([1, 2, 1])
-      const alongD = tf.mul(tf.mul(dy, 1 / 8).reshape([n * d2, 1, h2 * w2 * c]), twice)
+      const alongD = tf.mul(dy.reshape([n * d2, 1, h2 * w2 * c]), consts.cached('twiceEighth', () => tf.fill([1, 2, 1], 1 / 8)))
       const alongH = tf.mul(alongD.reshape([n * 2 * d2 * h2, 1, w2 * c]), twice)
       const alongW = tf.mul(alongH.reshape([n * 2 * d2 * 2 * h2, w2, 1, c]), consts.ones([1, 1, 2, 1]))
       const up = alongW.reshape([n, 2 * d2, 2 * h2, 2 * w2, c])

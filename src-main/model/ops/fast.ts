@@ -22,8 +22,10 @@
  *     conv2d ([3,1,6,2]).
  *   Backward: dx is the same convolution of dy with the kernel flipped and in/out swapped; dW is a
  *   conv2d whose "batch" is the stacked channels and whose "filter" is dy (stride 1, padding 1, so
- *   the output is the 3x3 kernel window). The depth-stacked input of the forward pass is kept for
- *   dW instead of being stacked again, and when dx stacks dy, dW uses that stack.
+ *   the output is the 3x3 kernel window), or the other way round when there are fewer stacked
+ *   channels than F (the first convolution: 6 vs 16; 1.1x faster). The depth-stacked input of the
+ *   forward pass is kept for dW instead of being stacked again, and when dx stacks dy, dW uses
+ *   that stack.
  * - A 3x3x3 convolution followed by the 2x2x2 average pool (the stem, conv3Pool2) is ONE
  *   convolution with the 4x4x4 kernel box (x) w and stride 2: 8x fewer outputs at 64/27 the taps,
  *   3.4x fewer multiply-adds in the forward pass and in dW (stem of the small preset at batch 16:
@@ -61,7 +63,8 @@ import { BN_EPSILON, type BatchStats, type NetOps } from './types'
  *  the filter height alone, which is wrong for the non-square "filters" of the dW convolution. */
 const PAD_HW1: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]]
 
-/** Owns the constant tensors it creates: the depth-tap kernels and ones (freed by `dispose`). */
+/** Owns the constant tensors it creates: depth-tap kernels, the box matrix, broadcast constants
+ *  (freed by `dispose`). */
 class Constants {
   private cache = new Map<string, tf.Tensor>()
 

@@ -32,8 +32,8 @@ type PresetShape = Omit<DenseNetConfig, 'inChannels' | 'numClasses'>
 /**
  * - paper: blocks 6-12-24-16 as in the TCGM paper; growth 12 (the paper does not give it).
  * - small: blocks 2-2-2, growth 8, with the 2x2x2 pool after the stem: trains the demo on a laptop
- *   CPU (at the demo's 17x21x20 input: 0.33 s of one core per batch of 4 on wasm, against 0.8 s
- *   without the pool; see bench/densenet-bench.ts).
+ *   CPU (at the demo's 17x21x20 input, a training step of a batch of 16 took 0.34-0.42 s of one
+ *   core on wasm, measured with bench/densenet-bench.ts).
  * - tiny: for tests and the UI's quick end-to-end run.
  */
 export const PRESETS: Record<string, PresetShape> = {

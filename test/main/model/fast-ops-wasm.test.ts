@@ -12,24 +12,13 @@ import { createFastOps } from '../../../src-main/model/ops/fast'
 import { createReferenceOps } from '../../../src-main/model/ops/reference'
 import type { NetOps } from '../../../src-main/model/ops/types'
 import { SeededRandom } from '../../../src-main/model/rng'
+import { relErr } from './rel-err'
 
 beforeAll(async () => {
   await chooseBackend('wasm', undefined, {})
 })
 
 const values = (shape: number[], rng: SeededRandom, shift = 0) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() + shift)
-
-/** Largest |a-b| relative to the largest |b|. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length)
-  let diff = 0
-  let scale = 1e-12
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]))
-    scale = Math.max(scale, Math.abs(b[i]))
-  }
-  return diff / scale
-}
 
 /** Runs `f` with the reference ops on cpu and the fast ops on wasm; returns both results. */
 async function onBoth(f: (ops: NetOps) => Float32Array[]): Promise<{ fast: Float32Array[]; reference: Float32Array[] }> {

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createFastOps } from '../../../src-main/model/ops/fast'
 import { createReferenceOps } from '../../../src-main/model/ops/reference'
 import { SeededRandom } from '../../../src-main/model/rng'
+import { relErr as relErrOf } from './rel-err'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')
@@ -19,18 +20,10 @@ function randomTensor(shape: number[], rng: SeededRandom): tf.Tensor {
   return tf.tensor(data, shape)
 }
 
-/** Largest |a-b| relative to the largest |b| (gradients of different layers differ in scale). */
+/** Largest |a-b| relative to the largest |b|, of two tensors of the same shape. */
 function relErr(a: tf.Tensor, b: tf.Tensor): number {
   expect(a.shape).toEqual(b.shape)
-  const x = a.dataSync()
-  const y = b.dataSync()
-  let diff = 0
-  let scale = 1e-12
-  for (let i = 0; i < x.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i] - y[i]))
-    scale = Math.max(scale, Math.abs(y[i]))
-  }
-  return diff / scale
+  return relErrOf(a.dataSync(), b.dataSync())
 }
 
 const fast = createFastOps()

@@ -15,6 +15,7 @@ import { computeCropAttribution, type AttributionTask } from '../../../src-main/
 import { AttributionMap, AttributionSummary } from '../../../src-main/api/contracts/viewer'
 import { handlers } from '../../../src-main/api/handlers'
 import { createApiRuntime } from '../../../src-main/api/runtime'
+import { recordEvents } from '../../helpers/api-events'
 import { cropIndexOnGrid } from '../../../src-main/attribution/crop-to-grid'
 import { createStateNet } from '../../../src-main/attribution/state-net'
 import { chooseBackend } from '../../../src-main/backend/choose'
@@ -208,18 +209,7 @@ describe('attribution maps of a run', () => {
 
 describe('through the API', () => {
   const api = createApiRuntime({ shell: 'browser', userDataDir: join(root, 'user'), allowedRoots: [root], validateOutputs: true, handlers })
-  const events: Array<{ name: string; payload: any }> = []
-  api.hub.subscribe((name, payload) => events.push({ name, payload }))
-  const jobEnd = (jobId: string) =>
-    new Promise<{ name: string; payload: any }>((resolve) => {
-      const t = setInterval(() => {
-        const e = events.find((x) => (x.name === 'job.done' || x.name === 'job.error') && x.payload.jobId === jobId)
-        if (e) {
-          clearInterval(t)
-          resolve(e)
-        }
-      }, 20)
-    })
+  const { events, jobEnd } = recordEvents(api)
 
   it('validates the arguments, and refuses an unknown run before starting a job', async () => {
     for (const bad of [{ study, subject: 'S1', modality: 'ct' }, { study, modality: 'smri' }, { study, subject: 'S1', modality: 'smri', extra: 1 }]) {

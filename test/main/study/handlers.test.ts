@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { DemoResult } from '../../../src-main/api/contracts/study'
 import { handlers } from '../../../src-main/api/handlers'
 import { createApiRuntime } from '../../../src-main/api/runtime'
+import { recordEvents } from '../../helpers/api-events'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-handlers-'))
 afterAll(() => fsp.rm(root, { recursive: true, force: true }))
@@ -16,8 +17,7 @@ afterAll(() => fsp.rm(root, { recursive: true, force: true }))
 describe('study handlers', () => {
   it('demo -> subjects -> detail -> labels -> splits, all within the contract', async () => {
     const api = createApiRuntime({ shell: 'browser', userDataDir: join(root, 'user'), allowedRoots: [root], validateOutputs: true, handlers })
-    const events: Array<{ name: string; payload: any }> = []
-    api.hub.subscribe((name, payload) => events.push({ name, payload }))
+    const { events, jobEnd } = recordEvents(api)
     const call = async (name: string, args: unknown) => {
       const r = await api.dispatch(name, args)
       if (!r.ok) throw new Error(`${name}: ${r.error.message}`)
@@ -25,15 +25,7 @@ describe('study handlers', () => {
     }
     const createDemo = async (args: Record<string, unknown>) => {
       const { jobId } = await call('study.createDemo', { ...args, folder: join(root, 'demos') })
-      const end = await new Promise<{ name: string; payload: any }>((resolve) => {
-        const t = setInterval(() => {
-          const e = events.find((x) => (x.name === 'job.done' || x.name === 'job.error') && x.payload.jobId === jobId)
-          if (e) {
-            clearInterval(t)
-            resolve(e)
-          }
-        }, 50)
-      })
+      const end = await jobEnd(jobId)
       expect(end.name, JSON.stringify(end.payload)).toBe('job.done')
       expect(events.some((e) => e.name === 'job.progress' && e.payload.jobId === jobId)).toBe(true)
       return DemoResult.parse(end.payload.result)

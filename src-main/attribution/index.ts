@@ -4,8 +4,8 @@
  * 91x109x91 MNI grid of the viewer's volumes, and cached in the run folder:
  *
  *   runs/<id>/attribution/<subject>-<modality>.bin
- *     bytes 0-7 "TCGMATTR", 8-11 header length L (uint32 LE), then L bytes of UTF-8 JSON
- *     (padded with spaces to a multiple of 4), then nx*ny*nz float32 LE values.
+ *     the headed-floats layout (files/headed-floats.ts) with magic "TCGMATTR": the map's
+ *     description as the JSON header, then its nx*ny*nz values.
  *
  * The header holds a key hashing everything the map depends on (each seed's model file identity,
  * the crop's cache key, the occlusion settings, the class and the algorithm version): a retrained
@@ -21,6 +21,7 @@ import { preprocessSettingsFor } from '../study/preprocess'
 import { RUNS_DIR } from '../study/runs'
 import { loadStudy } from '../study/study'
 import { ensureDir, writeFileAtomic } from '../files/atomic'
+import { decodeHeadedFloats, encodeHeadedFloats } from '../files/headed-floats'
 import { runPrediction } from '../viewer/subject-view'
 import { volumeToPayload } from '../viewer/payload'
 import type { AttributionTask, ComputeCallbacks, CropAttribution } from './compute'
@@ -58,6 +59,8 @@ const MAGIC = 'TCGMATTR'
 const MODALITY_NAMES = { smri: 'sMRI', pet: 'PET' } as const
 
 interface Prepared {
+  /** The study folder, as loadStudy resolved it. */
+  studyDir: string
   runId: string
   models: RunModels
   classIndex: number
@@ -101,7 +104,7 @@ async function prepare(req: AttributionRequest, opts: Pick<AttributionOptions, '
     .digest('hex')
     .slice(0, 32)
   const file = join(state.dir, RUNS_DIR, runId, 'attribution', `${safeName(req.subject)}-${req.modality}.bin`)
-  return { runId, models, classIndex, cropKey: scan.cacheKey, margin, key, file, settings }
+  return { studyDir: state.dir, runId, models, classIndex, cropKey: scan.cacheKey, margin, key, file, settings }
 }
 
 type Header = Omit<AttributionMap, 'volume'> & { key: string; volume: Omit<AttributionMap['volume'], 'data'> }
@@ -110,41 +113,31 @@ function encode(map: AttributionMap, key: string): Buffer {
   const { volume, ...rest } = map
   const { data, ...grid } = volume
   const header: Header = { ...rest, key, volume: grid }
-  let json = Buffer.from(JSON.stringify(header), 'utf8')
-  const pad = (4 - ((12 + json.length) % 4)) % 4
-  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)])
-  const out = Buffer.alloc(12 + json.length + data.length * 4)
-  out.write(MAGIC, 0, 'latin1')
-  out.writeUInt32LE(json.length, 8)
-  json.copy(out, 12)
-  Buffer.from(data.buffer, data.byteOffset, data.byteLength).copy(out, 12 + json.length)
-  return out
+  return encodeHeadedFloats(MAGIC, header, data.length, (values) => values.set(data))
 }
 
-/** The cached map when its key matches; null when absent or stale. @throws naming the file when it is corrupt */
+/** The cached map when its key matches; null when absent, stale or damaged. @throws naming the file when it cannot be read */
 async function readCached(file: string, key: string): Promise<AttributionMap | null> {
   const buf = await fsp.readFile(file).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null
     throw new Error(`cannot read the attribution map ${file}: ${err.message}`)
   })
   if (!buf) return null
+  let header: Header
+  let data: Float32Array
   try {
-    if (buf.length < 12 || buf.toString('latin1', 0, 8) !== MAGIC) throw new Error('bad magic header')
-    const len = buf.readUInt32LE(8)
-    const header = JSON.parse(buf.toString('utf8', 12, 12 + len)) as Header
-    if (header.key !== key) return null
+    const decoded = decodeHeadedFloats<Header>(buf, MAGIC, 'attribution map', file)
+    header = decoded.header
     const [nx, ny, nz] = header.volume.dims
-    const bytes = buf.subarray(12 + len)
-    if (bytes.length !== nx * ny * nz * 4) throw new Error(`${bytes.length} bytes of data for a ${nx}x${ny}x${nz} grid`)
-    const data = new Float32Array(nx * ny * nz)
-    new Uint8Array(data.buffer).set(bytes)
-    const { key: _k, volume, ...rest } = header
-    return { ...rest, seconds: 0, volume: { ...volume, data } }
-  } catch (err) {
+    if (decoded.count !== nx * ny * nz) throw new Error(`${file}: ${decoded.count} values for a ${nx}x${ny}x${nz} grid`)
+    data = decoded.values(0, decoded.count)
+  } catch {
     // A damaged cache entry is recomputed (and overwritten), not fatal.
-    if (err instanceof SyntaxError || /bad magic|bytes of data/.test((err as Error).message)) return null
-    throw err
+    return null
   }
+  if (header.key !== key) return null
+  const { key: _k, volume, ...rest } = header
+  return { ...rest, seconds: 0, volume: { ...volume, data } }
 }
 
 /** The subject's map for the run's current models when it was computed before; null otherwise. */
@@ -163,7 +156,7 @@ export async function computeAttribution(req: AttributionRequest, opts: Attribut
   const cached = await readCached(p.file, p.key)
   if (cached) return { map: cached, cached: true }
 
-  const studyDir = (await loadStudy(req.study)).dir
+  const studyDir = p.studyDir
   const crop = await readCacheCrops(studyDir, p.cropKey)
   const index = cropIndexOnGrid(MNI_2MM, p.margin)
   if (index.dims.join() !== crop.dims.join()) {

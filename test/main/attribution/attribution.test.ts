@@ -149,6 +149,11 @@ describe('attribution maps of a run', () => {
     expect((await readAttribution({ study, subject: 'S1', modality: 'smri' }, quick))?.probability).toBe(map.probability)
     // Other occlusion settings are another map.
     expect(await readAttribution({ study, subject: 'S1', modality: 'smri' })).toBeNull()
+    // A damaged cache file counts as absent (computed again and overwritten), not as an error.
+    const good = await fsp.readFile(file)
+    await fsp.writeFile(file, good.subarray(0, good.length - 6))
+    expect(await readAttribution({ study, subject: 'S1', modality: 'smri' }, quick)).toBeNull()
+    await fsp.writeFile(file, good)
   }, 60_000)
 
   it('recomputes when the run\'s models change (a retrained or resumed run)', async () => {

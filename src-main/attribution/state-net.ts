@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs'
 import { validateConfig, type DenseNetConfig } from '../model/config'
 import { assembleBatch, centredWindow } from '../model/crops'
 import { denseNetForward, paramSpecs } from '../model/densenet'
-import { STATE_FORMAT, pickImplementation } from '../model/image-model'
+import { STATE_FORMAT, STATE_VERSION, pickImplementation } from '../model/image-model'
 import { createFastOps } from '../model/ops/fast'
 import { createReferenceOps } from '../model/ops/reference'
 import type { ModelState } from '../train/modality-model'
@@ -30,6 +30,8 @@ export interface StateNet {
 export function createStateNet(state: ModelState, where: string): StateNet {
   const meta = state.meta
   if (meta.format !== STATE_FORMAT) throw new Error(`${where}: not a 3D DenseNet state (format ${String(meta.format)}, expected ${STATE_FORMAT})`)
+  // The same versions setState accepts: a state written by another layout is refused, not misread.
+  if (meta.version !== STATE_VERSION) throw new Error(`${where}: state version ${String(meta.version)} is not supported (expected ${STATE_VERSION})`)
   const config = meta.config as DenseNetConfig
   validateConfig(config)
   const inputSize = meta.inputSize as [number, number, number]

@@ -10,7 +10,7 @@
  */
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { RUNS_DIR, listRuns, runSummary } from '../study/runs'
+import { listRuns, readRunConfig, readSeedResult, runDir, runSummary, seedDir } from '../study/runs'
 import { BEST_MODELS_CHECKPOINT, LOOP_CHECKPOINT, SELECTED_MODELS_CHECKPOINT } from '../train/train-tcgm'
 
 export type ModelSource = 'selected-models' | 'best-models' | 'loop'
@@ -37,32 +37,6 @@ export interface RunModels {
   seeds: SeedModel[]
 }
 
-interface ConfigShape {
-  seeds: number[]
-  epochs: number
-  preset: string
-  classNames: string[]
-}
-
-interface ResultShape {
-  modalities: string[]
-  selectedEpoch: number
-}
-
-async function readJson<T>(file: string, what: string): Promise<T> {
-  let text: string
-  try {
-    text = await fsp.readFile(file, 'utf8')
-  } catch (err) {
-    throw new Error(`${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
-  }
-  try {
-    return JSON.parse(text) as T
-  } catch (err) {
-    throw new Error(`${what}: ${file} is not valid JSON (${(err as Error).message})`)
-  }
-}
-
 /** The newest finished run of a study. @throws when there is none */
 export async function newestFinishedRun(studyDir: string): Promise<string> {
   const done = (await listRuns(studyDir)).find((r) => r.status === 'done')
@@ -76,20 +50,19 @@ export async function newestFinishedRun(studyDir: string): Promise<string> {
  *         missing model file (naming the file)
  */
 export async function runModelsFor(studyDir: string, runId: string, modality: string): Promise<RunModels> {
-  const dir = join(studyDir, RUNS_DIR, runId)
+  const dir = runDir(studyDir, runId)
   if (!/^[\w.-]+$/.test(runId) || !(await fsp.stat(join(dir, 'config.json')).then(() => true, () => false))) {
     throw new Error(`run '${runId}' is not a run of ${studyDir} (no ${join(dir, 'config.json')})`)
   }
   const summary = await runSummary(studyDir, runId)
   if (summary.status !== 'done') throw new Error(`run ${runId} is ${summary.status}, not finished: attribution maps need a finished run`)
-  const config = await readJson<ConfigShape>(join(dir, 'config.json'), `run ${runId}`)
+  const config = await readRunConfig(studyDir, runId)
   const seeds: SeedModel[] = []
   for (const seed of config.seeds) {
-    const seedDir = join(dir, `seed-${seed}`)
-    const result = await readJson<ResultShape>(join(seedDir, 'result.json'), `run ${runId} seed ${seed}`)
+    const result = await readSeedResult(studyDir, runId, seed)
     const modalityIndex = result.modalities.indexOf(modality)
     if (modalityIndex < 0) throw new Error(`run ${runId} has no ${modality} model (its models: ${result.modalities.join(', ') || 'none'})`)
-    const ckpt = (name: string) => join(seedDir, 'checkpoints', name)
+    const ckpt = (name: string) => join(seedDir(studyDir, runId, seed), 'checkpoints', name)
     const candidates: [ModelSource, string][] = [['selected-models', ckpt(SELECTED_MODELS_CHECKPOINT)]]
     // Older runs: the selected epoch's models are in best-models.ckpt when validation chose an
     // earlier epoch, else in the last epoch's loop.ckpt.

@@ -24,7 +24,7 @@ import { loadStudy, makeStudySplits } from './study'
 
 export const RUNS_DIR = 'runs'
 
-interface RunConfigFile {
+export interface RunConfigFile {
   id: string
   method: 'tcgm' | 'ce'
   preset: string
@@ -45,7 +45,7 @@ interface RunStatusFile {
 }
 
 /** What result.json keeps of one seed (typed arrays as plain arrays). */
-interface SeedResultFile {
+export interface SeedResultFile {
   seed: number
   subjectIds: string[]
   classNames: string[]
@@ -69,8 +69,18 @@ interface EpochLine {
   val: Record<string, number>
 }
 
-const runDir = (study: string, id: string) => join(study, RUNS_DIR, id)
-const seedDir = (study: string, id: string, seed: number) => join(runDir(study, id), `seed-${seed}`)
+export const runDir = (study: string, id: string) => join(study, RUNS_DIR, id)
+export const seedDir = (study: string, id: string, seed: number) => join(runDir(study, id), `seed-${seed}`)
+
+/** A run's config.json. @throws naming the file when it cannot be read */
+export function readRunConfig(study: string, id: string): Promise<RunConfigFile> {
+  return readJson<RunConfigFile>(join(runDir(study, id), 'config.json'))
+}
+
+/** One seed's result.json. @throws naming the file when it cannot be read */
+export function readSeedResult(study: string, id: string, seed: number): Promise<SeedResultFile> {
+  return readJson<SeedResultFile>(join(seedDir(study, id, seed), 'result.json'))
+}
 
 async function readJson<T>(file: string): Promise<T> {
   try {

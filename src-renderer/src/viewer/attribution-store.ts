@@ -9,10 +9,9 @@ import type { AttributionMap } from '@contract/contracts/viewer'
 import { getApi } from '../api/client'
 import { JobCancelledError, useJobsStore } from '../stores/jobs'
 import { messageOf } from '../stores/errors'
+import { modalityLabel } from '../display/format'
 
 export type AttributionChoice = 'none' | 'smri' | 'pet'
-
-const NAMES = { smri: 'sMRI', pet: 'PET' } as const
 
 export const useAttributionStore = defineStore('viewer-attribution', () => {
   const choice = ref<AttributionChoice>('none')
@@ -89,7 +88,7 @@ export const useAttributionStore = defineStore('viewer-attribution', () => {
         fraction.value = p.fraction
         message.value = p.message
       })
-      await jobs.track(started.jobId, 'viewer.attribution', `Attribution map (${NAMES[modality]}) of ${args.subject}`)
+      await jobs.track(started.jobId, 'viewer.attribution', `Attribution map (${modalityLabel(modality)}) of ${args.subject}`)
       if (mine !== generation) return
       const found = await getApi().call('viewer.attribution', args)
       if (mine !== generation) return

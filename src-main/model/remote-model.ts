@@ -4,7 +4,7 @@
  * at the same time), computes the TC gain and its gradient, then calls tcBackward on both.
  */
 import { startWorker, type WorkerChannel } from '../process/fork'
-import type { ModalityModel, ModelState } from '../train/modality-model'
+import type { ModelState } from '../train/modality-model'
 import type { ImageModelInfo, ImageModelOptions, ImageModalityModel } from './image-model'
 import { MODALITY_PROTOCOL_VERSION as V, type FromModalityWorker, type InitResult, type ModalityMethod, type ToModalityWorker } from './modality-protocol'
 

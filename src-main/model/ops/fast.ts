@@ -471,7 +471,7 @@ export function createFastOps(): NetOps {
     },
     bnReluTrain: (x, gamma, beta) => {
       let stats: BatchStats | null = null
-      const [n, d, h, w, c] = x.shape
+      const [n, d, h, w] = x.shape
       const count = n * d * h * w
       const bnRelu = customOp<tf.Tensor5D>((xIn, gIn, bIn) => {
         const [x, g, b] = [xIn as tf.Tensor5D, gIn as tf.Tensor1D, bIn as tf.Tensor1D]

@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest'
 import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { readNifti, readNiftiHeader, readNiftiFrames } from '../../../src-main/nifti/read'
 import { useTempFiles } from './temp-files'

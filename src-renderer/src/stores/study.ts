@@ -10,12 +10,12 @@ import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import type { AppInfo, RecentStudy } from '@contract/contracts/app'
 import type { DemoResult, ImportOptions, ImportPreview, ImportResult, StudySummary } from '@contract/contracts/study'
-
-/** What a detected series is imported as: a modality, or not at all. */
-export type SeriesModality = 'smri' | 'pet' | 'ignore'
 import { getApi } from '../api/client'
 import { messageOf, useErrorsStore } from './errors'
 import { useJobsStore } from './jobs'
+
+/** What a detected series is imported as: a modality, or not at all (the contract's choices). */
+export type SeriesModality = NonNullable<ImportOptions['modalityOverrides']>[string]
 
 /** localStorage key of the open study's folder. */
 export const OPEN_STUDY_KEY = 'tcgm-lab.openStudy'

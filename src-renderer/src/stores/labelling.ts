@@ -10,14 +10,14 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import type { LabelImportResult, MciPolicy, SubjectDetail, SubjectRow } from '@contract/contracts/study'
-
-/** How a label file is read: recognised from its columns, a participant_id + label table, or ADNIMERGE. */
-export type LabelFileFormat = 'auto' | 'table' | 'adnimerge'
 import { getApi } from '../api/client'
 import { useErrorsStore, messageOf } from './errors'
 import { useStudyStore } from './study'
 import { argmax, modalityDisagreement, marginUncertainty, useSubjectsStore } from './subjects'
 import { modalityLabel, percent } from '../display/format'
+
+/** How a label file is read: recognised from its columns, a participant_id + label table, or ADNIMERGE. */
+export type LabelFileFormat = 'auto' | 'table' | 'adnimerge'
 
 export type SaveState = { state: 'saving' } | { state: 'saved'; label: string | null } | { state: 'error'; message: string }
 
@@ -267,17 +267,27 @@ export const useLabellingStore = defineStore('labelling', () => {
    * learning from few labels. Returns the counts, or null when it failed (reported).
    */
   async function simulateRate(rate: number, seed: number): Promise<{ visible: number; hidden: number } | null> {
+    const r = await changeManyLabels((folder) => getApi().call('labels.simulateRate', { study: folder, rate, seed }), `Hiding labels (keeping ${Math.round(rate * 100)} % visible)`, (folder) => `${folder}/labels.tsv`)
+    if (r) skipped.value = []
+    return r
+  }
+
+  /**
+   * A request that changes many labels at once: run after pending saves, then the labels, the
+   * subjects and the study's counts are read again. Null when there is no study or it failed
+   * (reported as `what`, naming `where(folder)`).
+   */
+  async function changeManyLabels<T>(request: (folder: string) => Promise<T>, what: string, where: (folder: string) => string): Promise<T | null> {
     if (!study.path) return null
     const folder = study.path
     try {
-      const r = await enqueue(() => getApi().call('labels.simulateRate', { study: folder, rate, seed }))
+      const r = await enqueue(() => request(folder))
       cache.clear()
-      skipped.value = []
       await subjects.load()
       await study.refreshSummary()
       return r
     } catch (err) {
-      useErrorsStore().report(`Hiding labels (keeping ${Math.round(rate * 100)} % visible)`, err, `${folder}/labels.tsv`)
+      useErrorsStore().report(what, err, where(folder))
       return null
     }
   }
@@ -289,18 +299,7 @@ export const useLabellingStore = defineStore('labelling', () => {
    * could not be imported (reported with the file and the reason).
    */
   async function importLabels(file: string, format: LabelFileFormat, mci: MciPolicy): Promise<LabelImportResult | null> {
-    if (!study.path) return null
-    const folder = study.path
-    try {
-      const r = await enqueue(() => getApi().call('labels.importFile', { study: folder, file, format, mci }))
-      cache.clear()
-      await subjects.load()
-      await study.refreshSummary()
-      return r
-    } catch (err) {
-      useErrorsStore().report('Importing labels', err, file)
-      return null
-    }
+    return changeManyLabels((folder) => getApi().call('labels.importFile', { study: folder, file, format, mci }), 'Importing labels', () => file)
   }
 
   async function labelSuggested(): Promise<void> {

@@ -68,16 +68,28 @@ interface Task {
   record?: ScanRecord
 }
 
-/** Runs `fn` over items with at most `limit` in flight; stops starting new ones once aborted. */
+/**
+ * Runs `fn` over items with at most `limit` in flight; stops starting new ones once aborted.
+ * Settles only when every lane has stopped, so nothing (a cache entry of a scan finishing as the
+ * import is cancelled) is still being written once the import has returned or thrown.
+ */
 async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
   let next = 0
+  let failed = false
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       checkAborted(signal)
-      await fn(items[next++]!)
+      try {
+        await fn(items[next++]!)
+      } catch (err) {
+        failed = true
+        throw err
+      }
     }
   }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
+  const lanes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
+  const rejected = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected')
+  if (rejected) throw rejected.reason
 }
 
 function isNew(existing: SubjectRecord | undefined, modality: ImportModality): boolean {

@@ -33,6 +33,36 @@ describe('import', () => {
     expect(plan.problems.filter((p) => p.severity === 'error')).toEqual([])
   })
 
+  it('a cancelled import returns only after the scans still in flight have finished writing', async () => {
+    const study = join(root, 'study-cancel-in-flight')
+    await createStudy(study)
+    const controller = new AbortController()
+    let calls = 0
+    let slowFinished = false
+    // Lane 1's scan finishes (and its crops are written) 150 ms after lane 2's scan cancels the import.
+    const preprocessor: typeof imagingPreprocessor = {
+      settingsHash: (m, st) => imagingPreprocessor.settingsHash(m, st),
+      run: async (file, modality, settings, opts) => {
+        const mine = ++calls
+        if (mine === 2) {
+          controller.abort(new Error('import cancelled by the test'))
+          throw controller.signal.reason
+        }
+        const r = await imagingPreprocessor.run(file, modality, settings, { suv: opts.suv })
+        if (mine === 1) await new Promise((ok) => setTimeout(ok, 150))
+        slowFinished = true
+        return r
+      }
+    }
+    await expect(runImport(study, preprocessor, { source: demo.out, concurrency: 2, signal: controller.signal })).rejects.toThrow('import cancelled by the test')
+    expect(slowFinished).toBe(true)
+    const written = (await fsp.readdir(join(study, 'cache'))).filter((f) => !f.startsWith('.'))
+    const settledAt = written.length
+    await new Promise((ok) => setTimeout(ok, 300))
+    expect((await fsp.readdir(join(study, 'cache'))).filter((f) => !f.startsWith('.'))).toHaveLength(settledAt)
+    expect((await loadStudy(study)).file.subjects).toEqual([])
+  })
+
   it('imports, labels from the Group column, caches crops; re-import changes nothing', async () => {
     const study = join(root, 'study')
     await createStudy(study)

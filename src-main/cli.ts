@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   label: () => import('./cli/label'),
   train: () => import('./cli/train'),
   export: () => import('./cli/export'),
+  sweep: () => import('./cli/sweep'),
 }
 
 async function main(argv: string[]): Promise<number> {

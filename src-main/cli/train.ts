@@ -1,12 +1,16 @@
 /**
  * `train --study DIR --method tcgm|ce --preset NAME --seeds K [--epochs E]`: trains a run (seeds
  * one after another, each in a worker process) with a progress bar on a TTY; `--resume RUN`
- * continues an interrupted run. Prints the run id and the test metrics.
+ * continues an interrupted run; `--sweep NAME --cell ID` trains one cell of a sweep into its run
+ * folder (what each Slurm task of a sweep runs). Prints the run id and the test metrics.
+ * SIGINT and SIGTERM (Slurm's scancel) stop after the current step, leaving the checkpoints.
  */
 import { Method } from '../domain/method'
 import { TRAINING_DEFAULTS } from '../domain/training'
 import { parseArgs } from 'node:util'
-import { getRunDetail, resumeStudyRun, trainStudy } from '../runs/study-runs'
+import { getRunDetail, resumeStudyRun, runFolderDetail, trainStudy } from '../runs/study-runs'
+import { trainCell } from '../runs/sweeps/cells'
+import { cellDir, readSweep } from '../runs/sweeps/folder'
 import { intOption, numberOption, progressPrinter, requireOption } from './study-args'
 
 export const summary = 'Train TCGM or the CE baseline on a study (progress bar; --resume RUN after a crash)'
@@ -25,7 +29,9 @@ export async function run(argv: string[]): Promise<number> {
       'batch-size': { type: 'string' },
       'lr-labelled': { type: 'string' },
       'lr-unlabelled': { type: 'string' },
-      resume: { type: 'string' }
+      resume: { type: 'string' },
+      sweep: { type: 'string' },
+      cell: { type: 'string' }
     }
   })
   const study = requireOption('train', 'study', values.study)
@@ -34,8 +40,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('\nstopping after the current step (Ctrl-C again to kill)...\n')
     controller.abort(new Error('cancelled from the command line'))
     process.off('SIGINT', onSigint)
+    process.off('SIGTERM', onSigint)
   }
   process.on('SIGINT', onSigint)
+  process.on('SIGTERM', onSigint)
   const progress = progressPrinter()
   const cb = {
     signal: controller.signal,
@@ -49,9 +57,17 @@ export async function run(argv: string[]): Promise<number> {
       progress.update(f, parts.join(', '))
     }
   }
+  if ((values.sweep === undefined) !== (values.cell === undefined)) throw new Error('train: --sweep and --cell go together (one cell of a sweep)')
   let summaryRun
+  let cellFolder: string | null = null
   try {
-    if (values.resume) summaryRun = await resumeStudyRun(study, values.resume, cb)
+    if (values.sweep !== undefined && values.cell !== undefined) {
+      const sweep = await readSweep(study, values.sweep)
+      const r = await trainCell(sweep, values.cell, cb)
+      if (r.alreadyDone) process.stderr.write(`cell ${values.cell} has finished already; it is not trained again\n`)
+      summaryRun = r.summary
+      cellFolder = cellDir(sweep.study, values.sweep, values.cell)
+    } else if (values.resume) summaryRun = await resumeStudyRun(study, values.resume, cb)
     else {
       const method = values.method
       if (!Method.safeParse(method).success) throw new Error(`train: --method must be ${Method.options.join(' or ')}, got '${method ?? ''}'`)
@@ -76,10 +92,11 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     progress.done()
     process.off('SIGINT', onSigint)
+    process.off('SIGTERM', onSigint)
   }
   process.stdout.write(`run ${summaryRun.id}: ${summaryRun.status}${summaryRun.message ? ` (${summaryRun.message})` : ''}\n`)
   if (summaryRun.status !== 'done') return 4
-  const detail = await getRunDetail(study, summaryRun.id)
+  const detail = cellFolder ? await runFolderDetail(study, cellFolder) : await getRunDetail(study, summaryRun.id)
   for (const r of detail.metrics.filter((x) => x.split === 'test')) {
     const f = (k: 'accuracy' | 'balancedAccuracy' | 'auc') => `${(100 * (r.mean[k] ?? NaN)).toFixed(1)} +- ${(100 * (r.std[k] ?? NaN)).toFixed(1)}`
     process.stdout.write(`test ${r.model.padEnd(10)} n=${r.n} accuracy ${f('accuracy')}  balanced ${f('balancedAccuracy')}  AUC ${f('auc')}\n`)

@@ -66,9 +66,15 @@ const SNAKE: Record<(typeof METRICS)[number], string> = {
   f1: 'f1'
 }
 
-export function metricsTsv(rows: readonly MetricsRow[]): string {
-  const header = ['model', 'split', 'n', 'seeds', ...METRICS.flatMap((m) => [`${SNAKE[m]}_mean`, `${SNAKE[m]}_std`])]
+/**
+ * A metrics table: `lead` columns first (a sweep's method and label rate; none for a run), then
+ * model, split, n (test subjects of a seed), seeds, and mean and std of each metric.
+ */
+export function metricsTsv<R extends MetricsRow>(rows: readonly R[], lead: ReadonlyArray<[string, (r: R) => string]> = []): string {
+  const header = [...lead.map(([name]) => name), 'model', 'split', 'n', 'seeds', ...METRICS.flatMap((m) => [`${SNAKE[m]}_mean`, `${SNAKE[m]}_std`])]
   const lines = [header.join('\t')]
-  for (const r of rows) lines.push([r.model, r.split, String(r.n), String(r.seeds), ...METRICS.flatMap((m) => [num(r.mean[m], 4), num(r.std[m], 4)])].join('\t'))
+  for (const r of rows) {
+    lines.push([...lead.map(([, cell]) => clean(cell(r))), r.model, r.split, String(r.n), String(r.seeds), ...METRICS.flatMap((m) => [num(r.mean[m], 4), num(r.std[m], 4)])].join('\t'))
+  }
   return lines.join('\n') + '\n'
 }

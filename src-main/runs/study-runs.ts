@@ -4,12 +4,16 @@
  *   status.json           running / done / failed / cancelled, with the writer's pid
  *   seed-<s>/             one engine run per seed: checkpoints/ (resume), progress.jsonl
  *                         (one line per epoch), result.json (posteriors, metrics, history)
+ *   subjects.tsv          only in a run with its own labelling (a sweep cell, run-labelling.ts)
  * Seeds run one after another, each in a training worker process (startTrainingRun). A run whose
  * status says running but whose process is gone was interrupted (kill -9, crash): resume
- * continues each unfinished seed from its last checkpoint.
+ * continues each unfinished seed from its last checkpoint. A run folder usually sits in the
+ * study's runs/; a sweep's cells are run folders of the same layout inside the sweep's folder
+ * (runs/sweeps/folder.ts), prepared there before they train (trainPreparedRun).
  */
 import { randomBytes } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { MetricsRow, PredictionRow, RunDetail, RunSummary, TrainingProgressDetail } from '../domain/runs'
 import { DEFAULT_EPOCHS, HYPERPARAMETER_DEFAULTS, MIN_VAL_LABELS_FOR_SELECTION, defaultWarmupEpochs, type TrainingOptions } from '../domain/training'
@@ -21,6 +25,7 @@ import type { SplitEvaluation, TrainProgress, TrainResult } from '../engine/trai
 import { appendLinesDurable, ensureDir, writeFileAtomic } from '../study/atomic'
 import { pidAlive } from '../study/lock'
 import { loadStudy, makeStudySplits } from '../study/study'
+import { RUN_SUBJECTS_TSV, readRunSubjects } from './run-labelling'
 
 export const RUNS_DIR = 'runs'
 
@@ -34,12 +39,16 @@ export interface RunConfigFile {
   train: Partial<TrainConfig>
   createdAt: string
   classNames: string[]
+  /** Set when the run has its own labelling (subjects.tsv beside config.json): a sweep cell. */
+  labelling?: { sweep: string; labelRate: number; seed: number }
 }
 
 interface RunStatusFile {
   status: RunSummary['status']
   message: string | null
   pid: number
+  /** The machine of the writer (on a cluster, a compute node): pid is only checked there. */
+  host?: string
   startedAt: string
   finishedAt: string | null
 }
@@ -71,6 +80,7 @@ interface EpochLine {
 
 export const runDir = (study: string, id: string) => join(study, RUNS_DIR, id)
 export const seedDir = (study: string, id: string, seed: number) => join(runDir(study, id), `seed-${seed}`)
+const seedDirIn = (dir: string, seed: number) => join(dir, `seed-${seed}`)
 
 /** A run's config.json. @throws naming the file when it cannot be read */
 export function readRunConfig(study: string, id: string): Promise<RunConfigFile> {
@@ -82,7 +92,7 @@ export function readSeedResult(study: string, id: string, seed: number): Promise
   return readJson<SeedResultFile>(join(seedDir(study, id, seed), 'result.json'))
 }
 
-async function readJson<T>(file: string): Promise<T> {
+export async function readJson<T>(file: string): Promise<T> {
   try {
     return JSON.parse(await fsp.readFile(file, 'utf8')) as T
   } catch (err) {
@@ -90,7 +100,7 @@ async function readJson<T>(file: string): Promise<T> {
   }
 }
 
-async function writeJson(file: string, value: unknown): Promise<void> {
+export async function writeJson(file: string, value: unknown): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n')
 }
 
@@ -160,7 +170,7 @@ export async function trainStudy(study: string, options: TrainingOptions, cb: Ru
   await ensureDir(runDir(s.dir, id))
   await writeJson(join(runDir(s.dir, id), 'config.json'), config)
   cb.onCreated?.(id)
-  return runSeeds(s.dir, config, false, cb)
+  return runSeeds(s.dir, runDir(s.dir, id), config, false, cb)
 }
 
 /** Continues an interrupted (or cancelled / failed) run from its checkpoints. */
@@ -170,7 +180,20 @@ export async function resumeStudyRun(study: string, id: string, cb: RunCallbacks
   if (summary.status === 'running') throw new Error(`run ${id} is still running (process ${(await readJson<RunStatusFile>(join(runDir(study, id), 'status.json'))).pid})`)
   const config = await readJson<RunConfigFile>(join(runDir(study, id), 'config.json'))
   cb.onCreated?.(id)
-  return runSeeds(study, config, true, cb)
+  return runSeeds(study, runDir(study, id), config, true, cb)
+}
+
+/**
+ * Trains the run prepared in `dir` (config.json, and subjects.tsv when it has its own labelling),
+ * or continues it from its checkpoints. Refuses a run that has finished or is still running.
+ */
+export async function trainPreparedRun(study: string, dir: string, cb: RunCallbacks = {}): Promise<RunSummary> {
+  const summary = await runFolderSummary(dir)
+  if (summary.status === 'done') throw new Error(`the run in ${dir} has finished; nothing to train`)
+  if (summary.status === 'running') throw new Error(`the run in ${dir} is still running (${summary.message ?? 'status.json says so'})`)
+  const config = await readJson<RunConfigFile>(join(dir, 'config.json'))
+  cb.onCreated?.(config.id)
+  return runSeeds(study, dir, config, true, cb)
 }
 
 function toDetail(config: RunConfigFile, seedIndex: number, p: TrainProgress, modalities: string[]): TrainingProgressDetail {
@@ -215,9 +238,9 @@ function nullNaN(a: ArrayLike<number>): Array<number | null> {
   return Array.from(a, (v) => (Number.isFinite(v) ? v : null))
 }
 
-async function runSeeds(study: string, config: RunConfigFile, resume: boolean, cb: RunCallbacks): Promise<RunSummary> {
-  const dir = runDir(study, config.id)
-  const status: RunStatusFile = { status: 'running', message: null, pid: process.pid, startedAt: new Date().toISOString(), finishedAt: null }
+async function runSeeds(study: string, dir: string, config: RunConfigFile, resume: boolean, cb: RunCallbacks): Promise<RunSummary> {
+  const labelling = config.labelling ? await readRunSubjects(join(dir, RUN_SUBJECTS_TSV)) : undefined
+  const status: RunStatusFile = { status: 'running', message: null, pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), finishedAt: null }
   await writeJson(join(dir, 'status.json'), status)
   const finish = async (st: RunStatusFile['status'], message: string | null) => {
     await writeJson(join(dir, 'status.json'), { ...status, status: st, message, finishedAt: new Date().toISOString() })
@@ -225,12 +248,12 @@ async function runSeeds(study: string, config: RunConfigFile, resume: boolean, c
   try {
     for (let k = 0; k < config.seeds.length; k++) {
       const seed = config.seeds[k]!
-      const sd = seedDir(study, config.id, seed)
+      const sd = seedDirIn(dir, seed)
       if (await fsp.stat(join(sd, 'result.json')).then(() => true, () => false)) continue
       await ensureDir(sd)
       let modalities: string[] = []
       const handle = startTrainingRun(
-        { kind: 'study', params: { study, preset: config.preset, seed }, train: { ...config.train, seed }, runDir: sd, resume, progressIntervalMs: 500 },
+        { kind: 'study', params: { study, preset: config.preset, seed, labelling }, train: { ...config.train, seed }, runDir: sd, resume, progressIntervalMs: 500 },
         {
           onEvent: (e) => {
             if (e.type === 'started') modalities = e.modalities
@@ -254,7 +277,7 @@ async function runSeeds(study: string, config: RunConfigFile, resume: boolean, c
       }
       if (result.status === 'cancelled') {
         await finish('cancelled', `cancelled during seed ${seed}, epoch ${result.epoch + 1}`)
-        return runSummary(study, config.id)
+        return runFolderSummary(dir)
       }
       const r = result.result
       const file: SeedResultFile = {
@@ -278,31 +301,43 @@ async function runSeeds(study: string, config: RunConfigFile, resume: boolean, c
     await finish(cb.signal?.aborted ? 'cancelled' : 'failed', (err as Error).message).catch(() => undefined)
     throw err
   }
-  return runSummary(study, config.id)
+  return runFolderSummary(dir)
 }
 
-async function seedResults(study: string, config: RunConfigFile): Promise<SeedResultFile[]> {
+/** The result.json of each finished seed of the run in `dir`, in seed order. */
+export async function seedResultsIn(dir: string, config: RunConfigFile): Promise<SeedResultFile[]> {
   const out: SeedResultFile[] = []
   for (const seed of config.seeds) {
-    const f = join(seedDir(study, config.id, seed), 'result.json')
+    const f = join(seedDirIn(dir, seed), 'result.json')
     if (await fsp.stat(f).then(() => true, () => false)) out.push(await readJson<SeedResultFile>(f))
   }
   return out
 }
 
-export async function runSummary(study: string, id: string): Promise<RunSummary> {
-  const dir = runDir(study, id)
+export function runSummary(study: string, id: string): Promise<RunSummary> {
+  return runFolderSummary(runDir(study, id))
+}
+
+/** Whether a run folder has started training (it has a status.json); a prepared cell has not. */
+export function runStarted(dir: string): Promise<boolean> {
+  return fsp.stat(join(dir, 'status.json')).then(() => true, () => false)
+}
+
+/** The summary of the run in `dir` (a study's run or a sweep cell). */
+export async function runFolderSummary(dir: string): Promise<RunSummary> {
   const config = await readJson<RunConfigFile>(join(dir, 'config.json'))
   const st = await readJson<RunStatusFile>(join(dir, 'status.json')).catch(() => null)
   let status: RunSummary['status'] = st?.status ?? 'interrupted'
-  if (status === 'running' && st && !pidAlive(st.pid)) status = 'interrupted'
+  // A writer on another machine (a cluster's compute node) cannot be checked from here.
+  const elsewhere = st?.host !== undefined && st.host !== hostname()
+  if (status === 'running' && st && !elsewhere && !pidAlive(st.pid)) status = 'interrupted'
   let testAccuracy: number | null = null
   if (status === 'done') {
-    const accs = (await seedResults(study, config)).map((r) => r.evaluation.test?.aggregator?.accuracy).filter((x): x is number => typeof x === 'number')
+    const accs = (await seedResultsIn(dir, config)).map((r) => r.evaluation.test?.aggregator?.accuracy).filter((x): x is number => typeof x === 'number')
     testAccuracy = accs.length ? accs.reduce((a, b) => a + b, 0) / accs.length : null
   }
   return {
-    id,
+    id: config.id,
     method: config.method,
     preset: config.preset,
     seeds: config.seeds.length,
@@ -311,7 +346,12 @@ export async function runSummary(study: string, id: string): Promise<RunSummary>
     createdAt: config.createdAt,
     finishedAt: st?.finishedAt ?? null,
     testAccuracy,
-    message: status === 'interrupted' ? 'the training process stopped without finishing; resume continues from the last checkpoint' : st?.message ?? null
+    message:
+      status === 'interrupted'
+        ? 'the training process stopped without finishing; resume continues from the last checkpoint'
+        : status === 'running' && elsewhere
+          ? `running on ${st!.host} (process ${st!.pid})`
+          : st?.message ?? null
   }
 }
 
@@ -326,7 +366,7 @@ export async function listRuns(study: string): Promise<RunSummary[]> {
   return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))
 }
 
-function metricsRow(model: string, split: 'train' | 'val' | 'test', list: ClassificationMetrics[]): MetricsRow {
+export function metricsRow(model: string, split: 'train' | 'val' | 'test', list: ClassificationMetrics[]): MetricsRow {
   const s = summariseOverSeeds(list)
   const pick = (k: 'mean' | 'std') => ({
     accuracy: s.accuracy[k],
@@ -340,18 +380,22 @@ function metricsRow(model: string, split: 'train' | 'val' | 'test', list: Classi
 }
 
 /** Everything the results view and the export need about one run. */
-export async function getRunDetail(study: string, id: string): Promise<RunDetail> {
-  const dir = runDir(study, id)
+export function getRunDetail(study: string, id: string): Promise<RunDetail> {
+  return runFolderDetail(study, runDir(study, id))
+}
+
+/** The detail of the run in `dir` (a study's run or a sweep cell) of `study`. */
+export async function runFolderDetail(study: string, dir: string): Promise<RunDetail> {
   const config = await readJson<RunConfigFile>(join(dir, 'config.json'))
-  const summary = await runSummary(study, id)
-  const results = await seedResults(study, config)
+  const summary = await runFolderSummary(dir)
+  const results = await seedResultsIn(dir, config)
   const s = await loadStudy(study)
   const classNames = config.classNames
   const C = classNames.length
 
   const curves: RunDetail['curves'] = []
   for (const seed of config.seeds) {
-    const text = await fsp.readFile(join(seedDir(study, id, seed), 'progress.jsonl'), 'utf8').catch(() => '')
+    const text = await fsp.readFile(join(seedDirIn(dir, seed), 'progress.jsonl'), 'utf8').catch(() => '')
     const byEpoch = new Map<number, EpochLine>()
     for (const line of text.split('\n')) {
       if (!line.trim()) continue
@@ -383,7 +427,11 @@ export async function getRunDetail(study: string, id: string): Promise<RunDetail
   const predictions: PredictionRow[] = []
   if (results.length) {
     const ids = results[0]!.subjectIds
-    const splits = s.file.splits?.assignment ?? {}
+    // A run with its own labelling (a sweep cell) shows its own split and visible labels.
+    const own = config.labelling ? await readRunSubjects(join(dir, RUN_SUBJECTS_TSV)) : null
+    const ownVisible = new Set(own?.visible ?? [])
+    const splits = own?.split ?? s.file.splits?.assignment ?? {}
+    const known = (pid: string) => s.labels.get(pid) ?? s.hidden.get(pid) ?? null
     const sessions = new Map(s.file.subjects.map((x) => [x.id, x.sessionId]))
     ids.forEach((pid, i) => {
       const mean = (get: (r: SeedResultFile) => Array<number | null>): number[] | null => {
@@ -406,8 +454,8 @@ export async function getRunDetail(study: string, id: string): Promise<RunDetail
         participantId: pid,
         sessionId: sessions.get(pid) ?? 'ses-M00',
         split: (splits[pid] as PredictionRow['split']) ?? null,
-        trueLabel: s.labels.get(pid) ?? null,
-        hiddenLabel: s.hidden.get(pid) ?? null,
+        trueLabel: own ? (ownVisible.has(pid) ? known(pid) : null) : s.labels.get(pid) ?? null,
+        hiddenLabel: own ? (ownVisible.has(pid) ? null : known(pid)) : s.hidden.get(pid) ?? null,
         predictedLabel: classNames[predicted] ?? String(predicted),
         aggregator,
         modalities: mods

@@ -8,6 +8,8 @@
  * aggregator use only the modalities a subject has.
  * Evaluation labels (`trueLabels`) are the visible labels plus the labels hidden by a simulated
  * label rate; the loop never trains or selects on them.
+ * A run with its own labelling (a sweep cell, runs/run-labelling.ts) trains on the known labels
+ * of its visible subjects and uses its own split; the study's labels and split are not read then.
  */
 import { z } from 'zod'
 import { createRemoteImageModalityModel } from '../../engine/model/remote-model'
@@ -16,6 +18,7 @@ import type { BuiltRun, FactoryContext } from './index'
 import type { TrainData } from '../../engine/train/train-tcgm'
 import { readCacheCrops } from '../../study/cache'
 import type { SplitName } from '../../study/schema'
+import { RunLabelling } from '../run-labelling'
 import { loadStudy } from '../../study/study'
 
 export const MODALITIES = ['smri', 'pet'] as const
@@ -26,7 +29,9 @@ export const studyRunParams = z.object({
   preset: z.string().min(1),
   /** Seeds the models' weights and augmentation. */
   seed: z.number().int(),
-  modalities: z.array(z.enum(MODALITIES)).min(1).default([...MODALITIES])
+  modalities: z.array(z.enum(MODALITIES)).min(1).default([...MODALITIES]),
+  /** The run's own visible subjects and split instead of the study's (a sweep cell). */
+  labelling: RunLabelling.optional()
 })
 export type StudyRunParams = z.input<typeof studyRunParams>
 
@@ -44,10 +49,16 @@ export async function loadStudyTrainingData(params: StudyRunParams, signal?: Abo
   const s = await loadStudy(p.study)
   const subjects = s.file.subjects
   if (subjects.length === 0) throw new Error(`study ${s.dir} has no subjects; import a cohort first`)
-  const splits = s.file.splits
-  if (!splits) throw new Error(`study ${s.dir} has no train/validation/test split; make one first (splits.make)`)
-  const unsplit = subjects.filter((x) => !splits.assignment[x.id]).map((x) => x.id)
-  if (unsplit.length) throw new Error(`${unsplit.length} subject(s) were imported after the split (${unsplit.slice(0, 3).join(', ')}...); make the split again`)
+  const assignment = p.labelling?.split ?? s.file.splits?.assignment
+  if (!assignment) throw new Error(`study ${s.dir} has no train/validation/test split; make one first (splits.make)`)
+  const unsplit = subjects.filter((x) => !assignment[x.id]).map((x) => x.id)
+  if (unsplit.length) {
+    throw new Error(
+      p.labelling
+        ? `${unsplit.length} subject(s) of study ${s.dir} are not in the run's own split (${unsplit.slice(0, 3).join(', ')}...): they were imported after the sweep was made; make a new sweep`
+        : `${unsplit.length} subject(s) were imported after the split (${unsplit.slice(0, 3).join(', ')}...); make the split again`
+    )
+  }
   const classNames = s.file.settings.classNames
   const classIndex = (l: string | undefined) => (l === undefined ? null : classNames.indexOf(l) >= 0 ? classNames.indexOf(l) : null)
   const modalities = p.modalities.filter((m) => subjects.some((x) => x.scans[m]?.cacheKey))
@@ -70,11 +81,13 @@ export async function loadStudyTrainingData(params: StudyRunParams, signal?: Abo
     for (let i = 0; i < subjects.length; i++) samples[i] ??= new Float32Array(size)
     crops.push({ dims: dims!, channels: 2, samples })
   }
+  const ownVisible = p.labelling ? new Set(p.labelling.visible) : null
+  const trainsOn = (id: string) => (ownVisible ? ownVisible.has(id) : s.labels.has(id))
   const data: TrainData = {
     numSubjects: subjects.length,
-    labels: subjects.map((x) => classIndex(s.labels.get(x.id))),
+    labels: subjects.map((x) => classIndex(trainsOn(x.id) ? s.labels.get(x.id) ?? s.hidden.get(x.id) : undefined)),
     available: subjects.map((x) => modalities.map((m) => Boolean(x.scans[m]?.cacheKey))),
-    split: subjects.map((x) => splits.assignment[x.id] as SplitName),
+    split: subjects.map((x) => assignment[x.id] as SplitName),
     trueLabels: subjects.map((x) => classIndex(s.labels.get(x.id) ?? s.hidden.get(x.id))),
     subjectIds: subjects.map((x) => x.id)
   }

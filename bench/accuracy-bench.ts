@@ -34,7 +34,7 @@ import { parseArgs } from 'node:util'
 import { GROUND_TRUTH_TSV } from '../src-main/demo/cohort'
 import { createImageModalityModel } from '../src-main/engine/model/image-model'
 import { engineConfigFor } from '../src-main/runs/study-runs'
-import { chooseVisible, makeSplits, splitStrata } from '../src-main/study/splits'
+import { drawLabelling } from '../src-main/runs/run-labelling'
 import { loadStudy } from '../src-main/study/study'
 import { loadStudyTrainingData } from '../src-main/runs/kinds/study'
 import { expectedCalibrationError, meanStd } from '../src-main/engine/train/metrics'
@@ -93,9 +93,10 @@ async function runJob(job: Job): Promise<JobResult> {
   t.data.trueLabels!.forEach((y, i) => {
     if (y !== null) known.set(ids[i]!, t.classNames[y]!)
   })
-  const visible = chooseVisible(known, job.labelRate, job.seed)
-  const assignment = makeSplits(ids, splitStrata(new Map([...known].filter(([id]) => visible.has(id))), new Map([...known].filter(([id]) => !visible.has(id)))), job.seed)
-  const split = ids.map((id) => assignment.get(id)! as Split)
+  // The draw a sweep cell makes (runs/run-labelling.ts): chooseVisible, then the split by class and visibility.
+  const drawn = drawLabelling(ids, known, job.labelRate, job.seed)
+  const visible = new Set(drawn.visible)
+  const split = ids.map((id) => drawn.split[id]! as Split)
   const labels = t.data.trueLabels!.map((y, i) => (visible.has(ids[i]!) ? y : null))
   // The oracle posteriors [N, 2] (NC, AD) of what each model sees, for the calibration figures.
   const gt = readGroundTruth(job.groundTruth)

@@ -45,7 +45,7 @@ export function sweepReportHtml(sweep: SweepFile, studyName: string, rows: reado
     : `<p>All ${total} cells finished.</p>`
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sweep ${esc(sweep.name)} &ndash; ${esc(studyName)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:nth-child(-n+5),th:nth-child(-n+5){text-align:left}</style></head>
+<style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;white-space:nowrap}td:nth-child(-n+5),th:nth-child(-n+5){text-align:left}</style></head>
 <body><h1>Sweep ${esc(sweep.name)}</h1>
 <p>Study ${esc(studyName)}. Methods ${g.methods.map(esc).join(', ')}; label rates ${g.labelRates.map((r) => `${Number((100 * r).toPrecision(6))}%`).join(', ')}; seeds ${g.seeds.join(', ')}; presets ${g.presets.join(', ')}; learning rates ${g.learningRates.length ? g.learningRates.join(', ') : 'default'}; ${sweep.epochs} epochs. Each seed draws its own visible labels (at the cell's label rate) and its own split; the methods of a seed share them.</p>
 <h2>Test accuracy against label rate</h2>

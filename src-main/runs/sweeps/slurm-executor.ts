@@ -139,8 +139,11 @@ const FAILED_STATES: Record<string, string> = {
   PREEMPTED: 'it was preempted'
 }
 
-/** A cell's state from Slurm's answers, its log and its run folder (see the module comment). */
-function mergeCell(folder: CellStatus, key: string, queued: QueuedTask | undefined, accounted: AccountedTask | undefined | null, log: string | null): CellStatus {
+/**
+ * A cell's state from its run folder, its latest task in Slurm's queue (or not), what sacct says
+ * of that task (null: the cluster keeps no accounting) and its Slurm log (null: none written).
+ */
+export function cellStateFromSlurm(folder: CellStatus, key: string, queued: QueuedTask | undefined, accounted: AccountedTask | undefined | null, log: string | null): CellStatus {
   const out = (state: CellState, message: string | null): CellStatus => ({ ...folder, state, message, slurmTask: key })
   if (folder.state === 'done') return { ...folder, slurmTask: key }
   if (queued) {
@@ -181,7 +184,7 @@ export async function slurmCellStatuses(sweep: Sweep): Promise<CellStatus[]> {
       const jobId = latest.get(f.cell.index)
       if (jobId === undefined) return f
       const log = await fsp.readFile(logFile(sweep, jobId, f.cell.index), 'utf8').catch(() => null)
-      return mergeCell(f, taskKey(jobId, f.cell.index), queue.get(taskKey(jobId, f.cell.index)), accounted?.get(taskKey(jobId, f.cell.index)), log)
+      return cellStateFromSlurm(f, taskKey(jobId, f.cell.index), queue.get(taskKey(jobId, f.cell.index)), accounted?.get(taskKey(jobId, f.cell.index)), log)
     })
   )
 }

@@ -121,7 +121,7 @@ export async function readCacheMeta(studyDir: string, key: string): Promise<Cach
   try {
     return JSON.parse(await fsp.readFile(file, 'utf8')) as CacheMeta
   } catch (err) {
-    throw new Error(`cannot read the preprocessed crop ${file}: ${(err as Error).message}; re-import the study to rebuild it`)
+    throw new Error(`cannot read the preprocessed crop ${file}: ${(err as Error).message}; re-import the study to rebuild it`, { cause: err })
   }
 }
 
@@ -133,7 +133,7 @@ export async function readCacheCrops(studyDir: string, key: string): Promise<Cro
     try {
       vols.push(await readNifti(join(dir, f)))
     } catch (err) {
-      throw new Error(`cannot read the preprocessed crop ${join(dir, f)}: ${(err as Error).message}; re-import the study to rebuild it`)
+      throw new Error(`cannot read the preprocessed crop ${join(dir, f)}: ${(err as Error).message}; re-import the study to rebuild it`, { cause: err })
     }
   }
   const [l, r] = vols as [Awaited<ReturnType<typeof readNifti>>, Awaited<ReturnType<typeof readNifti>>]

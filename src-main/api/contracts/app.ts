@@ -2,9 +2,10 @@
 import { z } from 'zod'
 import { event, noArgs, request } from '../define'
 import { BackendInfo } from '../../domain/backend'
+import { FileEntry, RecentStudy } from '../../domain/app-records'
 import { TrainingCatalogue } from '../../domain/training'
 
-export { BackendInfo, TrainingCatalogue }
+export { BackendInfo, FileEntry, RecentStudy, TrainingCatalogue }
 
 
 export const AppInfo = z.object({
@@ -21,12 +22,6 @@ export const AppInfo = z.object({
   startWithDemo: z.boolean()
 })
 export type AppInfo = z.infer<typeof AppInfo>
-
-export const RecentStudy = z.object({ path: z.string(), name: z.string(), openedAt: z.string() })
-export type RecentStudy = z.infer<typeof RecentStudy>
-
-export const FileEntry = z.object({ name: z.string(), path: z.string(), kind: z.enum(['dir', 'file']), size: z.number().optional() })
-export type FileEntry = z.infer<typeof FileEntry>
 
 export const JobProgress = z.object({
   jobId: z.string(),

@@ -11,7 +11,7 @@ import { runImport } from '../../study/import/run'
 import { importLabelFile } from '../../study/label-import'
 import { parallelImport } from '../../study/import/preprocess-pool'
 import { getRunDetail, listRuns, resumeStudyRun, trainStudy } from '../../runs/study-runs'
-import { studySummary, listSubjects, subjectDetail } from '../../study/subjects'
+import { studySummary, listSubjects, subjectDetail } from '../../viewer/subjects'
 import { createStudy, loadStudy, makeStudySplits, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
 
 function changed(ctx: HandlerContext, study: string, what: 'subjects' | 'labels' | 'splits' | 'runs' | 'settings'): void {

@@ -12,7 +12,7 @@ import { startBridge, type RunningBridge } from '../../../src-main/api/adapters/
 import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '../../../src-main/api/wire/bridge-protocol'
 import { createApiRuntime, type ApiRuntime } from '../../../src-main/api/runtime'
 import { decodeWire, encodeWire } from '../../../src-main/api/wire/typed-codec'
-import { cspHeader } from '../../../src-main/shell/csp'
+import { cspHeader } from '../../../src-main/api/csp'
 import { calledAny, spyHandlers, type SpyTable } from './spy-handlers'
 
 let table: SpyTable

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFastOps } from '../../../src-main/model/ops/fast'
+import { createFastOps } from '../../../src-main/engine/model/ops/fast'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { aggregate, aggregateRows } from '../../../src-main/tcgm/aggregator'
-import { estimatePrior, uniformPrior } from '../../../src-main/tcgm/prior'
+import { aggregate, aggregateRows } from '../../../src-main/engine/tcgm/aggregator'
+import { estimatePrior, uniformPrior } from '../../../src-main/engine/tcgm/prior'
 
 const logSoftmax = (v: number[]): Float64Array => {
   const mx = Math.max(...v)

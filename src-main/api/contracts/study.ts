@@ -12,11 +12,11 @@
  */
 import { z } from 'zod'
 import { JobStarted, event, request } from '../define'
-import { Modality, SeriesChoice } from '../../domain/modality'
-import { ClassNames, ImportLayout, MciPolicy, SplitName, StudySettings } from '../../domain/study-settings'
+import { Modality } from '../../domain/modality'
+import { ClassNames, ImportLayout, MciPolicy, StudySettings } from '../../domain/study-settings'
 import { TrainingOptions } from '../../domain/training'
 import { MetricsRow, PredictionRow, RunDetail, RunSummary, TrainingProgressDetail } from '../../domain/runs'
-import { DemoResult, ExportResult, ImportOptions, ImportPreview, ImportResult, LabelChange, LabelEvent, LabelImportResult, SplitCounts, StudySummary, SubjectDetail, SubjectRow } from '../../domain/study-records'
+import { ImportOptions, ImportPreview, LabelChange, LabelEvent, LabelImportResult, SplitCounts, StudySummary, SubjectDetail, SubjectRow } from '../../domain/study-records'
 
 // The domain's records, as the contract carries them (the renderer imports these types from here).
 export { Modality, ImportLayout, MciPolicy, StudySettings, TrainingOptions, MetricsRow, PredictionRow, RunDetail, RunSummary, TrainingProgressDetail }

@@ -9,7 +9,7 @@
 import { z } from 'zod'
 import { JobStarted, request } from '../define'
 import { Modality } from '../../domain/modality'
-import { AttributionMap, AttributionSummary, ViewerSubject, VolumePayload } from '../../domain/viewer-records'
+import { AttributionMap, ViewerSubject } from '../../domain/viewer-records'
 
 export * from '../../domain/viewer-records'
 

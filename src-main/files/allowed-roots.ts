@@ -36,6 +36,40 @@ export function refuseSpecialLocation(path: string, real: string = resolve(path)
   if (why !== null) throw new FileAccessError(`${path} cannot be used: ${why}`)
 }
 
+interface NearestReal {
+  /** The real path of the nearest existing ancestor (or the path itself) with the rest appended. */
+  full: string
+  /** That ancestor, as spelled in the path. */
+  existing: string
+  /** The path's last segments that do not exist. */
+  missing: string[]
+}
+
+/** Resolves the part of `path` that exists through its links (ENOENT/ENOTDIR walk up). */
+async function nearestRealPath(path: string): Promise<NearestReal> {
+  let existing = resolve(path)
+  const missing: string[] = []
+  for (;;) {
+    try {
+      const real = await realpath(existing)
+      return { full: missing.length ? join(real, ...missing) : real, existing, missing }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || existing === parse(existing).root) throw err
+      missing.unshift(basename(existing))
+      existing = dirname(existing)
+    }
+  }
+}
+
+/** Refuses, before any mkdir, a folder to create under a kernel file system (mkdir -p under
+ *  /proc never returns), however the path is spelled. */
+export async function refuseSpecialFolder(dir: string): Promise<void> {
+  refuseSpecialLocation(dir)
+  const nearest = await nearestRealPath(dir).catch(() => null)
+  if (nearest) refuseSpecialLocation(dir, nearest.full)
+}
+
 /** How a path is to be used: 'existing' must exist; 'create' is a folder that may not exist yet. */
 export type PathUse = 'existing' | 'create'
 
@@ -51,30 +85,18 @@ export async function resolveInsideRoots(roots: readonly string[], requested: st
   if (requested.includes('\0')) throw new FileAccessError('the path contains a NUL character')
   const real = await realRoots(roots)
   const outside = (): FileAccessError => new FileAccessError(`${requested} is outside the folders this session may use`)
-  const lexical = resolve(requested)
-  // The nearest part of the path that exists, resolved through its links; the rest is appended.
-  let existing = lexical
-  const missing: string[] = []
-  let resolved: string | null = null
-  for (;;) {
-    try {
-      resolved = await realpath(existing)
-      break
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw outside()
-      if (existing === parse(existing).root) break
-      missing.unshift(basename(existing))
-      existing = dirname(existing)
-    }
+  let nearest: NearestReal
+  try {
+    nearest = await nearestRealPath(requested)
+  } catch {
+    throw outside()
   }
-  if (resolved === null) throw outside()
-  const full = missing.length ? join(resolved, ...missing) : resolved
+  const { full, existing, missing } = nearest
   if (!real.some((r) => isInside(r, full))) throw outside()
   refuseSpecialLocation(requested, full)
   if (missing.length > 0) {
     if (use === 'existing') throw new FileAccessError(`not found: ${requested}`)
-    const parent = await stat(resolved)
+    const parent = await stat(existing)
     if (!parent.isDirectory()) throw new FileAccessError(`${requested} cannot be created: ${existing} is not a folder`)
     return full
   }

@@ -15,7 +15,9 @@ import { basename, join, resolve } from 'node:path'
 import { ensureDir, removeStaleTemps, writeFileAtomic } from './atomic'
 import {
   type LabelEvent,
+  type LogRead,
   appendLabelEvents,
+  setAsideDamagedTail,
   readHiddenLabels,
   readLabelLog,
   replayLabels,
@@ -26,10 +28,12 @@ import {
   parseTwoColumn
 } from './labels'
 import { withStudyLock } from './lock'
+import { createLogger } from '../log'
 import { DEFAULT_CLASS_NAMES, STUDY_SCHEMA_VERSION, type SplitName, type StudyFile, type SubjectRecord, parseStudyFile } from './schema'
 import { type SplitFractions, DEFAULT_FRACTIONS, chooseVisible, makeSplits, splitStrata } from './splits'
 
 export const STUDY_JSON = 'study.json'
+const logger = createLogger('study')
 const APP_ID = 'tcgm-lab 0.1.0'
 
 export interface StudyState {
@@ -41,6 +45,10 @@ export interface StudyState {
   hidden: Map<string, string>
   events: LabelEvent[]
   migratedFrom: number | null
+  /** The label log's damaged tail, if any (labels.ts); the next writer sets it aside. */
+  damagedLog: LogRead['damaged']
+  /** What the last open-for-write repaired, for the researcher (a damaged log tail set aside). */
+  notices: string[]
 }
 
 export interface LabelChange {
@@ -64,7 +72,16 @@ export async function loadStudy(dir: string): Promise<StudyState> {
   }
   const { study, migratedFrom } = parseStudyFile(file, text)
   const log = await readLabelLog(abs)
-  return { dir: abs, file: study, labels: replayLabels(log.events), hidden: await readHiddenLabels(abs), events: log.events, migratedFrom }
+  return {
+    dir: abs,
+    file: study,
+    labels: replayLabels(log.events),
+    hidden: await readHiddenLabels(abs),
+    events: log.events,
+    migratedFrom,
+    damagedLog: log.damaged,
+    notices: []
+  }
 }
 
 /** Creates a new study in `dir` (which must be empty or absent). */
@@ -114,9 +131,25 @@ export async function mutateStudy<T>(dir: string, fn: (s: StudyState) => Promise
   return withStudyLock(abs, async () => {
     const s = await loadStudy(abs)
     await removeStaleTemps(abs)
+    if (s.damagedLog) {
+      const notice = await setAsideDamagedTail(abs, await readLabelLog(abs))
+      if (notice) {
+        logger.warn(notice)
+        s.notices.push(notice)
+      }
+      s.damagedLog = null
+    }
     await repairSnapshot(s)
     return fn(s)
   })
+}
+
+/** Opens a study for writing only to repair it (a damaged label log tail set aside, a stale
+ *  labels.tsv rebuilt) when it needs it; returns what was repaired, for the researcher. */
+export async function repairStudy(dir: string): Promise<string[]> {
+  const s = await loadStudy(dir)
+  if (!s.damagedLog) return []
+  return mutateStudy(dir, async (fresh) => fresh.notices)
 }
 
 async function repairSnapshot(s: StudyState): Promise<void> {

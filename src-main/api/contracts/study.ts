@@ -67,7 +67,9 @@ export const StudySummary = z.object({
   /** Whether splits.make has been run. */
   hasSplits: z.boolean(),
   /** Folder of the cohort the study was imported from (last import), if any. */
-  source: z.string().nullable()
+  source: z.string().nullable(),
+  /** What opening it repaired, for the researcher (e.g. a damaged label log tail set aside). */
+  notices: z.array(z.string()).optional()
 })
 export type StudySummary = z.infer<typeof StudySummary>
 

@@ -176,7 +176,8 @@ function classOrThrow(s: StudyState, label: string): string {
   return label
 }
 
-async function applyEvents(s: StudyState, changes: ReadonlyArray<Omit<LabelEvent, 'seq' | 'time'>>): Promise<LabelEvent[]> {
+/** Appends label events to an open-for-write study (inside mutateStudy) and rewrites labels.tsv. */
+export async function appendStudyLabelEvents(s: StudyState, changes: ReadonlyArray<Omit<LabelEvent, 'seq' | 'time'>>): Promise<LabelEvent[]> {
   const log = await readLabelLog(s.dir)
   const written = await appendLabelEvents(s.dir, log, changes)
   s.events.push(...written)
@@ -191,7 +192,7 @@ export async function setLabel(dir: string, subject: string, label: string | nul
     subjectOrThrow(s, subject)
     if (label !== null) classOrThrow(s, label)
     const previous = s.labels.get(subject) ?? null
-    const [e] = await applyEvents(s, [{ action: label === null ? 'clear' : 'set', subject, label, previous, undoes: null, source }])
+    const [e] = await appendStudyLabelEvents(s, [{ action: label === null ? 'clear' : 'set', subject, label, previous, undoes: null, source }])
     // A label the user sets or clears by hand is no longer a hidden evaluation label.
     if (s.hidden.delete(subject)) await writeHiddenLabels(s.dir, s.hidden)
     return { subject, label, previous, seq: e!.seq }
@@ -204,7 +205,7 @@ export async function undoLabel(dir: string): Promise<{ undone: LabelEvent; chan
     const target = undoTarget(s.events)
     if (!target) return null
     const current = s.labels.get(target.subject) ?? null
-    const [e] = await applyEvents(s, [{ action: 'undo', subject: target.subject, label: target.previous, previous: current, undoes: target.seq, source: 'user' }])
+    const [e] = await appendStudyLabelEvents(s, [{ action: 'undo', subject: target.subject, label: target.previous, previous: current, undoes: target.seq, source: 'user' }])
     return { undone: target, change: { subject: target.subject, label: target.previous, previous: current, seq: e!.seq } }
   })
 }
@@ -231,7 +232,7 @@ export async function applyLabels(
       else changes.push({ action: 'set', subject, label, previous: s.labels.get(subject) ?? null, undoes: null, source })
     }
     if (changes.length) {
-      await applyEvents(s, changes)
+      await appendStudyLabelEvents(s, changes)
       let hiddenChanged = false
       for (const c of changes) hiddenChanged = s.hidden.delete(c.subject) || hiddenChanged
       if (hiddenChanged) await writeHiddenLabels(s.dir, s.hidden)
@@ -256,7 +257,7 @@ export async function simulateLabelRate(dir: string, rate: number, seed: number)
       if (visible.has(id) && now !== label) changes.push({ action: 'set', subject: id, label, previous: now, undoes: null, source: 'simulate' })
       if (!visible.has(id) && now !== null) changes.push({ action: 'clear', subject: id, label: null, previous: now, undoes: null, source: 'simulate' })
     }
-    await applyEvents(s, changes)
+    await appendStudyLabelEvents(s, changes)
     await writeHiddenLabels(s.dir, hidden)
     s.hidden = hidden
     const visibleByClass: Record<string, number> = Object.fromEntries(s.file.settings.classNames.map((c) => [c, 0]))

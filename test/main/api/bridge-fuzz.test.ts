@@ -80,7 +80,7 @@ beforeAll(async () => {
     Object.entries(handlers).map(([name, fn]) => [
       name,
       async (args: Record<string, unknown>, ctx: unknown) => {
-        for (const field of Object.keys(requests[name as RequestName].paths)) if (typeof args[field] === 'string') seenPaths.push(args[field] as string)
+        for (const field of Object.keys(requests[name as RequestName].paths ?? {})) if (typeof args[field] === 'string') seenPaths.push(args[field] as string)
         return (fn as (a: unknown, c: unknown) => Promise<unknown>)(args, ctx)
       }
     ])
@@ -324,15 +324,20 @@ describe('bridge fuzz: paths and ids', () => {
     '\\\\server\\share\\x'
   ]
 
-  it('covers every request that takes a path', () => {
-    const withPaths = (Object.keys(requests) as RequestName[]).filter((n) => Object.keys(requests[n].paths).length > 0)
-    expect(Object.keys(baseArgs()).sort()).toEqual(withPaths.sort())
+  /** The path fields of each request: every string argument naming a file or folder. */
+  const pathFields = (args: Record<string, unknown>): string[] => Object.keys(args).filter((k) => ['study', 'folder', 'source', 'collectionCsv', 'adnimerge', 'file', 'out', 'path'].includes(k))
+
+  it('covers every request that takes a path, and the contract declares each path field', () => {
+    const declared = Object.fromEntries(
+      (Object.keys(requests) as RequestName[]).filter((n) => Object.keys(requests[n].paths ?? {}).length > 0).map((n) => [n, Object.keys(requests[n].paths).sort()])
+    )
+    expect(Object.fromEntries(Object.entries(baseArgs()).map(([n, a]) => [n, pathFields(a!).sort()]))).toEqual(declared)
   })
 
   it('refuses each path outside the allowed folder with 4xx, no content, nothing touched outside', async () => {
     const eventsBefore = (await loadStudy(study)).events.length
     for (const [name, args] of Object.entries(baseArgs()) as Array<[RequestName, Record<string, unknown>]>) {
-      for (const field of Object.keys(requests[name].paths)) {
+      for (const field of pathFields(args)) {
         for (const bad of badPaths()) {
           figures.tried++
           const r = await call(name, { ...args, [field]: bad })

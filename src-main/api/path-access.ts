@@ -12,7 +12,7 @@
  * name whichever way it was spelled.
  */
 import type { PathUse } from './define'
-import { ApiError } from './errors'
+import { ApiError } from './wire/errors'
 import { FileAccessError, resolveInsideRoots } from '../files/allowed-roots'
 
 export interface PathAccessOptions {

@@ -9,7 +9,7 @@
  */
 import { lstat, readdir, realpath, stat } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path'
-import type { FileEntry } from '../api/contracts/app'
+import type { FileEntry } from '../domain/app-records'
 
 export class FileAccessError extends Error {
   override name = 'FileAccessError'

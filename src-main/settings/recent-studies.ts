@@ -9,7 +9,7 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
-import { RecentStudy } from '../api/contracts/app'
+import { RecentStudy } from '../domain/app-records'
 import { writeFileAtomic } from '../files/atomic'
 import { describeReadError } from '../files/read-error'
 
@@ -30,13 +30,13 @@ export async function readRecentStudies(userDataDir: string): Promise<RecentStud
     text = await readFile(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw new Error(`could not read the recent studies list ${file}: ${(err as Error).message}`)
+    throw new Error(`could not read the recent studies list ${file}: ${(err as Error).message}`, { cause: err })
   }
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch (err) {
-    throw new Error(`the recent studies list ${file} is ${describeReadError(err)}; delete it to start a new list`)
+    throw new Error(`the recent studies list ${file} is ${describeReadError(err)}; delete it to start a new list`, { cause: err })
   }
   const parsed = RecentStudiesFile.safeParse(json)
   if (!parsed.success) {

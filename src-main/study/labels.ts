@@ -96,7 +96,7 @@ export async function readLabelLog(studyDir: string): Promise<LogRead> {
     buf = await fsp.readFile(file)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], validBytes: 0, fileBytes: 0, damaged: null }
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
   const complete = buf.lastIndexOf(0x0a) + 1
   const lines = buf.subarray(0, complete).toString('utf8').split('\n')
@@ -187,7 +187,7 @@ export async function readHiddenLabels(studyDir: string): Promise<Map<string, st
     return parseTwoColumn(await fsp.readFile(file, 'utf8'))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map()
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
 }
 

@@ -83,7 +83,7 @@ export function parseStudyFile(file: string, text: string): { study: StudyFile; 
   try {
     raw = JSON.parse(text)
   } catch (err) {
-    throw new Error(`${file} is ${describeReadError(err)}; the study cannot be opened`)
+    throw new Error(`${file} is ${describeReadError(err)}; the study cannot be opened`, { cause: err })
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file} does not hold a JSON object; the study cannot be opened`)
   let obj = raw as Record<string, unknown>

@@ -114,7 +114,7 @@ export async function readTable(file: string): Promise<Table> {
     if (info.size > MAX_TABLE_BYTES) throw new Error(`${info.size} bytes is more than a table of ${MAX_TABLE_BYTES} bytes`)
     text = await fsp.readFile(file, 'utf8')
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
   return parseTable(file, text)
 }

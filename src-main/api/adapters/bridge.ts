@@ -32,12 +32,12 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, WebSocket } from 'ws'
 import { isInside } from '../../files/allowed-roots'
 import { createLogger } from '../../log'
-import { bridgeCspHeader, bridgeCspMeta, cspMeta } from '../../shell/csp'
-import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '../bridge-protocol'
+import { bridgeCspHeader, bridgeCspMeta, cspMeta } from '../csp'
+import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '../wire/bridge-protocol'
 import type { ApiErrorShape } from '../contract'
 import type { Dispatch } from '../dispatch'
 import type { EventHub } from '../event-hub'
-import { decodeWire, encodeWire } from '../typed-codec'
+import { decodeWire, encodeWire } from '../wire/typed-codec'
 
 const log = createLogger('bridge')
 

@@ -4,8 +4,9 @@
  */
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
+import type { Modality } from '../../domain/modality'
 
-export type ImportModality = 'smri' | 'pet'
+export type ImportModality = Modality
 
 export interface PlannedScan {
   path: string

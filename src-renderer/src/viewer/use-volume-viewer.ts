@@ -18,10 +18,11 @@ import { defaultDisplay, initialCrosshair, readout, snapToVoxel, type CursorRead
 import { defaultOverlayStyle, drawOverlay, isRadiological, type SliceView } from './overlay'
 import { ensureCornerstone, newVolumeId, releaseVolume, stagePayload } from './payload-loader'
 import { detectRenderer, fieldOfPlane, overridePixelRatio, realDevicePixelRatio, renderPixelRatio } from './render-scale'
+import type { Modality } from '@contract/contracts/study'
 
 export type Plane = 'axial' | 'coronal' | 'sagittal'
 /** 'fused': sMRI with the PET overlay; 'smri' / 'pet': one modality alone. */
-export type ViewKind = 'fused' | 'smri' | 'pet'
+export type ViewKind = 'fused' | Modality
 export interface ViewSlot {
   id: string
   kind: ViewKind

@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { runImport } from '../../../src-main/study/import/run'
-import { imagingPreprocessor } from '../../../src-main/study/preprocess'
+import { imagingPreprocessor } from '../../../src-main/study/import/preprocess'
 import { STUDY_JSON, createStudy } from '../../../src-main/study/study'
 
 const [study, source] = process.argv.slice(2) as [string, string]

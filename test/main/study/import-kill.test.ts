@@ -11,7 +11,7 @@ import { join, relative, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateDemoCohort } from '../../../src-main/demo/cohort'
 import { runImport } from '../../../src-main/study/import/run'
-import { imagingPreprocessor } from '../../../src-main/study/preprocess'
+import { imagingPreprocessor } from '../../../src-main/study/import/preprocess'
 import { STUDY_JSON, createStudy, loadStudy } from '../../../src-main/study/study'
 
 const repo = resolve(__dirname, '../../..')

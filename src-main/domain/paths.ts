@@ -26,7 +26,7 @@ export const SubjectId = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[^\\/\x00-\x1f]+$/, 'must not contain path separators or control characters')
+  .refine((s) => !/[\\/]/.test(s) && ![...s].some((c) => c.charCodeAt(0) < 0x20), 'must not contain path separators or control characters')
   .refine((s) => s !== '.' && s !== '..', "must not be '.' or '..'")
 
 /** A run id (runs/<id>/): letters, digits, '_', '-', '.', not starting with '.'. */

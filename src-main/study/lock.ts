@@ -36,7 +36,7 @@ async function folderIdentity(dir: string): Promise<string> {
     const st = await fsp.stat(dir, { bigint: true })
     return `${st.dev}:${st.ino}`
   } catch (err) {
-    throw new Error(`cannot lock the study ${dir}: ${(err as Error).message}`)
+    throw new Error(`cannot lock the study ${dir}: ${(err as Error).message}`, { cause: err })
   }
 }
 

@@ -153,6 +153,6 @@ describe('dialog.pick and job.cancel', () => {
   })
 
   it('has a handler for each app request', () => {
-    expect(Object.keys(appHandlers).sort()).toEqual(['app.info', 'dialog.pick', 'files.list', 'files.roots', 'job.cancel', 'studies.recent'])
+    expect(Object.keys(appHandlers).sort()).toEqual(['app.info', 'dialog.pick', 'files.list', 'files.roots', 'job.cancel', 'studies.recent', 'training.defaults'])
   })
 })

@@ -78,7 +78,7 @@ export async function readRunSubjects(file: string): Promise<RunLabelling> {
   try {
     text = await fsp.readFile(file, 'utf8')
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
   return parseRunSubjects(file, text)
 }

@@ -41,8 +41,8 @@ export async function readSweep(study: string, name: string): Promise<Sweep> {
   try {
     raw = JSON.parse(await fsp.readFile(file, 'utf8'))
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the study ${study} has no sweep '${name}' (no ${file})`)
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`the study ${study} has no sweep '${name}' (no ${file})`, { cause: err })
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
   const parsed = SweepFile.safeParse(raw)
   if (!parsed.success) {

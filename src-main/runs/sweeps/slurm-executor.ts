@@ -38,7 +38,7 @@ export async function readSlurmProfile(file: string): Promise<SlurmResources> {
   try {
     raw = JSON.parse(await fsp.readFile(file, 'utf8'))
   } catch (err) {
-    throw new Error(`cannot read the Slurm profile ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read the Slurm profile ${file}: ${(err as Error).message}`, { cause: err })
   }
   const parsed = SlurmResources.safeParse(raw)
   if (!parsed.success) {

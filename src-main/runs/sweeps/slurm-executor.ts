@@ -177,7 +177,14 @@ export async function slurmCellStatuses(sweep: Sweep): Promise<CellStatus[]> {
   const latest = new Map<number, string>()
   for (const s of submissions) for (const i of s.indices) latest.set(i, s.jobId)
   const jobIds = [...new Set(latest.values())]
-  const queue = await queuedTasks(jobIds)
+  let queue: Map<string, QueuedTask>
+  try {
+    queue = await queuedTasks(jobIds)
+  } catch (err) {
+    // Read where Slurm is not (a laptop with the study's folder): what the run folders say.
+    const note = `Slurm's queue cannot be read here (${(err as Error).message}); state from the run folder`
+    return folder.map((f) => (f.state === 'done' || !latest.has(f.cell.index) ? f : { ...f, message: f.message ? `${f.message}; ${note}` : note }))
+  }
   const accounted = await accountedTasks(jobIds)
   return Promise.all(
     folder.map(async (f) => {

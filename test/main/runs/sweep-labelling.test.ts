@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readRunSubjects } from '../../../src-main/runs/run-labelling'
 import type { RunConfigFile } from '../../../src-main/runs/study-runs'
 import { cellDir, createSweep, listSweeps, readSweep } from '../../../src-main/runs/sweeps/folder'
+import { slurmCellStatuses } from '../../../src-main/runs/sweeps/slurm-executor'
 import { loadStudy, simulateLabelRate } from '../../../src-main/study/study'
 import { classOf, makeSweepStudy, subjectId } from './sweep-study'
 
@@ -100,5 +101,23 @@ describe('a sweep cell’s labelling', () => {
     await fsp.writeFile(file, text.replace('"epochs": 1', '"epochs": "one"'))
     await expect(readSweep(study, 'again')).rejects.toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not a sweep file: epochs`))
     await fsp.writeFile(file, text)
+  })
+})
+
+describe('a sweep submitted to Slurm, read where Slurm is not', () => {
+  it('shows the run folders’ states and says why', async () => {
+    const sweep = await readSweep(study, 'again')
+    await fsp.mkdir(join(sweep.dir, 'slurm'), { recursive: true })
+    await fsp.writeFile(join(sweep.dir, 'slurm', 'submissions.jsonl'), JSON.stringify({ jobId: '77', indices: [0, 1], submittedAt: '2026-01-01T00:00:00Z', resources: {} }) + '\n')
+    const path = process.env.PATH
+    process.env.PATH = join(root, 'no-slurm-here')
+    try {
+      const st = await slurmCellStatuses(sweep)
+      expect(st.map((s) => s.state)).toEqual(new Array(6).fill('waiting'))
+      expect(st[0]!.message).toMatch(/Slurm's queue cannot be read here \(squeue was not found on the PATH/)
+      expect(st[2]!.message).toBeNull() // never submitted
+    } finally {
+      process.env.PATH = path
+    }
   })
 })

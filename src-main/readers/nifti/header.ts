@@ -107,7 +107,7 @@ function readWhole(file: string, what: string, path: string): Buffer {
  * fails inside read() with an error that does not name it.
  */
 function requireRegularFile(file: string, path: string): void {
-  let kind: string | null = null
+  let kind: string
   try {
     const st = statSync(path)
     if (st.isFile()) return

@@ -28,6 +28,15 @@ import { intOption, progressPrinter, requireOption } from './study-args'
 
 export const summary = 'Sweeps of methods x label rates x seeds, run here or through Slurm (sbatch --array), collected into a table and figure'
 
+export const usage = `usage: sweep create --study DIR --name NAME --methods tcgm,ce --label-rates 5%,10%,20% --seeds 0-2
+                    [--presets tiny,small] [--learning-rates 0.01,0.001] [--epochs E]
+       sweep run --study DIR --name NAME [--executor local] [--parallel K]
+       sweep run --study DIR --name NAME --executor slurm [--profile FILE] [--partition P] [--time T]
+                 [--mem M] [--gpus G] [--account A] [--qos Q] [--cpus-per-task C] [--max-running K] [--cell ID ...]
+       sweep status --study DIR [--name NAME]      the cells' states (no name: the study's sweeps)
+       sweep collect --study DIR --name NAME       metrics.tsv and report.html in the sweep's folder
+       sweep cancel --study DIR --name NAME [--cell ID ...]   scancel the sweep's queued or running tasks`
+
 const OPTIONS = {
   study: { type: 'string' },
   name: { type: 'string' },

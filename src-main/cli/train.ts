@@ -17,7 +17,8 @@ export const summary = 'Train TCGM or the CE baseline on a study (progress bar; 
 
 export const usage = `usage: train --study DIR --method tcgm|ce --preset NAME --seeds K [--first-seed S] [--epochs E]
              [--warmup-epochs W] [--batch-size B] [--lr-labelled LR] [--lr-unlabelled LR]
-       train --study DIR --resume RUN     continue an interrupted run from its checkpoints`
+       train --study DIR --resume RUN     continue an interrupted run from its checkpoints
+       train --study DIR --sweep NAME --cell ID   train one cell of a sweep (what each Slurm task runs)`
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -86,6 +86,11 @@ export function startTrainingRun(spec: RunSpec, opts: RunClientOptions): RunHand
 export function resumeHint(spec: Pick<RunSpec, 'kind' | 'runDir'>): string {
   const run = dirname(spec.runDir)
   const runs = dirname(run)
+  // A sweep cell: <study>/sweeps/<name>/cells/<cell>/seed-<s> (runs/sweeps/folder.ts).
+  if (spec.kind === 'study' && basename(runs) === 'cells' && basename(dirname(dirname(runs))) === 'sweeps') {
+    const sweep = dirname(runs)
+    return `continue it with: npm run cli -- sweep run --study ${dirname(dirname(sweep))} --name ${basename(sweep)} (or train --study ${dirname(dirname(sweep))} --sweep ${basename(sweep)} --cell ${basename(run)})`
+  }
   if (spec.kind !== 'study' || basename(runs) !== 'runs') return 'run the same command again with resume to continue from it'
   return `continue it with: npm run cli -- train --study ${dirname(runs)} --resume ${basename(run)} (or Resume in the window's Results view)`
 }

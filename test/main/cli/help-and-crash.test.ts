@@ -8,8 +8,8 @@ import { resumeHint } from '../../../src-main/runs/worker/client'
 const repo = resolve(__dirname, '../../..')
 
 describe('cli', () => {
-  it('prints the usage of import, label, train, export and demo for --help and -h', () => {
-    for (const command of ['import', 'label', 'train', 'export', 'demo']) {
+  it('prints the usage of import, label, train, export, demo and sweep for --help and -h', () => {
+    for (const command of ['import', 'label', 'train', 'export', 'demo', 'sweep']) {
       for (const flag of ['--help', '-h']) {
         const r = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli.ts', command, flag], { cwd: repo, encoding: 'utf8', timeout: 60_000 })
         expect(r.status, `${command} ${flag}: ${r.stderr}`).toBe(0)
@@ -21,6 +21,9 @@ describe('cli', () => {
   it("names the resume command for a crashed study run, by the run's id", () => {
     expect(resumeHint({ kind: 'study', runDir: '/data/study/runs/20260101-120000-tcgm-ab12/seed-0' })).toBe(
       "continue it with: npm run cli -- train --study /data/study --resume 20260101-120000-tcgm-ab12 (or Resume in the window's Results view)"
+    )
+    expect(resumeHint({ kind: 'study', runDir: '/data/study/sweeps/fig6/cells/tcgm-tiny-r10-s0/seed-0' })).toBe(
+      'continue it with: npm run cli -- sweep run --study /data/study --name fig6 (or train --study /data/study --sweep fig6 --cell tcgm-tiny-r10-s0)'
     )
     expect(resumeHint({ kind: 'gaussian-sim', runDir: '/tmp/sim' })).toMatch(/same command again with resume/)
   })

@@ -409,7 +409,7 @@ export async function getRunDetail(study: string, id: string): Promise<RunDetail
         sessionId: sessions.get(pid) ?? 'ses-M00',
         split: (splits[pid] as PredictionRow['split']) ?? null,
         trueLabel: s.labels.get(pid) ?? null,
-        hiddenLabel: s.hidden.get(pid) ?? null,
+        hiddenLabel: s.labels.has(pid) ? null : s.hidden.get(pid) ?? null,
         predictedLabel: classNames[predicted] ?? String(predicted),
         aggregator,
         modalities: mods

@@ -18,8 +18,10 @@ import {
   appendLabelEvents,
   readHiddenLabels,
   readLabelLog,
+  redoTarget,
   replayLabels,
   undoTarget,
+  appendRevealEvent,
   writeHiddenLabels,
   writeLabelsSnapshot,
   LABELS_TSV,
@@ -37,7 +39,9 @@ export interface StudyState {
   file: StudyFile
   /** Visible labels (from the log). */
   labels: Map<string, string>
-  /** Labels hidden by a simulated label rate (evaluation only). */
+  /** Labels hidden by a simulated label rate (evaluation only). A subject the user has labelled
+   *  since keeps its entry here, so clearing or undoing that label hides it again; it counts as
+   *  hidden only while it has no visible label (see hiddenLabels). */
   hidden: Map<string, string>
   events: LabelEvent[]
   migratedFrom: number | null
@@ -158,10 +162,47 @@ export async function setLabel(dir: string, subject: string, label: string | nul
     subjectOrThrow(s, subject)
     if (label !== null) classOrThrow(s, label)
     const previous = s.labels.get(subject) ?? null
+    // A hidden evaluation label stays in labels.hidden.tsv: the visible label wins while it
+    // exists, and an undo or a clear gives the subject back its hidden label (never lost).
     const [e] = await applyEvents(s, [{ action: label === null ? 'clear' : 'set', subject, label, previous, undoes: null, source }])
-    // A label the user sets or clears by hand is no longer a hidden evaluation label.
-    if (s.hidden.delete(subject)) await writeHiddenLabels(s.dir, s.hidden)
     return { subject, label, previous, seq: e!.seq }
+  })
+}
+
+/** The labels hidden for evaluation right now: known, and not visible. */
+export function hiddenLabels(s: Pick<StudyState, 'labels' | 'hidden'>): Map<string, string> {
+  return new Map([...s.hidden].filter(([id]) => !s.labels.has(id)))
+}
+
+/** True when the subject's diagnosis is hidden for evaluation (the window must not show it). */
+export function isHiddenSubject(s: Pick<StudyState, 'labels' | 'hidden'>, id: string): boolean {
+  return !s.labels.has(id) && s.hidden.has(id)
+}
+
+/**
+ * The researcher's explicit request to see the hidden labels: logged (reveals.log.tsv) before
+ * they are returned, so a study shows whether and when its evaluation labels were looked at.
+ */
+export async function revealHiddenLabels(dir: string): Promise<{ time: string; labels: Map<string, string>; groups: Map<string, string> }> {
+  return mutateStudy(dir, async (s) => {
+    const labels = hiddenLabels(s)
+    const time = await appendRevealEvent(s.dir, labels.size, 'user')
+    const groups = new Map<string, string>()
+    for (const x of s.file.subjects) if (labels.has(x.id) && x.group !== null) groups.set(x.id, x.group)
+    return { time, labels, groups }
+  })
+}
+
+/** Re-applies the change the latest undo reverted (when nothing else changed since); null when there is none. */
+export async function redoLabel(dir: string): Promise<{ redone: LabelEvent; change: LabelChange } | null> {
+  return mutateStudy(dir, async (s) => {
+    const t = redoTarget(s.events)
+    if (!t) return null
+    const subject = t.target.subject
+    const current = s.labels.get(subject) ?? null
+    const label = t.target.label
+    const [e] = await applyEvents(s, [{ action: label === null ? 'clear' : 'set', subject, label, previous: current, undoes: t.undo.seq, source: 'user' }])
+    return { redone: t.target, change: { subject, label, previous: current, seq: e!.seq } }
   })
 }
 
@@ -274,7 +315,7 @@ export function studyCounts(s: StudyState, runs: number) {
     withBoth: subjects.filter((x) => x.scans.smri && x.scans.pet).length,
     labelled: s.labels.size,
     labelledByClass,
-    hidden: s.hidden.size,
+    hidden: hiddenLabels(s).size,
     runs
   }
 }

@@ -148,7 +148,8 @@ export type SubjectPrediction = z.infer<typeof SubjectPrediction>
 export const SubjectRow = z.object({
   id: z.string(),
   sessionId: z.string(),
-  /** Diagnosis from the source metadata (collection CSV Group, participants.tsv, ADNIMERGE), if any. */
+  /** Diagnosis from the source metadata (collection CSV Group, participants.tsv, ADNIMERGE), if
+   *  any; null while the subject's label is hidden for evaluation (it would show the diagnosis). */
   group: z.string().nullable(),
   sex: z.string().nullable(),
   age: z.number().nullable(),
@@ -159,7 +160,7 @@ export const SubjectRow = z.object({
   /** True when a known label is hidden by "simulate a label rate". */
   labelHidden: z.boolean(),
   split: z.enum(['train', 'val', 'test']).nullable(),
-  /** Latest finished run's predictions, when there is one. */
+  /** The chosen (default: newest) finished run's predictions, when there is one. */
   prediction: SubjectPrediction.nullable()
 })
 export type SubjectRow = z.infer<typeof SubjectRow>
@@ -200,10 +201,12 @@ export const LabelEvent = z.object({
   label: z.string().nullable(),
   /** Label before the event. */
   previous: z.string().nullable(),
-  /** For 'undo': the seq of the event undone. */
+  /** For 'undo': the seq of the event undone; for a redo (a user set/clear): the seq of the undo it reverses. */
   undoes: z.number().int().nullable(),
   /** Who wrote it: 'user', 'import:<file>', 'simulate'. */
-  source: z.string()
+  source: z.string(),
+  /** The subject's label is hidden for evaluation: label and previous are left out (null). */
+  redacted: z.boolean().optional()
 })
 export type LabelEvent = z.infer<typeof LabelEvent>
 
@@ -420,9 +423,15 @@ export const studyRequests = {
     'Job: import (and preprocess, cached) a cohort into the study; result ImportResult'
   ),
   'subjects.list': request(
-    z.object(StudyRef).strict(),
-    z.object({ classNames: z.array(z.string()), latestRunId: z.string().nullable(), rows: z.array(SubjectRow) }),
-    'All subjects with modalities, labels, split and the latest predictions'
+    z.object({ ...StudyRef, /** Run whose predictions to show; default (or when not finished): the newest finished run. */ runId: z.string().min(1).max(200).optional() }).strict(),
+    z.object({
+      classNames: z.array(z.string()),
+      latestRunId: z.string().nullable(),
+      /** The run whose predictions the rows carry (null when no run has finished). */
+      runId: z.string().nullable(),
+      rows: z.array(SubjectRow)
+    }),
+    'All subjects with modalities, visible labels, split and one finished run\'s predictions (hidden diagnoses left out)'
   ),
   'subject.detail': request(
     z.object({ ...StudyRef, subject: SubjectId }).strict(),
@@ -432,6 +441,16 @@ export const studyRequests = {
   'labels.set': request(z.object({ ...StudyRef, subject: SubjectId, label: z.string().min(1) }).strict(), LabelChange, 'Set a subject\'s label'),
   'labels.clear': request(z.object({ ...StudyRef, subject: SubjectId }).strict(), LabelChange, 'Clear a subject\'s label'),
   'labels.undo': request(z.object(StudyRef).strict(), z.object({ undone: LabelEvent.nullable(), change: LabelChange.nullable() }), 'Undo the last label change not yet undone'),
+  'labels.redo': request(z.object(StudyRef).strict(), z.object({ redone: LabelEvent.nullable(), change: LabelChange.nullable() }), 'Redo the change the latest undo reverted, when nothing changed since'),
+  'labels.revealHidden': request(
+    z.object(StudyRef).strict(),
+    z.object({
+      time: z.string(),
+      /** Hidden label and source group (the diagnosis in the source metadata) by subject id. */
+      subjects: z.array(z.object({ id: z.string(), label: z.string(), group: z.string().nullable() }))
+    }),
+    'The researcher\'s explicit request to see the labels hidden for evaluation; logged in the study (reveals.log.tsv)'
+  ),
   'labels.history': request(
     z.object({ ...StudyRef, subject: SubjectId.optional(), limit: z.number().int().min(1).max(100000).optional() }).strict(),
     z.array(LabelEvent),

@@ -29,7 +29,7 @@ import {
 } from './labels'
 import { withStudyLock } from './lock'
 import { DEFAULT_CLASS_NAMES, STUDY_SCHEMA_VERSION, type SplitName, type StudyFile, type SubjectRecord, parseStudyFile } from './schema'
-import { type SplitFractions, DEFAULT_FRACTIONS, chooseVisible, makeSplits, splitStrata } from './splits'
+import { type SplitFractions, DEFAULT_FRACTIONS, chooseVisible, makeSplits, placeIntoSplits, splitStrata } from './splits'
 
 export const STUDY_JSON = 'study.json'
 const APP_ID = 'tcgm-lab 0.1.0'
@@ -286,6 +286,35 @@ export async function makeStudySplits(dir: string, seed: number, fractions: Spli
     const counts = { train: 0, val: 0, test: 0 }
     for (const v of assignment.values()) counts[v]++
     return counts
+  })
+}
+
+/** Subjects of the study that the stored split does not assign (imported after it was made). */
+export function unsplitSubjects(s: Pick<StudyState, 'file'>): string[] {
+  const a = s.file.splits?.assignment
+  return a ? s.file.subjects.filter((x) => !a[x.id]).map((x) => x.id) : []
+}
+
+/**
+ * Puts the subjects imported after the split into it, stratified like the split (class and
+ * visibility), without moving anyone already assigned: runs made on the split stay comparable.
+ */
+export async function placeNewSubjectsInSplit(dir: string): Promise<{ placed: Record<SplitName, number>; counts: Record<SplitName, number> }> {
+  return mutateStudy(dir, async (s) => {
+    const splits = s.file.splits
+    if (!splits) throw new Error(`study ${s.dir} has no split yet to place subjects into; make one (splits.make)`)
+    const existing = new Map(Object.entries(splits.assignment))
+    // A seed of its own per placement, so two placements do not repeat the same order.
+    const added = placeIntoSplits(existing, unsplitSubjects(s), splitStrata(s.labels, s.hidden), splits.seed + existing.size, splits.fractions)
+    const placed = { train: 0, val: 0, test: 0 }
+    for (const [id, split] of added) {
+      splits.assignment[id] = split
+      placed[split]++
+    }
+    if (added.size) await saveStudyFile(s)
+    const counts = { train: 0, val: 0, test: 0 }
+    for (const v of Object.values(splits.assignment)) counts[v]++
+    return { placed, counts }
   })
 }
 

@@ -10,7 +10,7 @@ import type { LabelEvent as LabelEventView, Preview, StudySummary, SubjectDetail
 import { readCacheCrops } from './cache'
 import type { LabelEvent } from './labels'
 import { getRunDetail, listRuns } from './runs'
-import { type StudyState, isHiddenSubject, loadStudy, studyCounts } from './study'
+import { type StudyState, isHiddenSubject, loadStudy, studyCounts, unsplitSubjects } from './study'
 
 export async function studySummary(study: string): Promise<StudySummary> {
   const s = await loadStudy(study)
@@ -27,6 +27,7 @@ export function summaryOf(s: StudyState, runs: number): StudySummary {
     settings: s.file.settings,
     counts: studyCounts(s, runs),
     hasSplits: s.file.splits !== null,
+    unsplit: unsplitSubjects(s).length,
     source: s.file.source
   }
 }

@@ -66,6 +66,8 @@ export const StudySummary = z.object({
   counts: StudyCounts,
   /** Whether splits.make has been run. */
   hasSplits: z.boolean(),
+  /** Subjects the split does not assign (imported after it): place them or re-split before training. */
+  unsplit: z.number().int(),
   /** Folder of the cohort the study was imported from (last import), if any. */
   source: z.string().nullable()
 })
@@ -474,6 +476,11 @@ export const studyRequests = {
     }).strict(),
     SplitCounts,
     'Subject-level stratified train/val/test split (60/20/20 default), stored in the study'
+  ),
+  'splits.place': request(
+    z.object(StudyRef).strict(),
+    z.object({ placed: SplitCounts, counts: SplitCounts }),
+    'Put the subjects imported after the split into it (stratified like the split), moving no one already assigned'
   ),
   'training.start': request(z.object({ ...StudyRef, ...TrainingOptions.shape }).strict(), JobStarted, 'Job: train a run (progress detail: TrainingProgressDetail; result RunSummary)'),
   'training.resume': request(z.object({ ...StudyRef, runId: z.string().min(1) }).strict(), JobStarted, 'Job: resume an interrupted run from its checkpoints'),

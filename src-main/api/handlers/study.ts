@@ -11,7 +11,7 @@ import { importLabelFile } from '../../study/label-import'
 import { parallelImport } from '../../study/preprocess-pool'
 import { getRunDetail, listRuns, resumeStudyRun, trainStudy } from '../../study/runs'
 import { studySummary, listSubjects, subjectDetail, visibleHistory } from '../../study/subjects'
-import { createStudy, loadStudy, makeStudySplits, redoLabel, revealHiddenLabels, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
+import { createStudy, loadStudy, makeStudySplits, placeNewSubjectsInSplit, redoLabel, revealHiddenLabels, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
 
 function changed(ctx: HandlerContext, study: string, what: 'subjects' | 'labels' | 'splits' | 'runs' | 'settings'): void {
   ctx.emit('study.changed', { study: resolve(study), what })
@@ -152,6 +152,12 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
 
   'splits.make': async ({ study, seed, fractions }, ctx) => {
     const r = await makeStudySplits(study, seed, fractions)
+    changed(ctx, study, 'splits')
+    return r
+  },
+
+  'splits.place': async ({ study }, ctx) => {
+    const r = await placeNewSubjectsInSplit(study)
     changed(ctx, study, 'splits')
     return r
   },

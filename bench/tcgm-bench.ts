@@ -11,8 +11,8 @@
  * reference; override with --step-ms.
  */
 import { parseArgs } from 'node:util'
-import { distinctTupleCount, tcGainAndGrad, tcGainBruteForce } from '../src-main/tcgm/tc-gain'
-import { Rng } from '../src-main/train/rng'
+import { distinctTupleCount, tcGainAndGrad, tcGainBruteForce } from '../src-main/engine/tcgm/tc-gain'
+import { Rng } from '../src-main/domain/random/sfc32'
 
 const { values } = parseArgs({
   options: { classes: { type: 'string' }, 'max-tuples': { type: 'string' }, 'step-ms': { type: 'string' }, json: { type: 'boolean' } }
@@ -61,9 +61,8 @@ for (const M of [2, 3, 4]) {
     let bruteMs: number | null = null
     let maxDiff: number | null = null
     if (tuples <= maxTuples) {
-      let brute = 0
       const s = performance.now()
-      brute = tcGainBruteForce(logHs, B, C, logPrior)
+      const brute = tcGainBruteForce(logHs, B, C, logPrior)
       bruteMs = performance.now() - s
       maxDiff = Math.abs(brute - gain)
     }

@@ -14,11 +14,11 @@
 import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import type { AttributionMap } from '../api/contracts/viewer'
-import { MNI_2MM } from '../imaging/grid'
+import type { AttributionMap } from '../domain/viewer-records'
+import { MNI_2MM } from '../volume/grid'
 import { readCacheCrops } from '../study/cache'
-import { preprocessSettingsFor } from '../study/preprocess'
-import { RUNS_DIR } from '../study/runs'
+import { preprocessSettingsFor } from '../study/import/preprocess'
+import { RUNS_DIR } from '../runs/study-runs'
 import { loadStudy } from '../study/study'
 import { ensureDir, writeFileAtomic } from '../files/atomic'
 import { decodeHeadedFloats, encodeHeadedFloats } from '../files/headed-floats'
@@ -29,6 +29,7 @@ import { cropIndexOnGrid, cropMapToGrid } from './crop-to-grid'
 import { DEFAULT_CUBE, DEFAULT_STRIDE } from './occlusion'
 import { newestFinishedRun, runModelsFor, type RunModels } from './run-models'
 import { computeInWorker } from './remote'
+import type { Modality } from '../domain/modality'
 
 /** Bumped whenever a change here changes the maps (part of the cache key). */
 export const ATTRIBUTION_VERSION = 1
@@ -42,7 +43,7 @@ export const ATTRIBUTION_SETTINGS = {
 export interface AttributionRequest {
   study: string
   subject: string
-  modality: 'smri' | 'pet'
+  modality: Modality
   /** Default: the newest finished run. */
   runId?: string
 }

@@ -6,7 +6,7 @@
  */
 import { readdir, realpath, stat } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
-import type { FileEntry } from '../api/contracts/app'
+import type { FileEntry } from '../domain/app-records'
 
 export class FileAccessError extends Error {
   override name = 'FileAccessError'

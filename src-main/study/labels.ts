@@ -87,7 +87,7 @@ export async function readLabelLog(studyDir: string): Promise<LogRead> {
     buf = await fsp.readFile(file)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], validBytes: 0, fileBytes: 0 }
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
   const lastNewline = buf.lastIndexOf(0x0a)
   const validBytes = lastNewline + 1
@@ -168,7 +168,7 @@ export async function readHiddenLabels(studyDir: string): Promise<Map<string, st
     return parseTwoColumn(await fsp.readFile(file, 'utf8'))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map()
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
 }
 

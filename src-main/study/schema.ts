@@ -82,7 +82,7 @@ export function parseStudyFile(file: string, text: string): { study: StudyFile; 
   try {
     raw = JSON.parse(text)
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}); the study cannot be opened`)
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}); the study cannot be opened`, { cause: err })
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file} does not hold a JSON object; the study cannot be opened`)
   let obj = raw as Record<string, unknown>

@@ -63,8 +63,8 @@ export async function loadStudy(dir: string): Promise<StudyState> {
     text = await fsp.readFile(file, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new Error(`${abs} is not a study folder: ${STUDY_JSON} not found`)
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    if (code === 'ENOENT') throw new Error(`${abs} is not a study folder: ${STUDY_JSON} not found`, { cause: err })
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
   const { study, migratedFrom } = parseStudyFile(file, text)
   const log = await readLabelLog(abs)

@@ -108,7 +108,7 @@ export async function readTable(file: string): Promise<Table> {
   try {
     text = await fsp.readFile(file, 'utf8')
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
   return parseTable(file, text)
 }

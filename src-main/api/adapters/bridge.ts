@@ -28,12 +28,12 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, WebSocket } from 'ws'
 import { isInside } from '../../files/allowed-roots'
 import { createLogger } from '../../log'
-import { cspHeader } from '../../shell/csp'
-import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '../bridge-protocol'
+import { cspHeader } from '../csp'
+import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '../wire/bridge-protocol'
 import type { ApiErrorShape } from '../contract'
 import type { Dispatch } from '../dispatch'
 import type { EventHub } from '../event-hub'
-import { decodeWire, encodeWire } from '../typed-codec'
+import { decodeWire, encodeWire } from '../wire/typed-codec'
 
 const log = createLogger('bridge')
 

@@ -1,6 +1,7 @@
 /** Handlers of the study workflow (contracts/study.ts); the work is in src-main/study, demo, export. */
 import { join, resolve } from 'node:path'
-import { DEMO_VISIBLE_LABEL_RATE, type StudyRequestName } from '../contracts/study'
+import type { StudyRequestName } from '../contracts/study'
+import { DEMO_VISIBLE_LABEL_RATE } from '../../domain/study-settings'
 import type { HandlerContext, PartialHandlerTable } from '../handler-types'
 import { generateDemoCohort } from '../../demo/cohort'
 import { exportRun } from '../../export'
@@ -8,9 +9,9 @@ import { recordRecentStudy } from '../../settings/recent-studies'
 import { planImport } from '../../study/import'
 import { runImport } from '../../study/import/run'
 import { importLabelFile } from '../../study/label-import'
-import { parallelImport } from '../../study/preprocess-pool'
-import { getRunDetail, listRuns, resumeStudyRun, trainStudy } from '../../study/runs'
-import { studySummary, listSubjects, subjectDetail, visibleHistory } from '../../study/subjects'
+import { parallelImport } from '../../study/import/preprocess-pool'
+import { getRunDetail, listRuns, resumeStudyRun, trainStudy } from '../../runs/study-runs'
+import { studySummary, listSubjects, subjectDetail, visibleHistory } from '../../viewer/subjects'
 import { createStudy, loadStudy, makeStudySplits, placeNewSubjectsInSplit, redoLabel, revealHiddenLabels, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
 
 function changed(ctx: HandlerContext, study: string, what: 'subjects' | 'labels' | 'splits' | 'runs' | 'settings'): void {

@@ -21,6 +21,7 @@ import {
   normaliseVisit,
   sortVisits
 } from './plan'
+import type { Modality } from '../../domain/modality'
 
 export async function isBids(source: string): Promise<boolean> {
   if (await fsp.stat(join(source, 'dataset_description.json')).then(() => true, () => false)) return true
@@ -29,7 +30,7 @@ export async function isBids(source: string): Promise<boolean> {
 }
 
 interface Found {
-  modality: 'smri' | 'pet'
+  modality: Modality
   visit: string
   file: string
   derived: boolean
@@ -124,7 +125,7 @@ export async function planBids(source: string, opts: PlanOptions): Promise<Impor
     ids.set(id, bidsId)
     const visits = sortVisits(list.map((f) => f.visit))
     visits.forEach((v) => allVisits.add(v))
-    const pick = async (m: 'smri' | 'pet'): Promise<PlannedScan | null> => {
+    const pick = async (m: Modality): Promise<PlannedScan | null> => {
       const at = list.filter((f) => f.modality === m && f.visit === visit).sort((x, y) => Number(y.derived) - Number(x.derived))
       const f = at[0]
       if (!f) return null

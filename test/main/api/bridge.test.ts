@@ -9,10 +9,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { startBridge, type RunningBridge } from '../../../src-main/api/adapters/bridge'
-import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '../../../src-main/api/bridge-protocol'
+import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '../../../src-main/api/wire/bridge-protocol'
 import { createApiRuntime, type ApiRuntime } from '../../../src-main/api/runtime'
-import { decodeWire, encodeWire } from '../../../src-main/api/typed-codec'
-import { cspHeader } from '../../../src-main/shell/csp'
+import { decodeWire, encodeWire } from '../../../src-main/api/wire/typed-codec'
+import { cspHeader } from '../../../src-main/api/csp'
 import { calledAny, spyHandlers, type SpyTable } from './spy-handlers'
 
 let table: SpyTable

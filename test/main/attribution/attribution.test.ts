@@ -18,14 +18,14 @@ import { createApiRuntime } from '../../../src-main/api/runtime'
 import { recordEvents } from '../../helpers/api-events'
 import { cropIndexOnGrid } from '../../../src-main/attribution/crop-to-grid'
 import { createStateNet } from '../../../src-main/attribution/state-net'
-import { chooseBackend } from '../../../src-main/backend/choose'
-import { MNI_2MM } from '../../../src-main/imaging/grid'
-import { createImageModalityModel } from '../../../src-main/model/image-model'
+import { chooseBackend } from '../../../src-main/engine/backend/choose'
+import { MNI_2MM } from '../../../src-main/volume/grid'
+import { createImageModalityModel } from '../../../src-main/engine/model/image-model'
 import { HIPPOCAMPUS_BOXES, boxToVoxelRange } from '../../../src-main/roi/boxes'
 import { writeCacheEntry } from '../../../src-main/study/cache'
 import { createStudy, mutateStudy, saveStudyFile } from '../../../src-main/study/study'
-import { writeCheckpoint } from '../../../src-main/train/checkpoint'
-import type { ModelState } from '../../../src-main/train/modality-model'
+import { writeCheckpoint } from '../../../src-main/engine/train/checkpoint'
+import type { ModelState } from '../../../src-main/engine/train/modality-model'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-attribution-'))
 afterAll(() => fsp.rm(root, { recursive: true, force: true }))
@@ -35,7 +35,7 @@ const runId = '20260101-000000-tcgm-abcd'
 const index = cropIndexOnGrid(MNI_2MM, 2)
 const dims = index.dims
 const cropSize = 2 * dims[0] * dims[1] * dims[2]
-let states: ModelState[] = []
+const states: ModelState[] = []
 let crop: Float32Array
 
 const inProcess = (task: AttributionTask, cb: Parameters<typeof computeCropAttribution>[1]) => computeCropAttribution(task, cb)

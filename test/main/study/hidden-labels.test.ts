@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { REVEAL_LOG } from '../../../src-main/study/labels'
-import { listSubjects, subjectDetail, studySummary } from '../../../src-main/study/subjects'
+import { listSubjects, subjectDetail, studySummary } from '../../../src-main/viewer/subjects'
 import {
   applyLabels,
   createStudy,

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { placeIntoSplits, splitStrata } from '../../../src-main/study/splits'
-import { loadStudyTrainingData } from '../../../src-main/study/training-data'
-import { runSplitAssignment } from '../../../src-main/study/runs'
-import { studySummary } from '../../../src-main/study/subjects'
+import { loadStudyTrainingData } from '../../../src-main/runs/kinds/study'
+import { runSplitAssignment } from '../../../src-main/runs/study-runs'
+import { studySummary } from '../../../src-main/viewer/subjects'
 import { applyLabels, createStudy, loadStudy, makeStudySplits, mutateStudy, placeNewSubjectsInSplit, saveStudyFile, simulateLabelRate } from '../../../src-main/study/study'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-place-'))

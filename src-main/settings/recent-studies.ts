@@ -69,12 +69,3 @@ export async function recordRecentStudy(
   await writeFileAtomic(recentStudiesFile(userDataDir), JSON.stringify({ version: 1, studies }, null, 2) + '\n')
   return studies
 }
-
-/** Drops a study from the list (for instance when its folder was deleted). */
-export async function forgetRecentStudy(userDataDir: string, studyPath: string): Promise<RecentStudy[]> {
-  const path = resolve(studyPath)
-  const studies = (await readRecentStudies(userDataDir)).filter((s) => s.path !== path)
-  await mkdir(userDataDir, { recursive: true })
-  await writeFileAtomic(recentStudiesFile(userDataDir), JSON.stringify({ version: 1, studies }, null, 2) + '\n')
-  return studies
-}

@@ -107,10 +107,6 @@ export function guessModality(name: string): SeriesChoice {
   return { name, modality: 'ignore', reason: 'cannot tell the modality from the name; choose one' }
 }
 
-export function pushUnique(arr: string[], v: string): void {
-  if (!arr.includes(v)) arr.push(v)
-}
-
 /** Orders visits bl, m03, m06, ... then the rest alphabetically. */
 export function sortVisits(visits: Iterable<string>): string[] {
   const key = (v: string) => (v === 'bl' ? -1 : /^m(\d+)$/.test(v) ? Number(v.slice(1)) : 1e6)

@@ -6,6 +6,9 @@ import { appHandlers } from '../../../src-main/api/handlers/app'
 import { createApiRuntime } from '../../../src-main/api/runtime'
 import { handlers } from '../../../src-main/api/handlers'
 import { recordRecentStudy, maxRecentStudies, recentStudiesFile } from '../../../src-main/settings/recent-studies'
+import { DEFAULT_EPOCHS } from '../../../src-main/domain/training'
+import { defaultTrainConfig } from '../../../src-main/domain/train-config'
+import { PRESETS } from '../../../src-main/engine/model/config'
 
 let base: string
 let root: string
@@ -154,5 +157,15 @@ describe('dialog.pick and job.cancel', () => {
 
   it('has a handler for each app request', () => {
     expect(Object.keys(appHandlers).sort()).toEqual(['app.info', 'dialog.pick', 'files.list', 'files.roots', 'job.cancel', 'studies.recent', 'training.defaults'])
+  })
+
+  it('serves the training defaults the engine and the CLI use (one definition)', async () => {
+    const c = await appHandlers['training.defaults']({}, {} as never)
+    expect(c.defaults).toEqual({ method: 'tcgm', preset: 'tiny', seeds: 1, epochs: DEFAULT_EPOCHS })
+    expect(DEFAULT_EPOCHS).toBe(30)
+    const byKey = Object.fromEntries(c.hyperparameters.map((h) => [h.key, h.default]))
+    expect(byKey).toEqual({ lrLabelled: defaultTrainConfig.lrLabelled, lrUnlabelled: defaultTrainConfig.lrUnlabelled, batchSize: defaultTrainConfig.batchSize, warmupEpochs: null })
+    expect(c.presets.map((p) => p.id)).toEqual(Object.keys(PRESETS).sort((a, b) => ['tiny', 'small', 'paper'].indexOf(a) - ['tiny', 'small', 'paper'].indexOf(b)))
+    expect(c.selectBy.default).toBe('auto')
   })
 })

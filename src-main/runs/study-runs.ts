@@ -29,6 +29,19 @@ import { RUN_SUBJECTS_TSV, readRunSubjects } from './run-labelling'
 
 export const RUNS_DIR = 'runs'
 
+/** The split a run was made on, saved in its folder when it starts (older runs have none). */
+export const RUN_SPLIT = 'split.json'
+
+/** The assignment a run used: its own saved split, else (older runs) the study's current one. */
+export function runSplitAssignment(study: string, id: string, current: Record<string, string> | undefined): Promise<Record<string, string>> {
+  return runSplitAssignmentIn(runDir(study, id), current)
+}
+
+async function runSplitAssignmentIn(dir: string, current: Record<string, string> | undefined): Promise<Record<string, string>> {
+  const own = await fsp.readFile(join(dir, RUN_SPLIT), 'utf8').then((t) => (JSON.parse(t) as { assignment?: Record<string, string> } | null)?.assignment, () => undefined)
+  return own ?? current ?? {}
+}
+
 export interface RunConfigFile {
   id: string
   method: 'tcgm' | 'ce'
@@ -168,6 +181,9 @@ export async function trainStudy(study: string, options: TrainingOptions, cb: Ru
     classNames: s.file.settings.classNames
   }
   await ensureDir(runDir(s.dir, id))
+  // The run keeps the split it was made on: a later re-split of the study changes neither its
+  // resume nor its results (runs on different splits are not comparable, and say so).
+  await writeJson(join(runDir(s.dir, id), RUN_SPLIT), s.file.splits)
   await writeJson(join(runDir(s.dir, id), 'config.json'), config)
   cb.onCreated?.(id)
   return runSeeds(s.dir, runDir(s.dir, id), config, false, cb)
@@ -252,8 +268,10 @@ async function runSeeds(study: string, dir: string, config: RunConfigFile, resum
       if (await fsp.stat(join(sd, 'result.json')).then(() => true, () => false)) continue
       await ensureDir(sd)
       let modalities: string[] = []
+      const splitFile = join(dir, RUN_SPLIT)
+      const ownSplit = await fsp.stat(splitFile).then(() => true, () => false)
       const handle = startTrainingRun(
-        { kind: 'study', params: { study, preset: config.preset, seed, labelling }, train: { ...config.train, seed }, runDir: sd, resume, progressIntervalMs: 500 },
+        { kind: 'study', params: { study, preset: config.preset, seed, ...(ownSplit ? { splitFile } : {}), labelling }, train: { ...config.train, seed }, runDir: sd, resume, progressIntervalMs: 500 },
         {
           onEvent: (e) => {
             if (e.type === 'started') modalities = e.modalities
@@ -430,7 +448,7 @@ export async function runFolderDetail(study: string, dir: string): Promise<RunDe
     // A run with its own labelling (a sweep cell) shows its own split and visible labels.
     const own = config.labelling ? await readRunSubjects(join(dir, RUN_SUBJECTS_TSV)) : null
     const ownVisible = new Set(own?.visible ?? [])
-    const splits = own?.split ?? s.file.splits?.assignment ?? {}
+    const splits = own?.split ?? (await runSplitAssignmentIn(dir, s.file.splits?.assignment))
     const known = (pid: string) => s.labels.get(pid) ?? s.hidden.get(pid) ?? null
     const sessions = new Map(s.file.subjects.map((x) => [x.id, x.sessionId]))
     ids.forEach((pid, i) => {
@@ -455,7 +473,7 @@ export async function runFolderDetail(study: string, dir: string): Promise<RunDe
         sessionId: sessions.get(pid) ?? 'ses-M00',
         split: (splits[pid] as PredictionRow['split']) ?? null,
         trueLabel: own ? (ownVisible.has(pid) ? known(pid) : null) : s.labels.get(pid) ?? null,
-        hiddenLabel: own ? (ownVisible.has(pid) ? null : known(pid)) : s.hidden.get(pid) ?? null,
+        hiddenLabel: own ? (ownVisible.has(pid) ? null : known(pid)) : s.labels.has(pid) ? null : s.hidden.get(pid) ?? null,
         predictedLabel: classNames[predicted] ?? String(predicted),
         aggregator,
         modalities: mods

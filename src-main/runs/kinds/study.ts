@@ -14,12 +14,13 @@
 import { z } from 'zod'
 import { createRemoteImageModalityModel } from '../../engine/model/remote-model'
 import type { ModalityModel } from '../../engine/train/modality-model'
-import type { BuiltRun, FactoryContext } from './index'
+import type { BuiltRun, FactoryContext } from './factory'
 import type { TrainData } from '../../engine/train/train-tcgm'
 import { readCacheCrops } from '../../study/cache'
-import type { SplitName } from '../../study/schema'
-import { RunLabelling } from '../run-labelling'
+import { promises as fsp } from 'node:fs'
+import { Splits, type SplitName } from '../../study/schema'
 import { loadStudy } from '../../study/study'
+import { RunLabelling } from '../run-labelling'
 
 export const MODALITIES = ['smri', 'pet'] as const
 
@@ -30,7 +31,10 @@ export const studyRunParams = z.object({
   /** Seeds the models' weights and augmentation. */
   seed: z.number().int(),
   modalities: z.array(z.enum(MODALITIES)).min(1).default([...MODALITIES]),
-  /** The run's own visible subjects and split instead of the study's (a sweep cell). */
+  /** The run's own split (runs/<id>/split.json, saved when it started); without it, the study's
+   *  current split. With it, subjects the run's split does not hold are left out of the run. */
+  splitFile: z.string().min(1).optional(),
+  /** The run's own visible subjects and split instead of the study's (a sweep cell); wins over splitFile. */
   labelling: RunLabelling.optional()
 })
 export type StudyRunParams = z.input<typeof studyRunParams>
@@ -47,18 +51,13 @@ export interface StudyTrainingData {
 export async function loadStudyTrainingData(params: StudyRunParams, signal?: AbortSignal): Promise<StudyTrainingData> {
   const p = studyRunParams.parse(params)
   const s = await loadStudy(p.study)
-  const subjects = s.file.subjects
-  if (subjects.length === 0) throw new Error(`study ${s.dir} has no subjects; import a cohort first`)
-  const assignment = p.labelling?.split ?? s.file.splits?.assignment
-  if (!assignment) throw new Error(`study ${s.dir} has no train/validation/test split; make one first (splits.make)`)
-  const unsplit = subjects.filter((x) => !assignment[x.id]).map((x) => x.id)
-  if (unsplit.length) {
-    throw new Error(
-      p.labelling
-        ? `${unsplit.length} subject(s) of study ${s.dir} are not in the run's own split (${unsplit.slice(0, 3).join(', ')}...): they were imported after the sweep was made; make a new sweep`
-        : `${unsplit.length} subject(s) were imported after the split (${unsplit.slice(0, 3).join(', ')}...); make the split again`
-    )
-  }
+  if (s.file.subjects.length === 0) throw new Error(`study ${s.dir} has no subjects; import a cohort first`)
+  const own = p.labelling ? { assignment: p.labelling.split } : p.splitFile ? await readRunSplit(p.splitFile) : null
+  const splits = own ?? s.file.splits
+  if (!splits) throw new Error(`study ${s.dir} has no train/validation/test split; make one first (splits.make)`)
+  const subjects = own ? s.file.subjects.filter((x) => splits.assignment[x.id]) : s.file.subjects
+  const unsplit = subjects.filter((x) => !splits.assignment[x.id]).map((x) => x.id)
+  if (unsplit.length) throw new Error(`${unsplit.length} subject(s) were imported after the split (${unsplit.slice(0, 3).join(', ')}...); place them into the split or make a new one (Train view)`)
   const classNames = s.file.settings.classNames
   const classIndex = (l: string | undefined) => (l === undefined ? null : classNames.indexOf(l) >= 0 ? classNames.indexOf(l) : null)
   const modalities = p.modalities.filter((m) => subjects.some((x) => x.scans[m]?.cacheKey))
@@ -87,11 +86,20 @@ export async function loadStudyTrainingData(params: StudyRunParams, signal?: Abo
     numSubjects: subjects.length,
     labels: subjects.map((x) => classIndex(trainsOn(x.id) ? s.labels.get(x.id) ?? s.hidden.get(x.id) : undefined)),
     available: subjects.map((x) => modalities.map((m) => Boolean(x.scans[m]?.cacheKey))),
-    split: subjects.map((x) => assignment[x.id] as SplitName),
+    split: subjects.map((x) => splits.assignment[x.id] as SplitName),
     trueLabels: subjects.map((x) => classIndex(s.labels.get(x.id) ?? s.hidden.get(x.id))),
     subjectIds: subjects.map((x) => x.id)
   }
   return { data, subjectIds: data.subjectIds!, classNames, modalities, crops }
+}
+
+/** A run's saved split. @throws naming the file when it cannot be read */
+export async function readRunSplit(file: string): Promise<Splits> {
+  try {
+    return Splits.parse(JSON.parse(await fsp.readFile(file, 'utf8')))
+  } catch (err) {
+    throw new Error(`cannot read the run's split ${file}: ${(err as Error).message}`, { cause: err })
+  }
 }
 
 /** The factory of model-factories.ts for kind 'study'. */

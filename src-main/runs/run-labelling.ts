@@ -4,6 +4,9 @@
  * cell draws its own at the cell's label rate and seed, as a researcher repeating the experiment
  * would, and keeps it in its run folder (subjects.tsv), so the study's own labels never change.
  *
+ * A cell's subjects are those of the study when the sweep was made: subjects imported later are
+ * not in its split and stay out of its training and evaluation (as with a run's saved split).
+ *
  * subjects.tsv: participant_id, split, label_visible (1 = the run trains on this subject's label,
  * 0 = hidden from it; the label itself stays in the study, so no hidden label is copied).
  */

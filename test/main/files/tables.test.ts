@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { column, parseTable } from '../../../src-main/study/tables'
+import { column, parseTable } from '../../../src-main/files/tables'
 
 describe('delimited tables', () => {
   it('detects comma, tab and semicolon and honours quotes', () => {

@@ -4,7 +4,7 @@
  */
 import type { Preview, StudySummary, SubjectDetail, SubjectRow } from '../domain/study-records'
 import { readCacheCrops } from './cache'
-import { getRunDetail, listRuns } from '../runs/study-runs'
+import { getRunDetail, listRuns } from '../runs/read'
 import { type StudyState, loadStudy, studyCounts } from './study'
 
 export async function studySummary(study: string): Promise<StudySummary> {

@@ -10,7 +10,9 @@ import { planImport } from '../../study/import'
 import { runImport } from '../../study/import/run'
 import { importLabelFile } from '../../study/label-import'
 import { parallelImport } from '../../study/import/preprocess-pool'
-import { getRunDetail, listRuns, resumeStudyRun, trainStudy } from '../../runs/study-runs'
+import { savedRunTables } from '../../runs/folder'
+import { getRunDetail, listRuns } from '../../runs/read'
+import { resumeStudyRun, trainStudy } from '../../runs/train'
 import { studySummary, listSubjects, subjectDetail } from '../../study/subjects'
 import { createStudy, loadStudy, makeStudySplits, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
 
@@ -176,7 +178,8 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
   'export.run': async ({ study, runId, out }, ctx) => {
     const detail = await getRunDetail(study, runId)
     const name = (await loadStudy(study)).file.name
-    const jobId = ctx.jobs.start('export', async (job) => exportRun(detail, resolve(out), name, job.signal))
+    const saved = await savedRunTables(study, runId)
+    const jobId = ctx.jobs.start('export', async (job) => exportRun(detail, resolve(out), name, job.signal, saved))
     return { jobId }
   }
 }

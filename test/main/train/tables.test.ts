@@ -44,6 +44,11 @@ describe('feature and label tables', () => {
     expect(() => readFeatureTable(noId)).toThrow(/no 'participant_id' column/)
     const dup = file('dup.tsv', 'participant_id\ta\nS1\t1\nS1\t2\n')
     expect(() => readFeatureTable(dup)).toThrow(`${dup}:3: participant_id 'S1' appears twice`)
+    // Quoted fields as spreadsheets write them: a tab inside quotes is part of the id.
+    const quoted = readFeatureTable(file('quoted.tsv', 'participant_id\t"a"\n"S\t1"\t"2"\n'))
+    expect(quoted.ids).toEqual(['S\t1'])
+    expect(quoted.columns).toEqual(['a'])
+    expect(Array.from(quoted.values)).toEqual([2])
     const ragged = file('ragged.tsv', 'participant_id\ta\tb\nS1\t1\n')
     expect(() => readFeatureTable(ragged)).toThrow(`${ragged}:2: 2 fields, the header has 3`)
   })

@@ -23,7 +23,7 @@ async function readSaved(file: string): Promise<Buffer> {
   try {
     return await fsp.readFile(file)
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
 }
 

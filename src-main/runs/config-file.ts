@@ -10,6 +10,7 @@
  */
 import { RUN_FORMAT_VERSION, RunConfig } from '../domain/run-config'
 import { resolveTrainConfig, type TrainConfig } from '../domain/train-config'
+import { describeReadError } from '../files/read-error'
 
 type Raw = Record<string, unknown>
 
@@ -34,13 +35,14 @@ export function parseRunConfig(file: string, text: string): { config: RunConfig;
   try {
     raw = JSON.parse(text)
   } catch (err) {
-    throw new Error(`${file} is damaged: not valid JSON (${(err as Error).message}); the run cannot be read`)
+    throw new Error(`${file} is damaged: ${describeReadError(err)}; the run cannot be read`, { cause: err })
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file} is damaged: it does not hold a JSON object; the run cannot be read`)
   let obj = raw as Raw
   const version = obj.formatVersion ?? 0
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0) {
-    throw new Error(`${file} has formatVersion ${JSON.stringify(version)}, which is not a TCGM Lab run format; the run cannot be read`)
+    const found = typeof version === 'number' ? version : `a ${typeof version}`
+    throw new Error(`${file} has formatVersion ${found}, which is not a TCGM Lab run format; the run cannot be read`)
   }
   if (version > RUN_FORMAT_VERSION) {
     throw new Error(
@@ -51,7 +53,7 @@ export function parseRunConfig(file: string, text: string): { config: RunConfig;
     try {
       obj = { ...migrations[v]!(obj), formatVersion: v + 1 }
     } catch (err) {
-      throw new Error(`${file} is run format ${v} and cannot be migrated to format ${v + 1}: ${(err as Error).message}`)
+      throw new Error(`${file} is run format ${v} and cannot be migrated to format ${v + 1}: ${(err as Error).message}`, { cause: err })
     }
   }
   const parsed = RunConfig.safeParse(obj)

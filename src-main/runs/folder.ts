@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import type { RunConfig } from '../domain/run-config'
 import type { RunSummary } from '../domain/runs'
 import type { SplitName } from '../domain/study-settings'
+import { describeReadError } from '../files/read-error'
 import { formatTable } from '../files/tables'
 import type { SplitEvaluation, TrainResult } from '../engine/train/train-tcgm'
 import { appendLinesDurable, ensureDir, writeFileAtomic } from '../study/atomic'
@@ -75,7 +76,7 @@ async function readText(file: string): Promise<string> {
   try {
     return await fsp.readFile(file, 'utf8')
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
 }
 
@@ -84,7 +85,7 @@ async function readJson<T>(file: string): Promise<T> {
   try {
     return JSON.parse(text) as T
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${describeReadError(err)}`, { cause: err })
   }
 }
 

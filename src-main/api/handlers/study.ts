@@ -13,15 +13,16 @@ import { parallelImport } from '../../study/import/preprocess-pool'
 import { savedRunTables } from '../../runs/folder'
 import { getRunDetail, listRuns } from '../../runs/read'
 import { resumeStudyRun, trainStudy } from '../../runs/train'
-import { studySummary, listSubjects, subjectDetail } from '../../study/subjects'
-import { createStudy, loadStudy, makeStudySplits, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
+import { studySummary, listSubjects, subjectDetail } from '../../viewer/subjects'
+import { createStudy, loadStudy, makeStudySplits, repairStudy, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
 
 function changed(ctx: HandlerContext, study: string, what: 'subjects' | 'labels' | 'splits' | 'runs' | 'settings'): void {
   ctx.emit('study.changed', { study: resolve(study), what })
 }
 
 async function opened(ctx: HandlerContext, study: string) {
-  const summary = await studySummary(study)
+  const notices = await repairStudy(study)
+  const summary = { ...(await studySummary(study)), ...(notices.length ? { notices } : {}) }
   await recordRecentStudy(ctx.userDataDir, { path: summary.path, name: summary.name }).catch(() => undefined)
   return summary
 }

@@ -31,7 +31,7 @@ function readRecords(file: string): { header: string[]; rows: TableRecord[] } {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new Error(`${file}: cannot read (${err instanceof Error ? err.message : String(err)})`)
+    throw new Error(`${file}: cannot read (${err instanceof Error ? err.message : String(err)})`, { cause: err })
   }
   const { records } = parseRecords(file, text, { delimiter: '\t' })
   if (records.length === 0) throw new Error(`${file}: the file is empty (expected a header line)`)

@@ -107,7 +107,7 @@ describe('config.json of a run', () => {
     await writeRun('badfield', { ...formatZero('badfield'), seeds: 'zero' })
     await expect(getRunDetail(study, 'badfield')).rejects.toThrow(`${join(study, 'runs', 'badfield', 'config.json')} is damaged (run format 0): field 'seeds'`)
     await writeRun('badversion', { ...formatZero('badversion'), formatVersion: 'one' })
-    await expect(readRunConfig(study, 'badversion')).rejects.toThrow(/has formatVersion "one", which is not a TCGM Lab run format/)
+    await expect(readRunConfig(study, 'badversion')).rejects.toThrow(/has formatVersion a string, which is not a TCGM Lab run format/)
   })
 })
 

@@ -45,7 +45,7 @@ export const RecordedSplit = z.object({
   /** sha256 of the assignment (subject ids sorted, one `id<TAB>split` line each), shortened. */
   hash: z.string(),
   counts: z.record(SplitName, z.number().int()),
-  /** The assignment itself, beside config.json: participant_id, split. */
+  /** The split itself, beside config.json (split.json). */
   file: z.string()
 })
 

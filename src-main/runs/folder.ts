@@ -1,7 +1,8 @@
 /**
  * The run folder of a study: runs/<id>/ holds
  *   config.json           what the run was made with (domain/run-config.ts; read by config-file.ts)
- *   split.tsv             the study's split when the run was planned (participant_id, split)
+ *   split.json            the study's split the run was made on (a later re-split changes neither
+ *                         its resume nor its results; runs from before it have none)
  *   status.json           running / done / failed / cancelled, with the writer's pid
  *   seed-<s>/             one engine run per seed: checkpoints/ (resume), progress.jsonl
  *                         (one line per epoch), result.json (posteriors, metrics, history)
@@ -14,11 +15,10 @@ import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import type { RunConfig } from '../domain/run-config'
 import type { RunSummary } from '../domain/runs'
-import type { SplitName } from '../domain/study-settings'
 import { describeReadError } from '../files/read-error'
-import { formatTable } from '../files/tables'
 import type { SplitEvaluation, TrainResult } from '../engine/train/train-tcgm'
 import { appendLinesDurable, ensureDir, writeFileAtomic } from '../study/atomic'
+import type { Splits } from '../study/schema'
 import { parseRunConfig } from './config-file'
 
 export const RUNS_DIR = 'runs'
@@ -28,7 +28,7 @@ const RESULT_JSON = 'result.json'
 const PROGRESS_JSONL = 'progress.jsonl'
 export const PREDICTIONS_TSV = 'predictions.tsv'
 export const METRICS_TSV = 'metrics.tsv'
-export const SPLIT_TSV = 'split.tsv'
+export const RUN_SPLIT = 'split.json'
 
 export interface RunStatusFile {
   status: RunSummary['status']
@@ -101,14 +101,23 @@ export async function readRunConfig(study: string, id: string): Promise<RunConfi
   return parseRunConfig(file, await readText(file)).config
 }
 
-/** Creates the run folder with its split.tsv and config.json (last: a folder with a config is a run). */
-export async function createRunFolder(study: string, config: RunConfig, split: Readonly<Record<string, SplitName>>): Promise<void> {
+/** Creates the run folder with its split.json and config.json (last: a folder with a config is a run). */
+export async function createRunFolder(study: string, config: RunConfig, split: Splits): Promise<void> {
   await ensureDir(runDir(study, config.id))
-  const rows = Object.keys(split)
-    .sort()
-    .map((id) => [id, split[id]!])
-  await writeFileAtomic(join(runDir(study, config.id), SPLIT_TSV), formatTable(['participant_id', 'split'], rows))
+  await writeJson(join(runDir(study, config.id), RUN_SPLIT), split)
   await writeJson(join(runDir(study, config.id), CONFIG_JSON), config)
+}
+
+/** The run's own split.json, or null for a run made before runs kept their split. */
+export async function runSplitFile(study: string, id: string): Promise<string | null> {
+  const file = join(runDir(study, id), RUN_SPLIT)
+  return (await exists(file)) ? file : null
+}
+
+/** The assignment a run used: its own saved split, else (older runs) the study's current one. */
+export async function runSplitAssignment(study: string, id: string, current: Record<string, string> | undefined): Promise<Record<string, string>> {
+  const own = await fsp.readFile(join(runDir(study, id), RUN_SPLIT), 'utf8').then((t) => (JSON.parse(t) as { assignment?: Record<string, string> } | null)?.assignment, () => undefined)
+  return own ?? current ?? {}
 }
 
 /** The run's status.json, or null when there is none (the writer stopped before writing it). */

@@ -15,7 +15,7 @@ import { preprocessSettingsFor } from '../study/import/preprocess'
 import type { SplitName } from '../domain/study-settings'
 import type { Splits } from '../study/schema'
 import { type StudyState, loadStudy, makeStudySplits } from '../study/study'
-import { SPLIT_TSV, newRunId } from './folder'
+import { RUN_SPLIT, newRunId } from './folder'
 
 /**
  * The engine configuration of a run from the user's options; `valLabelsPerClass` counts the
@@ -72,7 +72,7 @@ function recordedPreprocessing(s: StudyState): NonNullable<RunConfig['preprocess
  * returns the run's config.json.
  * @throws when the study has no visible labels
  */
-export async function planStudyRun(study: string, options: TrainingOptions): Promise<{ dir: string; config: RunConfig; split: Splits['assignment'] }> {
+export async function planStudyRun(study: string, options: TrainingOptions): Promise<{ dir: string; config: RunConfig; split: Splits }> {
   let s = await loadStudy(study)
   if (s.labels.size === 0) throw new Error(`study ${s.dir} has no visible labels: label some subjects (or import labels) before training`)
   if (!s.file.splits) {
@@ -98,7 +98,7 @@ export async function planStudyRun(study: string, options: TrainingOptions): Pro
     train: resolveTrainConfig(engineConfigFor(options, epochs, valCounts)),
     backend: await describeBackends(),
     preprocessing: recordedPreprocessing(s),
-    split: { seed: splits.seed, fractions: splits.fractions, createdAt: splits.createdAt, hash: splitHash(splits.assignment), counts: splitCounts(splits.assignment), file: SPLIT_TSV }
+    split: { seed: splits.seed, fractions: splits.fractions, createdAt: splits.createdAt, hash: splitHash(splits.assignment), counts: splitCounts(splits.assignment), file: RUN_SPLIT }
   }
-  return { dir: s.dir, config, split: splits.assignment }
+  return { dir: s.dir, config, split: splits }
 }

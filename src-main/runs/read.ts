@@ -9,7 +9,7 @@ import { type ClassificationMetrics, summariseOverSeeds } from '../engine/train/
 import { createLogger } from '../log'
 import { pidAlive } from '../study/lock'
 import { loadStudy } from '../study/study'
-import { type SeedResultFile, readEpochLines, readRunConfig, readRunStatus, readSeedResults, runIds } from './folder'
+import { type SeedResultFile, readEpochLines, readRunConfig, readRunStatus, readSeedResults, runIds, runSplitAssignment } from './folder'
 
 const log = createLogger('runs')
 
@@ -93,13 +93,13 @@ function metricsOf(results: readonly SeedResultFile[]): MetricsRow[] {
   return metrics
 }
 
-/** Each subject's posteriors averaged over the seeds, with its split and labels from the study. */
-async function predictionsOf(study: string, classNames: readonly string[], results: readonly SeedResultFile[]): Promise<PredictionRow[]> {
+/** Each subject's posteriors averaged over the seeds, with its split (the run's own) and labels from the study. */
+async function predictionsOf(study: string, id: string, classNames: readonly string[], results: readonly SeedResultFile[]): Promise<PredictionRow[]> {
   if (!results.length) return []
   const s = await loadStudy(study)
   const C = classNames.length
   const modalities = results[0]!.modalities
-  const splits = s.file.splits?.assignment ?? {}
+  const splits = await runSplitAssignment(s.dir, id, s.file.splits?.assignment)
   const sessions = new Map(s.file.subjects.map((x) => [x.id, x.sessionId]))
   return results[0]!.subjectIds.map((pid, i) => {
     const mean = (get: (r: SeedResultFile) => Array<number | null>): number[] | null => {
@@ -123,7 +123,7 @@ async function predictionsOf(study: string, classNames: readonly string[], resul
       sessionId: sessions.get(pid) ?? 'ses-M00',
       split: (splits[pid] as PredictionRow['split']) ?? null,
       trueLabel: s.labels.get(pid) ?? null,
-      hiddenLabel: s.hidden.get(pid) ?? null,
+      hiddenLabel: s.labels.has(pid) ? null : s.hidden.get(pid) ?? null,
       predictedLabel: classNames[predicted] ?? String(predicted),
       aggregator,
       modalities: mods
@@ -150,7 +150,7 @@ export async function getRunDetail(study: string, id: string): Promise<RunDetail
     classNames,
     curves: await curvesOf(study, config),
     metrics: metricsOf(results),
-    predictions: await predictionsOf(study, classNames, results),
+    predictions: await predictionsOf(study, id, classNames, results),
     confusion,
     roc
   }

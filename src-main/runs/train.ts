@@ -19,6 +19,7 @@ import {
   hasSeedResult,
   readRunConfig,
   readRunStatus,
+  runSplitFile,
   writeRunStatus,
   writeRunTables,
   writeSeedResult
@@ -117,9 +118,11 @@ function seedResultFile(seed: number, config: RunConfig, result: Extract<RunResu
 async function trainSeed(study: string, config: RunConfig, k: number, resume: boolean, cb: RunCallbacks): Promise<RunResult> {
   const seed = config.seeds[k]!
   const sd = await ensureSeedDir(study, config.id, seed)
+  // A run trains on the split it was made on; runs from before runs kept it use the study's.
+  const splitFile = await runSplitFile(study, config.id)
   let modalities: string[] = []
   const handle = startTrainingRun(
-    { kind: 'study', params: { study, preset: config.preset, seed }, train: { ...config.train, seed }, runDir: sd, resume, progressIntervalMs: 500 },
+    { kind: 'study', params: { study, preset: config.preset, seed, ...(splitFile ? { splitFile } : {}) }, train: { ...config.train, seed }, runDir: sd, resume, progressIntervalMs: 500 },
     {
       onEvent: (e) => {
         if (e.type === 'started') modalities = e.modalities

@@ -72,14 +72,13 @@ describe('config.json of a run', () => {
     expect(config.preprocessing?.smri?.settings).toMatchObject({ modality: 'smri', smriIntensity: 'gm-proportional' })
     // No split yet: planning made one, and the config records it.
     expect(s.file.splits).not.toBeNull()
-    expect(split).toEqual(s.file.splits!.assignment)
-    expect(config.split).toMatchObject({ seed: 3, hash: splitHash(s.file.splits!.assignment), file: 'split.tsv' })
+    expect(split).toEqual(s.file.splits)
+    expect(config.split).toMatchObject({ seed: 3, hash: splitHash(s.file.splits!.assignment), file: 'split.json' })
     expect(Object.values(config.split!.counts).reduce((a, b) => a + b, 0)).toBe(ids.length)
 
     await createRunFolder(study, config, split)
     expect(await readRunConfig(study, config.id)).toEqual(config)
-    const splitTsv = parseTable('split.tsv', await fsp.readFile(join(runDir(study, config.id), 'split.tsv'), 'utf8'))
-    expect(Object.fromEntries(splitTsv.rows.map((r) => [r.values.participant_id, r.values.split]))).toEqual(split)
+    expect(JSON.parse(await fsp.readFile(join(runDir(study, config.id), 'split.json'), 'utf8'))).toEqual(split)
     await fsp.rm(runDir(study, config.id), { recursive: true })
   })
 

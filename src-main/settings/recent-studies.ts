@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { RecentStudy } from '../domain/app-records'
 import { writeFileAtomic } from '../files/atomic'
+import { describeReadError } from '../files/read-error'
 
 export const maxRecentStudies = 20
 export const recentStudiesFileName = 'recent-studies.json'
@@ -35,7 +36,7 @@ export async function readRecentStudies(userDataDir: string): Promise<RecentStud
   try {
     json = JSON.parse(text)
   } catch (err) {
-    throw new Error(`the recent studies list ${file} is not valid JSON (${(err as Error).message}); delete it to start a new list`, { cause: err })
+    throw new Error(`the recent studies list ${file} is ${describeReadError(err)}; delete it to start a new list`, { cause: err })
   }
   const parsed = RecentStudiesFile.safeParse(json)
   if (!parsed.success) {

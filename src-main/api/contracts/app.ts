@@ -1,6 +1,7 @@
 /** Requests and events about the app itself, jobs, and file choice. */
 import { z } from 'zod'
 import { event, noArgs, request } from '../define'
+import { Path } from '../../domain/paths'
 import { BackendInfo } from '../../domain/backend'
 import { FileEntry, RecentStudy } from '../../domain/app-records'
 import { TrainingCatalogue } from '../../domain/training'
@@ -41,9 +42,10 @@ export const appRequests = {
   'job.cancel': request(z.object({ jobId: z.string().min(1) }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a running job'),
   'files.roots': request(noArgs, z.array(FileEntry), 'Folders the user allowed for the in-app file browser (browser mode)'),
   'files.list': request(
-    z.object({ path: z.string().min(1), extensions: z.array(z.string()).optional() }).strict(),
+    z.object({ path: Path, extensions: z.array(z.string().max(40)).max(50).optional() }).strict(),
     z.object({ path: z.string(), parent: z.string().nullable(), entries: z.array(FileEntry) }),
-    'List a folder inside an allowed root (browser mode file choice)'
+    'List a folder inside an allowed root (browser mode file choice)',
+    { path: 'existing' }
   ),
   'dialog.pick': request(
     z.object({

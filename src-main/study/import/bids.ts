@@ -21,6 +21,7 @@ import {
   normaliseVisit,
   sortVisits
 } from './plan'
+import { describeReadError } from '../../files/read-error'
 import type { Modality } from '../../domain/modality'
 
 export async function isBids(source: string): Promise<boolean> {
@@ -52,7 +53,7 @@ async function suvFromSidecar(file: string, problems: ImportPlan['problems']): P
   try {
     json = JSON.parse(await fsp.readFile(sidecar, 'utf8'))
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ file: sidecar, severity: 'warning', message: `unreadable JSON sidecar (${(err as Error).message}); SUV not computed` })
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ file: sidecar, severity: 'warning', message: `unreadable JSON sidecar (${describeReadError(err)}); SUV not computed` })
     return null
   }
   const dose = Number(json.InjectedRadioactivity)
@@ -100,7 +101,7 @@ export async function planBids(source: string, opts: PlanOptions): Promise<Impor
   if (await fsp.stat(participants).then(() => true, () => false)) {
     const t = await readTable(participants)
     const idCol = findColumn(t, ['participant_id'])
-    if (!idCol) problems.push({ file: participants, severity: 'warning', message: `no participant_id column (header: ${t.columns.join(' | ')}); metadata ignored` })
+    if (!idCol) problems.push({ file: participants, severity: 'warning', message: `no participant_id column among its ${t.columns.length} column(s); metadata ignored` })
     else {
       const [g, s, a] = [findColumn(t, ['group', 'diagnosis', 'dx', 'diagnosis_bl', 'DX_bl']), findColumn(t, ['sex']), findColumn(t, ['age'])]
       if (g) labelSource = participants

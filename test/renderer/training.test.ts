@@ -147,6 +147,9 @@ describe('Train view', () => {
     await flushPromises()
     expect(wrapper.get('[data-testid="train-status"]').text()).toContain('epoch 1 of 3')
     expect(wrapper.get('[data-testid="eta"]').text()).toBe('1 min 15 s')
+    // No validation scores in the events (fewer than 10 validation labels per class): the chart says why it is empty.
+    expect(wrapper.get('[data-testid="val-empty"]').text()).toContain('fewer than')
+    expect(wrapper.get('[data-testid="val-empty"]').text()).toContain('visible labels in some class')
 
     await wrapper.get('[data-testid="train-stop"]').trigger('click')
     await flushPromises()

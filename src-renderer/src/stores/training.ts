@@ -7,13 +7,17 @@
  * the job is tracked again and the curves so far are read from the run folder.
  */
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
+import { computed, ref, shallowRef, watch } from 'vue'
 import type { Hyperparameters, RunDetail, RunSummary, TrainingOptions, TrainingProgressDetail } from '@contract/contracts/study'
 import type { JobProgress, TrainingCatalogue } from '@contract/contracts/app'
 import { getApi } from '../api/client'
 import { useErrorsStore } from './errors'
 import { JobCancelledError, useJobsStore } from './jobs'
 import { useStudyStore } from './study'
+import { readPref, writePref } from './preferences'
+
+const EPOCHS_PREF = 'train.epochs'
+const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1
 
 type Detail = TrainingProgressDetail
 
@@ -80,6 +84,10 @@ export const useTrainingStore = defineStore('training', () => {
   const resumable = computed(() => runs.value.filter((r) => r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'failed'))
 
   /** Reads the catalogue once and fills the form with its defaults. */
+  watch(epochs, (v) => {
+    if (isPositiveInt(v)) writePref(EPOCHS_PREF, v)
+  })
+
   async function loadCatalogue(): Promise<void> {
     if (catalogue.value) return
     try {
@@ -90,7 +98,8 @@ export const useTrainingStore = defineStore('training', () => {
         method.value = c.defaults.method
         preset.value = c.defaults.preset
         seeds.value = c.defaults.seeds
-        epochs.value = c.defaults.epochs
+        // The epochs last used in this window, else main's default (the one the README's table used).
+        epochs.value = readPref(EPOCHS_PREF, isPositiveInt) ?? c.defaults.epochs
       }
       if (Object.keys(hyper.value.values).length === 0) hyper.value = defaultHyper(c)
     } catch (err) {

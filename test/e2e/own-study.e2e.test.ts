@@ -187,6 +187,17 @@ describe('a researcher\'s own study, end to end', () => {
     await select.waitFor({ timeout: 15_000 })
     expect(await select.inputValue()).toBe(runs[0]!.id)
     await screenshot(page, 'own-11-subjects-run')
+
+    // Dark mode follows the system; the images keep their pixels (drawn from data and colormap).
+    const bg = () => page.evaluate<string>(`getComputedStyle(document.querySelector('.shell')).backgroundColor`)
+    const light = await bg()
+    await page.emulateMedia({ colorScheme: 'dark' })
+    const dark = await bg()
+    expect(dark).not.toBe(light)
+    const [r, g, b] = dark.match(/\d+/g)!.map(Number)
+    expect(r! + g! + b!).toBeLessThan(150)
+    await screenshot(page, 'own-12-dark')
+    await page.emulateMedia({ colorScheme: 'light' })
     expect(session.problems).toEqual([])
   }, 180_000)
 })

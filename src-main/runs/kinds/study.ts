@@ -12,7 +12,7 @@
 import { z } from 'zod'
 import { createRemoteImageModalityModel } from '../../engine/model/remote-model'
 import type { ModalityModel } from '../../engine/train/modality-model'
-import type { BuiltRun, FactoryContext } from './index'
+import type { BuiltRun, FactoryContext } from './factory'
 import type { TrainData } from '../../engine/train/train-tcgm'
 import { readCacheCrops } from '../../study/cache'
 import { promises as fsp } from 'node:fs'

@@ -57,7 +57,7 @@
  * the step, is now about a third of it, most of that its dx.
  */
 import * as tf from '@tensorflow/tfjs'
-import { BN_EPSILON, type BatchStats, type NetOps } from './types'
+import { BN_EPSILON, type BatchStats, type NetOps, type StatsSum } from './types'
 
 /** Zero padding of 1 in H and W, explicit: tfjs computes the output size of a numeric pad from
  *  the filter height alone, which is wrong for the non-square "filters" of the dW convolution. */
@@ -204,7 +204,27 @@ interface Taps {
   order: 'io' | 'oi'
 }
 
-export function createFastOps(): NetOps {
+/** Per-channel means over the whole batch from this replica's means over its share: the sums
+ *  (mean x count, in float64) and the counts added across replicas. Reads the tensors back
+ *  synchronously (the CPU backends only: data-parallel replicas exist there). */
+function globalMeans(sum: StatsSum, local: tf.Tensor1D[], count: number): { means: tf.Tensor1D[]; count: number } {
+  const c = local[0].shape[0]
+  const buf = new Float64Array(local.length * c + 1)
+  local.forEach((t, j) => {
+    const v = t.dataSync()
+    for (let i = 0; i < c; i++) buf[j * c + i] = v[i] * count
+  })
+  buf[local.length * c] = count
+  const total = sum(buf)
+  const n = total[local.length * c]
+  return { means: local.map((_, j) => tf.tensor1d(Float32Array.from(total.subarray(j * c, (j + 1) * c), (v) => v / n))), count: n }
+}
+
+/** @param options.sumStats given when the batch is split over data-parallel replicas: BN then
+ *  normalises by the statistics of the whole batch (forward and backward), so the result does
+ *  not depend on the number of replicas beyond float rounding. */
+export function createFastOps(options: { sumStats?: StatsSum } = {}): NetOps {
+  const sumStats = options.sumStats
   const consts = new Constants()
 
   /** v [N,D,H,W,K] -> [N*D,H,W,3K], channel 3k+t holding depth d+t-1 (zero outside the volume).
@@ -359,7 +379,10 @@ export function createFastOps(): NetOps {
       const alongW = tf.mul(alongH.reshape([n * 2 * d2 * 2 * h2, w2, 1, c]), consts.ones([1, 1, 2, 1]))
       const up = alongW.reshape([n, 2 * d2, 2 * h2, 2 * w2, c])
       const odd = d - 2 * d2 + h - 2 * h2 + w - 2 * w2 > 0
-      return (odd ? tf.pad(up, [[0, 0], [0, d - 2 * d2], [0, h - 2 * h2], [0, w - 2 * w2], [0, 0]]) : up) as tf.Tensor5D
+      if (!odd) return up as tf.Tensor5D
+      // Two pads of rank <= 4, H and W then D: webgpu's rank-5 pad is invalid WGSL (tfjs 4.22).
+      const hw = tf.pad(alongW.reshape([n * 2 * d2, 2 * h2, 2 * w2, c]), [[0, 0], [0, h - 2 * h2], [0, w - 2 * w2], [0, 0]])
+      return tf.pad(hw.reshape([n, 2 * d2, h * w * c]), [[0, 0], [0, d - 2 * d2], [0, 0]]).reshape([n, d, h, w, c]) as tf.Tensor5D
     })
   }
 
@@ -471,32 +494,39 @@ export function createFastOps(): NetOps {
     },
     bnReluTrain: (x, gamma, beta) => {
       let stats: BatchStats | null = null
-      const [n, d, h, w] = x.shape
+      const [n, d, h, w, c] = x.shape
       const count = n * d * h * w
+      let total = count
       const bnRelu = customOp<tf.Tensor5D>((xIn, gIn, bIn) => {
         const [x, g, b] = [xIn as tf.Tensor5D, gIn as tf.Tensor1D, bIn as tf.Tensor1D]
-        const mean = channelMean(x)
-        const centred = tf.sub(x, mean) as tf.Tensor5D
-        const variance = channelMean(tf.square(centred) as tf.Tensor5D)
+        let mean = channelMean(x)
+        if (sumStats) ({ means: [mean], count: total } = globalMeans(sumStats, [mean], count))
+        // Rank 4 for the broadcast: webgpu's rank-5 broadcast is invalid WGSL (tfjs 4.22: zeros).
+        const centred = tf.sub(x.reshape([n * d, h, w, c]), mean).reshape(x.shape) as tf.Tensor5D
+        let variance = channelMean(tf.square(centred) as tf.Tensor5D)
+        if (sumStats) variance = globalMeans(sumStats, [variance], count).means[0]
         const invStd = tf.rsqrt(tf.add(variance, BN_EPSILON)) as tf.Tensor1D
         const y = channelAffine(centred, tf.mul(g, invStd) as tf.Tensor1D, b, true)
         // The custom forward runs inside a tidy: keep the statistics (the caller disposes them).
-        stats = { mean: tf.keep(mean), variance: tf.keep(variance) }
+        stats = { mean: tf.keep(mean), variance: tf.keep(variance), count: total }
         return {
           value: y,
           keep: [centred, y, invStd, g],
           gradFunc: (dy, kept) => {
             const [sCentred, sy, sInvStd, sg] = kept as [tf.Tensor5D, tf.Tensor5D, tf.Tensor1D, tf.Tensor1D]
             const dz = tf.mul(dy, tf.step(sy)) as tf.Tensor5D // ReLU passes where its output is > 0
-            const meanDz = channelMean(dz)
-            const meanDzC = channelMean(tf.mul(dz, sCentred) as tf.Tensor5D) // = meanDzXHat / invStd
+            const localDz = channelMean(dz)
+            const localDzC = channelMean(tf.mul(dz, sCentred) as tf.Tensor5D) // = meanDzXHat / invStd
+            // dx needs the means over the whole batch; gamma and beta get this share's sums
+            // (the replicas' gradients are added afterwards).
+            const [meanDz, meanDzC] = sumStats ? globalMeans(sumStats, [localDz, localDzC], count).means : [localDz, localDzC]
             // dx = a (dz - meanDz - xHat meanDzXHat), a = g invStd, xHat = centred invStd:
             //    = a dz + (centred * s + o), s = -a invStd^2 meanDzC, o = -a meanDz
             const a = tf.mul(sg, sInvStd) as tf.Tensor1D
             const s = tf.neg(tf.mul(a, tf.mul(tf.square(sInvStd), meanDzC))) as tf.Tensor1D
             const o = tf.neg(tf.mul(a, meanDz)) as tf.Tensor1D
             const dx = tf.add(channelAffine(dz, a, null, false), channelAffine(sCentred, s, o, false))
-            return [dx, tf.mul(tf.mul(meanDzC, sInvStd), count), tf.mul(meanDz, count)]
+            return [dx, tf.mul(tf.mul(localDzC, sInvStd), count), tf.mul(localDz, count)]
           }
         }
       })

@@ -14,6 +14,8 @@ import { createFastOps } from './ops/fast'
 import { createReferenceOps } from './ops/reference'
 import type { NetOps } from './ops/types'
 import { SeededRandom } from '../../domain/random/mulberry32'
+import { freemem } from 'node:os'
+import { checkTrainingFits, WASM_HEAP_LIMIT } from './memory'
 import { shareOf, type Collective } from './parallel/collective'
 
 const log = createLogger('model')
@@ -38,6 +40,14 @@ export interface ImageModelOptions {
   augment?: Partial<AugmentOptions>
   /** Samples per forward pass in predictLogProbs (bounds memory). Default 8. */
   inferenceBatch?: number
+  /** The largest batch a training call will get, for the memory check before building (default
+   *  32: a TC step of the default CE batch of 16 takes twice as many). */
+  trainBatch?: number
+  /** Data-parallel replicas (threads) for this network, in a modality worker (parallel/build.ts):
+   *  a positive integer, or automatic when absent (TCGM_REPLICAS overrides). */
+  replicas?: number
+  /** Networks training at the same time, which share the cores (automatic replicas). Default 1. */
+  networks?: number
   /** Backend preference ('auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'; TCGM_BACKEND
    *  overrides). When given, or when no backend was chosen in this process yet, `chooseBackend`
    *  runs first; otherwise the active backend is used. */
@@ -57,6 +67,8 @@ export function pickImplementation(requested: Implementation | undefined, backen
 export function defaultInputSize(dims: readonly number[]): [number, number, number] {
   return dims.map((d) => (d >= 12 ? d - 4 : d)) as [number, number, number]
 }
+
+export const DEFAULT_TRAIN_BATCH = 32
 
 export const STATE_FORMAT = 'tcgm-densenet3d'
 export const STATE_VERSION = 1
@@ -423,6 +435,9 @@ export async function createImageModalityModel(opts: ImageModelOptions, replica:
       throw new Error(`${where}: input size ${inputSize.join('x')} is invalid along axis ${'xyz'[a]}: needs ${minEdge} <= size <= crop size ${opts.crops.dims[a]}`)
     }
   })
+  const trainBatch = opts.trainBatch ?? DEFAULT_TRAIN_BATCH
+  // A replica trains on its share of each batch only.
+  checkTrainingFits(`${where}`, config, inputSize, Math.ceil(trainBatch / (replica?.size ?? 1)), tf.getBackend() === 'wasm' ? WASM_HEAP_LIMIT : null, freemem())
   const implementation = pickImplementation(opts.implementation, tf.getBackend())
   if (replica && implementation !== 'fast') throw new Error(`${where}: data-parallel replicas need the fast ops (the CPU backends), not '${implementation}' on ${tf.getBackend()}`)
   const ops = implementation === 'fast' ? createFastOps(replica && replica.size > 1 ? { sumStats: (v) => replica.sumStats(v) } : {}) : createReferenceOps()

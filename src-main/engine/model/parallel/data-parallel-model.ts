@@ -116,7 +116,7 @@ class DataParallelImageModel implements ImageModalityModel {
         this.broken ??= `the ${this.modality} network's replicas disagreed (${(failed.reason as Error).message}); start the run again`
         this.control.abort()
       }
-      throw new Error(`${this.modality} model (data-parallel): ${(failed.reason as Error).message}`)
+      throw failed.reason as Error
     }
     return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value)
   }
@@ -136,10 +136,11 @@ class DataParallelImageModel implements ImageModalityModel {
 
   /** Inference has no batch statistics: each replica predicts a contiguous part, in chunks. */
   async predictLogProbs(indices: readonly number[]): Promise<Float32Array> {
-    const k = this.replicas.length
-    const parts = this.replicas.map((r) => shareOf(indices.length, r.rank, k))
-    const got = (await this.all('predictLogProbs', (rank) => [indices.slice(...parts[rank])])) as Float32Array[]
-    return concat(got)
+    if (this.broken) throw new Error(`predictLogProbs: ${this.broken}`)
+    // No collective here: only the replicas with a part are asked (the empty batch is refused as in-process).
+    const k = Math.max(1, Math.min(indices.length, this.replicas.length))
+    const parts = this.replicas.slice(0, k).map((r) => r.request({ method: 'predictLogProbs', args: [indices.slice(...shareOf(indices.length, r.rank, k))] }))
+    return concat((await Promise.all(parts)) as Float32Array[])
   }
 
   async ceStep(indices: readonly number[], labels: readonly number[], lr: number): Promise<number> {

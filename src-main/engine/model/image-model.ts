@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { chooseBackend, currentBackend } from '../backend/choose'
+import { throwIfGpuFailed } from '../backend/webgpu'
 import { createLogger } from '../../log'
 import type { ModalityModel, ModelState } from '../train/modality-model'
 import { Adam } from './adam'
@@ -34,7 +35,7 @@ export interface ImageModelOptions {
   inputSize?: [number, number, number]
   /** Seeds the weights and the augmentation. */
   seed: number
-  /** 'auto' (default): the fast ops on the cpu and wasm backends, tf.conv3d elsewhere. */
+  /** 'auto' (default): the fast ops on the cpu, wasm and webgpu backends, tf.conv3d elsewhere. */
   implementation?: Implementation
   /** Default: flips and transposes on. */
   augment?: Partial<AugmentOptions>
@@ -61,7 +62,8 @@ export function pickImplementation(requested: Implementation | undefined, backen
     throw new Error("the 'reference' implementation (tf.conv3d) cannot train on the wasm backend: its Conv3D input gradient is wrong in tfjs 4.22; use 'fast' or 'auto'")
   }
   if (requested === 'fast' || requested === 'reference') return requested
-  return backend === 'wasm' || backend === 'cpu' ? 'fast' : 'reference'
+  // webgpu: tf.conv3d's WGSL is a plain loop there too, and the fast ops are checked on it.
+  return backend === 'wasm' || backend === 'cpu' || backend === 'webgpu' ? 'fast' : 'reference'
 }
 
 export function defaultInputSize(dims: readonly number[]): [number, number, number] {
@@ -223,6 +225,7 @@ class LocalImageModel implements ImageModalityModel {
         names.forEach((n, i) => byName.set(n, result!.grads[vars[i].name]))
         v = (await result!.value.data())[0]
       }
+      throwIfGpuFailed()
       if (!Number.isFinite(v)) throw new Error(`${this.modality} model: the loss became ${v} (learning rate ${lr} too high, or bad input values)`)
       this.adam.apply(this.trainable, byName, lr)
       return v
@@ -243,6 +246,7 @@ class LocalImageModel implements ImageModalityModel {
       const logp = tf.tidy(() => this.forward(this.batch(part, false)!, false, []))
       out.set(await logp.data(), s * this.numClasses)
       logp.dispose()
+      throwIfGpuFailed()
     }
     return out
   }
@@ -311,6 +315,7 @@ class LocalImageModel implements ImageModalityModel {
     this.syncRunningStats(share)
     const out = logp ? new Float32Array(await logp.data()) : new Float32Array(0)
     logp?.dispose()
+    throwIfGpuFailed()
     this.pending = { x, size: indices.length, share }
     // With replicas: the rows of this replica's share (the coordinator puts them together).
     return out

@@ -49,7 +49,7 @@ export interface ImageModelOptions {
   replicas?: number
   /** Networks training at the same time, which share the cores (automatic replicas). Default 1. */
   networks?: number
-  /** Backend preference ('auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'; TCGM_BACKEND
+  /** Backend preference ('auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'; TCGM_BACKEND
    *  overrides). When given, or when no backend was chosen in this process yet, `chooseBackend`
    *  runs first; otherwise the active backend is used. */
   backend?: string

@@ -16,6 +16,7 @@ import { readNifti } from '../readers/nifti/read'
 import type { Affine } from '../volume/types'
 import { writeNifti } from '../readers/nifti/write'
 import { describeWriteError, ensureDir } from './atomic'
+import type { Modality } from '../domain/modality'
 
 export const CACHE_DIR = 'cache'
 const FILES = ['channel-0-left.nii.gz', 'channel-1-right.nii.gz'] as const
@@ -31,7 +32,7 @@ export interface CropStack {
 export interface CacheMeta {
   key: string
   source: string
-  modality: 'smri' | 'pet'
+  modality: Modality
   settingsHash: string
   createdAt: string
   stats: { hippocampalGmMl: number | null; hippocampalMeanSuvr: number | null; nonFiniteVoxels: number }
@@ -120,7 +121,7 @@ export async function readCacheMeta(studyDir: string, key: string): Promise<Cach
   try {
     return JSON.parse(await fsp.readFile(file, 'utf8')) as CacheMeta
   } catch (err) {
-    throw new Error(`cannot read the preprocessed crop ${file}: ${(err as Error).message}; re-import the study to rebuild it`)
+    throw new Error(`cannot read the preprocessed crop ${file}: ${(err as Error).message}; re-import the study to rebuild it`, { cause: err })
   }
 }
 
@@ -132,7 +133,7 @@ export async function readCacheCrops(studyDir: string, key: string): Promise<Cro
     try {
       vols.push(await readNifti(join(dir, f)))
     } catch (err) {
-      throw new Error(`cannot read the preprocessed crop ${join(dir, f)}: ${(err as Error).message}; re-import the study to rebuild it`)
+      throw new Error(`cannot read the preprocessed crop ${join(dir, f)}: ${(err as Error).message}; re-import the study to rebuild it`, { cause: err })
     }
   }
   const [l, r] = vols as [Awaited<ReturnType<typeof readNifti>>, Awaited<ReturnType<typeof readNifti>>]

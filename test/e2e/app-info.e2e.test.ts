@@ -1,7 +1,7 @@
 /** Browser mode end to end: the built UI, served by `serve.js`, talks to main through the bridge
  *  and shows the app info with the compute backend. */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { cspHeader, cspMeta } from '../../src-main/shell/csp'
+import { cspHeader, cspMeta } from '../../src-main/api/csp'
 import { launchBrowser, screenshot, type BrowserSession } from './browser'
 
 const bridge = inject('bridge')

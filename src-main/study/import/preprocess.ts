@@ -7,8 +7,9 @@ import { type PreprocessSettings, defaultPreprocessSettings, preprocessScan, pre
 import { mirrorAffineX } from '../cache'
 import type { ScanPreprocessor } from './run'
 import type { StudyFile } from '../schema'
+import type { Modality } from '../../domain/modality'
 
-export function preprocessSettingsFor(modality: 'smri' | 'pet', settings: StudyFile['settings']): PreprocessSettings {
+export function preprocessSettingsFor(modality: Modality, settings: StudyFile['settings']): PreprocessSettings {
   return {
     ...defaultPreprocessSettings(modality),
     smriIntensity: settings.proportionalScaling ? 'gm-proportional' : 'gm-raw',

@@ -18,7 +18,7 @@ import { paramSpecs } from '../densenet'
 import type { ImageModalityModel, ImageModelInfo, ImageModelOptions } from '../image-model'
 import type { ModalityMethod } from '../modality-protocol'
 import { Collective, createCollectiveMemory, shareOf, type CollectiveLayout } from './collective'
-import type { FromReplica, ReplicaData, ReplicaInit, ReplicaRequest, SharedCrops, ToReplica } from './replica-protocol'
+import type { FromReplica, ReplicaData, ReplicaInit, ReplicaRequest, SharedCrops } from './replica-protocol'
 
 /** Gradient slots hold at most this many floats per replica (longer vectors go in chunks). */
 const MAX_SLOT = 1 << 20

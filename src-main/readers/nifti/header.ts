@@ -4,7 +4,7 @@
  * nibabel would pick (sform when sform_code > 0, else qform when qform_code > 0, else
  * nibabel's base affine).
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { constants as zlibConstants, gunzipSync } from 'node:zlib'
 import { NiftiError } from './errors'
 import { datatypeForCode, type NiftiDatatype, type NiftiDatatypeName } from './datatypes'
@@ -102,11 +102,29 @@ function readWhole(file: string, what: string, path: string): Buffer {
 }
 
 /**
+ * Refuses, before opening it, anything but a regular file: opening a FIFO blocks until a writer
+ * comes (forever, and synchronously), a device never ends, and a folder named like an image
+ * fails inside read() with an error that does not name it.
+ */
+function requireRegularFile(file: string, path: string): void {
+  let kind: string
+  try {
+    const st = statSync(path)
+    if (st.isFile()) return
+    kind = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe (FIFO)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file'
+  } catch (err) {
+    throw new NiftiError(file, `cannot open ${path === file ? 'the file' : path}: ${(err as Error).message}`, { cause: err })
+  }
+  throw new NiftiError(file, `${path === file ? 'this' : path} is ${kind}, not an image file`)
+}
+
+/**
  * First bytes of the (decompressed) header file, enough for a NIfTI-2 header, and for gzip
  * files the whole compressed file (the data reader reuses it instead of reading it again).
  */
 function readHeaderBytes(file: string, headerFile: string): { bytes: Buffer; compressed?: Buffer } {
   const want = HEADER_BYTES[2] + 4
+  requireRegularFile(file, headerFile)
   let fd: number
   try {
     fd = openSync(headerFile, 'r')
@@ -339,6 +357,7 @@ function checkDataFile(
   let imageGzipped = compressed !== undefined && imageFile === headerFile
   if (imageFile === headerFile && imageGzipped) return true
   let size: number
+  requireRegularFile(file, imageFile)
   try {
     const fd = openSync(imageFile, 'r')
     try {

@@ -261,6 +261,26 @@ export const useLabellingStore = defineStore('labelling', () => {
     }
   }
 
+  /** Re-applies the change the last undo reverted (after pending saves) and shows that subject. */
+  async function redo(): Promise<void> {
+    if (!study.path) return
+    const folder = study.path
+    try {
+      const { change } = await enqueue(() => getApi().call('labels.redo', { study: folder }))
+      if (!change) {
+        useErrorsStore().info('Redo', 'There is no undone label change to redo.')
+        return
+      }
+      subjects.applyLabel(change.subject, change.label, true)
+      saves.value[change.subject] = { state: 'saved', label: change.label }
+      cache.delete(change.subject)
+      lastAction.value = { subject: change.subject, text: `Redone: ${change.subject} → ${change.label ?? 'unlabelled'}` }
+      await goTo(change.subject)
+    } catch (err) {
+      useErrorsStore().report('Redoing the last undone label', err, `${folder}/labels.tsv`)
+    }
+  }
+
   /**
    * Keeps a stratified, seeded fraction (0..1) of the known labels visible and hides the rest,
    * which stay on disk for evaluation: how a researcher with a fully labelled cohort measures
@@ -326,6 +346,6 @@ export const useLabellingStore = defineStore('labelling', () => {
   return {
     currentId, detail, detailLoading, detailError, saves, lastAction, skipped,
     order, position, current, labelledCount, budget, pendingSaves, failedSaves, suggestion,
-    setBudget, goTo, start, next, previous, labelCurrent, clearCurrent, skip, undo, simulateRate, importLabels, labelSuggested, reset, settled
+    setBudget, goTo, start, next, previous, labelCurrent, clearCurrent, skip, undo, redo, simulateRate, importLabels, labelSuggested, reset, settled
   }
 })

@@ -8,9 +8,10 @@
 import { Method } from '../domain/method'
 import { TRAINING_DEFAULTS } from '../domain/training'
 import { parseArgs } from 'node:util'
-import { getRunDetail, resumeStudyRun, runFolderDetail, trainStudy } from '../runs/study-runs'
+import { getRunDetail, runFolderDetail } from '../runs/read'
 import { trainCell } from '../runs/sweeps/cells'
 import { cellDir, readSweep } from '../runs/sweeps/folder'
+import { resumeStudyRun, trainStudy } from '../runs/train'
 import { intOption, numberOption, progressPrinter, requireOption } from './study-args'
 
 export const summary = 'Train TCGM or the CE baseline on a study (progress bar; --resume RUN after a crash)'

@@ -8,7 +8,7 @@ import type { CellState, SweepCell, SweepFile, SweepTableRow } from '../domain/s
 import { writeFileAtomic } from '../files/atomic'
 import { esc } from './report'
 import { accuracyFigureSvg } from './sweep-figure'
-import { metricsTsv } from './tables'
+import { metricsTsv } from '../runs/tables'
 
 export function sweepMetricsTsv(rows: readonly SweepTableRow[]): string {
   return metricsTsv(rows, [

@@ -4,7 +4,9 @@
  */
 import type { RunSummary } from '../../domain/runs'
 import type { CellState, SweepCell } from '../../domain/sweep'
-import { type RunCallbacks, runFolderSummary, runStarted, trainPreparedRun } from '../study-runs'
+import { runStarted } from '../folder'
+import { runFolderSummary } from '../read'
+import { type RunCallbacks, trainPreparedRun } from '../train'
 import { type Sweep, cellDir } from './folder'
 
 export interface CellStatus {

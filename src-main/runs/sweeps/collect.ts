@@ -7,7 +7,8 @@
 import { join } from 'node:path'
 import type { SweepCell, SweepTableRow } from '../../domain/sweep'
 import type { ClassificationMetrics } from '../../engine/train/metrics'
-import { type RunConfigFile, metricsRow, readJson, seedResultsIn } from '../study-runs'
+import { readRunConfigIn, readSeedResults } from '../folder'
+import { metricsRow } from '../read'
 import type { CellStatus } from './cells'
 import { type Sweep, cellDir } from './folder'
 
@@ -52,8 +53,8 @@ export async function finishedCells(sweep: Sweep, statuses: readonly CellStatus[
   for (const s of statuses) {
     if (s.state !== 'done') continue
     const dir = cellDir(sweep.study, sweep.file.name, s.cell.id)
-    const config = await readJson<RunConfigFile>(join(dir, 'config.json'))
-    for (const r of await seedResultsIn(dir, config)) {
+    const config = await readRunConfigIn(dir)
+    for (const r of await readSeedResults(dir, config)) {
       const test = r.evaluation.test
       if (!test) throw new Error(`${join(dir, `seed-${r.seed}`, 'result.json')} has no test evaluation: the cell's split has no labelled test subjects`)
       out.push({ cell: s.cell, modalities: r.modalities, test: { modalities: test.modalities, aggregator: test.aggregator } })

@@ -2,7 +2,7 @@
  * A sweep's folder in the study: sweeps/<name>/ holds
  *   sweep.json            what was asked: the grid, epochs, the study's classes (domain/sweep.ts)
  *   cells/<cell id>/      one run folder per cell, laid out as a single run writes it
- *                         (runs/study-runs.ts), prepared when the sweep is made: config.json and
+ *                         (runs/folder.ts), prepared when the sweep is made: config.json and
  *                         subjects.tsv (the cell's own visible subjects and split)
  *   slurm/                only once submitted to Slurm (runs/sweeps/slurm-executor.ts)
  *   metrics.tsv, report.html   written by `sweep collect`
@@ -13,9 +13,12 @@ import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { type SweepCell, SweepFile, SweepName, type SweepGrid } from '../../domain/sweep'
 import { ensureDir, writeFileAtomic } from '../../files/atomic'
+import { describeBackends } from '../../engine/backend/candidates'
+import { DEFAULT_FRACTIONS } from '../../study/splits'
 import { loadStudy } from '../../study/study'
+import { writeRunConfig } from '../folder'
+import { runConfigFor } from '../plan'
 import { RUN_SUBJECTS_TSV, drawLabelling, type RunLabelling, writeRunSubjects } from '../run-labelling'
-import { type RunConfigFile, engineConfigFor, writeJson } from '../study-runs'
 import { expandGrid } from './grid'
 
 export const SWEEPS_DIR = 'sweeps'
@@ -92,6 +95,7 @@ export async function createSweep(study: string, o: CreateSweepOptions): Promise
 
   await ensureDir(join(s.dir, SWEEPS_DIR), 'study folder')
   const temp = join(s.dir, SWEEPS_DIR, `.${o.name}.creating-${randomBytes(3).toString('hex')}`)
+  const backend = await describeBackends()
   try {
     const drawn = new Map<string, RunLabelling>()
     for (const cell of cells) {
@@ -101,22 +105,20 @@ export async function createSweep(study: string, o: CreateSweepOptions): Promise
       const visible = new Set(labelling.visible)
       const valCounts = file.classNames.map((c) => [...known].filter(([id, l]) => l === c && visible.has(id) && labelling!.split[id] === 'val').length)
       const hyperparameters = cell.learningRate === null ? {} : { lrLabelled: cell.learningRate, lrUnlabelled: cell.learningRate }
-      const config: RunConfigFile = {
+      // The cell's split is its own (drawn with its labelling, by the default fractions), kept in subjects.tsv.
+      const config = runConfigFor(s, {
         id: cell.id,
-        method: cell.method,
-        preset: cell.preset,
-        seeds: [cell.seed],
-        epochs: file.epochs,
-        hyperparameters,
-        train: engineConfigFor({ method: cell.method, preset: cell.preset, seeds: 1, hyperparameters }, file.epochs, valCounts),
         createdAt: file.createdAt,
-        classNames: file.classNames,
+        options: { method: cell.method, preset: cell.preset, seeds: 1, firstSeed: cell.seed, epochs: file.epochs, hyperparameters },
+        valLabelsPerClass: valCounts,
+        split: { seed: cell.seed, fractions: DEFAULT_FRACTIONS, createdAt: file.createdAt, assignment: labelling.split, file: RUN_SUBJECTS_TSV },
+        backend,
         labelling: { sweep: o.name, labelRate: cell.labelRate, seed: cell.seed }
-      }
+      })
       const dir = join(temp, 'cells', cell.id)
       await ensureDir(dir, 'study folder')
       await writeRunSubjects(join(dir, RUN_SUBJECTS_TSV), labelling)
-      await writeJson(join(dir, 'config.json'), config)
+      await writeRunConfig(dir, config)
     }
     await writeFileAtomic(join(temp, SWEEP_JSON), JSON.stringify(file, null, 1) + '\n', 'study folder')
     await fsp.rename(temp, target)

@@ -6,7 +6,7 @@
  * and starts no new one; running the sweep again picks up where it stopped.
  */
 import { availableParallelism } from 'node:os'
-import { trainPreparedRun } from '../study-runs'
+import { trainPreparedRun } from '../train'
 import { type CellStatus, countStates, folderCellStatuses } from './cells'
 import { type Sweep, cellDir } from './folder'
 

@@ -6,7 +6,7 @@ import { promises as fsp, mkdtempSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { runFolderSummary } from '../../../src-main/runs/study-runs'
+import { runFolderSummary } from '../../../src-main/runs/read'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-run-host-'))
 afterAll(() => fsp.rm(root, { recursive: true, force: true }))

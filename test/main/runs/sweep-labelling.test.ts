@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readRunSubjects } from '../../../src-main/runs/run-labelling'
-import type { RunConfigFile } from '../../../src-main/runs/study-runs'
+import type { RunConfig } from '../../../src-main/domain/run-config'
 import { cellDir, createSweep, listSweeps, readSweep } from '../../../src-main/runs/sweeps/folder'
 import { slurmCellStatuses } from '../../../src-main/runs/sweeps/slurm-executor'
 import { loadStudy, simulateLabelRate } from '../../../src-main/study/study'
@@ -66,7 +66,7 @@ describe('a sweep cell’s labelling', () => {
   })
 
   it('gives each cell a run config of its own: one seed, its method, the labelling it came from', async () => {
-    const c = JSON.parse(await fsp.readFile(join(cellDir(study, 'rates', 'ce-tiny-r10-s1'), 'config.json'), 'utf8')) as RunConfigFile
+    const c = JSON.parse(await fsp.readFile(join(cellDir(study, 'rates', 'ce-tiny-r10-s1'), 'config.json'), 'utf8')) as RunConfig
     expect(c).toMatchObject({ id: 'ce-tiny-r10-s1', method: 'ce', preset: 'tiny', seeds: [1], epochs: 3, labelling: { sweep: 'rates', labelRate: 0.1, seed: 1 } })
     // 2 visible labels per class, about a fifth of them in validation: too few to pick an epoch on.
     expect(c.train.selectionMetric).toBe('last')

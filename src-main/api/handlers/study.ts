@@ -11,7 +11,9 @@ import { runImport } from '../../study/import/run'
 import { scanHeaderProblems } from '../../study/import/scan-check'
 import { importLabelFile } from '../../study/label-import'
 import { parallelImport } from '../../study/import/preprocess-pool'
-import { getRunDetail, listRuns, resumeStudyRun, trainStudy } from '../../runs/study-runs'
+import { savedRunTables } from '../../runs/folder'
+import { getRunDetail, listRuns } from '../../runs/read'
+import { resumeStudyRun, trainStudy } from '../../runs/train'
 import { studySummary, listSubjects, subjectDetail, visibleHistory } from '../../viewer/subjects'
 import { createStudy, loadStudy, makeStudySplits, placeNewSubjectsInSplit, redoLabel, repairStudy, revealHiddenLabels, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
 
@@ -208,7 +210,8 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
   'export.run': async ({ study, runId, out }, ctx) => {
     const detail = await getRunDetail(study, runId)
     const name = (await loadStudy(study)).file.name
-    const jobId = ctx.jobs.start('export', async (job) => exportRun(detail, resolve(out), name, job.signal))
+    const saved = await savedRunTables(study, runId)
+    const jobId = ctx.jobs.start('export', async (job) => exportRun(detail, resolve(out), name, job.signal, saved))
     return { jobId }
   }
 }

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import type { RunDetail } from '../../../src-main/api/contracts/study'
 import { RunDetail as RunDetailSchema } from '../../../src-main/api/contracts/study'
 import { exportRun } from '../../../src-main/export'
-import { parseTable } from '../../../src-main/study/tables'
+import { parseTable } from '../../../src-main/files/tables'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-export-'))
 afterAll(() => fsp.rm(root, { recursive: true, force: true }))

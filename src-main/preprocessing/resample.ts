@@ -144,7 +144,7 @@ export function toMni2mm(
     throw new NiftiError(
       file,
       `must be spatially normalised to MNI space first: ${check.reasons.join('; ')}. ` +
-        'Normalise it (e.g. SPM, FSL or ANTs to MNI152), or allow non-MNI scans in the settings if you know it is aligned.'
+        'Normalise it to MNI152 (e.g. with SPM, FSL or ANTs) and import it again.'
     )
   }
   const method = opts.method ?? 'linear'

@@ -9,7 +9,7 @@ import { preprocessScan, type PreprocessSettings } from '../preprocessing/prepro
 import type { Volume } from '../volume/types'
 import { HIPPOCAMPUS_BOXES, boxToVoxelRange, type MniBox } from '../roi/boxes'
 import { preprocessSettingsFor } from '../study/import/preprocess'
-import { getRunDetail, listRuns } from '../runs/study-runs'
+import { getRunDetail, listRuns } from '../runs/read'
 import type { SubjectRecord } from '../study/schema'
 import { loadStudy, type StudyState } from '../study/study'
 import { volumeToPayload, type PayloadMeaning } from './payload'

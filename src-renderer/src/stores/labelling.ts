@@ -13,6 +13,10 @@ import type { LabelImportResult, MciPolicy, SubjectDetail, SubjectRow } from '@c
 import { getApi } from '../api/client'
 import { useErrorsStore, messageOf } from './errors'
 import { useStudyStore } from './study'
+import { isString, readPref, writePref } from './preferences'
+
+/** Where the label queue was, per study folder. */
+const positionKey = (study: string) => `label.position:${study}`
 import { argmax, modalityDisagreement, marginUncertainty, useSubjectsStore } from './subjects'
 import { modalityLabel, percent } from '../display/format'
 
@@ -113,6 +117,7 @@ export const useLabellingStore = defineStore('labelling', () => {
   /** Makes `subject` the current one and loads its detail (cached), prefetching the next. */
   async function goTo(subject: string): Promise<void> {
     currentId.value = subject
+    if (study.path) writePref(positionKey(study.path), subject)
     detailError.value = null
     const cached = cache.get(subject)
     if (cached) {
@@ -144,10 +149,12 @@ export const useLabellingStore = defineStore('labelling', () => {
     return d
   }
 
-  /** Starts at the suggestion, else the first unlabelled subject, else the first subject. */
+  /** Starts where the researcher left this study's queue (across reloads and launches), else at
+   *  the suggestion, else the first unlabelled subject, else the first subject. */
   async function start(): Promise<void> {
     if (currentId.value && subjects.row(currentId.value)) return
-    const first = suggestion.value?.subject ?? subjects.filtered.find((r) => r.label === null)?.id ?? order.value[0]
+    const saved = study.path ? readPref(positionKey(study.path), isString) : null
+    const first = (saved && subjects.row(saved) ? saved : null) ?? suggestion.value?.subject ?? subjects.filtered.find((r) => r.label === null)?.id ?? order.value[0]
     if (first) await goTo(first)
   }
 
@@ -241,45 +248,35 @@ export const useLabellingStore = defineStore('labelling', () => {
     await advance()
   }
 
-  /** Undoes the last label change in the study (after pending saves) and shows that subject. */
-  async function undo(): Promise<void> {
+  /** Undo and redo: one step of the study's label history (after pending saves), then that subject is shown. */
+  async function stepHistory(request: 'labels.undo' | 'labels.redo'): Promise<void> {
     if (!study.path) return
     const folder = study.path
+    const undoing = request === 'labels.undo'
     try {
-      const { change } = await enqueue(() => getApi().call('labels.undo', { study: folder }))
+      const { change } = await enqueue(() => getApi().call(request, { study: folder }))
       if (!change) {
-        useErrorsStore().info('Undo', 'There is no label change left to undo.')
+        useErrorsStore().info(undoing ? 'Undo' : 'Redo', undoing ? 'There is no label change left to undo.' : 'There is no undone label change to redo.')
         return
       }
       subjects.applyLabel(change.subject, change.label, true)
       saves.value[change.subject] = { state: 'saved', label: change.label }
       cache.delete(change.subject)
-      lastAction.value = { subject: change.subject, text: `Undone: ${change.subject} is ${change.label ?? 'unlabelled'} again` }
+      lastAction.value = {
+        subject: change.subject,
+        text: undoing ? `Undone: ${change.subject} is ${change.label ?? 'unlabelled'} again` : `Redone: ${change.subject} → ${change.label ?? 'unlabelled'}`
+      }
       await goTo(change.subject)
     } catch (err) {
-      useErrorsStore().report('Undoing the last label', err, `${folder}/labels.tsv`)
+      useErrorsStore().report(undoing ? 'Undoing the last label' : 'Redoing the last undone label', err, `${folder}/labels.tsv`)
     }
   }
 
-  /** Re-applies the change the last undo reverted (after pending saves) and shows that subject. */
-  async function redo(): Promise<void> {
-    if (!study.path) return
-    const folder = study.path
-    try {
-      const { change } = await enqueue(() => getApi().call('labels.redo', { study: folder }))
-      if (!change) {
-        useErrorsStore().info('Redo', 'There is no undone label change to redo.')
-        return
-      }
-      subjects.applyLabel(change.subject, change.label, true)
-      saves.value[change.subject] = { state: 'saved', label: change.label }
-      cache.delete(change.subject)
-      lastAction.value = { subject: change.subject, text: `Redone: ${change.subject} → ${change.label ?? 'unlabelled'}` }
-      await goTo(change.subject)
-    } catch (err) {
-      useErrorsStore().report('Redoing the last undone label', err, `${folder}/labels.tsv`)
-    }
-  }
+  /** Undoes the last label change in the study and shows that subject. */
+  const undo = (): Promise<void> => stepHistory('labels.undo')
+
+  /** Re-applies the change the last undo reverted and shows that subject. */
+  const redo = (): Promise<void> => stepHistory('labels.redo')
 
   /**
    * Keeps a stratified, seeded fraction (0..1) of the known labels visible and hides the rest,

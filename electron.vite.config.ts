@@ -18,9 +18,9 @@ const mainEntries: Record<string, string> = Object.fromEntries(
   Object.entries({
     index: 'src-main/index.ts',
     serve: 'src-main/serve.ts',
-    'train-worker': 'src-main/train/worker-entry.ts',
-    'modality-worker': 'src-main/model/modality-worker-entry.ts',
-    'preprocess-worker': 'src-main/study/preprocess-worker-entry.ts',
+    'train-worker': 'src-main/runs/worker/entry.ts',
+    'modality-worker': 'src-main/engine/model/modality-worker-entry.ts',
+    'preprocess-worker': 'src-main/study/import/preprocess-worker-entry.ts',
     'attribution-worker': 'src-main/attribution/worker-entry.ts'
   })
     .filter(([, file]) => existsSync(src(file)))

@@ -9,10 +9,10 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startBridge } from '../src-main/api/adapters/bridge'
-import { CALL_PATH, TOKEN_HEADER } from '../src-main/api/bridge-protocol'
+import { CALL_PATH, TOKEN_HEADER } from '../src-main/api/wire/bridge-protocol'
 import { handlers } from '../src-main/api/handlers'
 import { createApiRuntime } from '../src-main/api/runtime'
-import { decodeWire, encodeWire } from '../src-main/api/typed-codec'
+import { decodeWire, encodeWire } from '../src-main/api/wire/typed-codec'
 
 const voxels = new Float32Array(91 * 109 * 91).map((_, i) => Math.sin(i / 100) * 1000)
 

@@ -11,11 +11,11 @@ import { createInterface } from 'node:readline'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { readNifti } from '../src-main/nifti/read'
-import { writeNifti } from '../src-main/nifti/write'
+import { readNifti } from '../src-main/readers/nifti/read'
+import { writeNifti } from '../src-main/readers/nifti/write'
 import { cropBlock } from '../src-main/roi/crop'
 import { HIPPOCAMPUS_BOXES, boxToVoxelRange } from '../src-main/roi/boxes'
-import type { Volume } from '../src-main/nifti/types'
+import type { Volume } from '../src-main/volume/types'
 
 const repoRoot = resolve(__dirname, '..')
 const fixtures = resolve(repoRoot, '..', 'shared', 'fixtures', 'nifti')

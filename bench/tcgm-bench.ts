@@ -11,8 +11,8 @@
  * reference; override with --step-ms.
  */
 import { parseArgs } from 'node:util'
-import { distinctTupleCount, tcGainAndGrad, tcGainBruteForce } from '../src-main/tcgm/tc-gain'
-import { Rng } from '../src-main/train/rng'
+import { distinctTupleCount, tcGainAndGrad, tcGainBruteForce } from '../src-main/engine/tcgm/tc-gain'
+import { Rng } from '../src-main/domain/random/sfc32'
 
 const { values } = parseArgs({
   options: { classes: { type: 'string' }, 'max-tuples': { type: 'string' }, 'step-ms': { type: 'string' }, json: { type: 'boolean' } }

@@ -8,7 +8,7 @@
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
 import { isEventName, isRequestName, type ApiClient, type ApiErrorShape } from './api/contract'
-import { errorToText } from './api/errors'
+import { errorToText } from './api/wire/errors'
 import { CALL_CHANNEL, EVENT_CHANNEL } from './api/ipc-channels'
 
 type Outcome = { ok: true; result: unknown } | { ok: false; error: ApiErrorShape }

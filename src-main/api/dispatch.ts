@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod'
 import { isRequestName, requests, type ApiErrorShape, type RequestName } from './contract'
-import { ApiError } from './errors'
+import { ApiError } from './wire/errors'
 import type { HandlerContext, HandlerTable } from './handler-types'
 import { createLogger } from '../log'
 

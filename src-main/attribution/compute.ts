@@ -4,9 +4,9 @@
  * then the mean over seeds. Everything in crop space; mapping to the MNI grid and caching are
  * the caller's (index.ts).
  */
-import { readCheckpoint } from '../train/checkpoint'
-import type { ModelState } from '../train/modality-model'
-import { centredWindow } from '../model/crops'
+import { readCheckpoint } from '../engine/train/checkpoint'
+import type { ModelState } from '../engine/train/modality-model'
+import { centredWindow } from '../engine/model/crops'
 import { occlusionSensitivity } from './occlusion'
 import type { ModelSource } from './run-models'
 import { createStateNet } from './state-net'

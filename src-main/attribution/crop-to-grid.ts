@@ -5,8 +5,8 @@
  * left/right stacking and the mirroring of the right side) over a volume holding each voxel's
  * own index, so the mapping cannot drift from the cropping.
  */
-import { voxelSizes } from '../nifti/affine'
-import type { Grid } from '../imaging/grid'
+import { voxelSizes } from '../volume/affine'
+import type { Grid } from '../volume/grid'
 import { cropHippocampi } from '../roi/crop'
 
 export interface CropIndex {

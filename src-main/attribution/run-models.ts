@@ -10,8 +10,8 @@
  */
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { listRuns, readRunConfig, readSeedResult, runDir, runSummary, seedDir } from '../study/runs'
-import { BEST_MODELS_CHECKPOINT, LOOP_CHECKPOINT, SELECTED_MODELS_CHECKPOINT } from '../train/train-tcgm'
+import { listRuns, readRunConfig, readSeedResult, runDir, runSummary, seedDir } from '../runs/study-runs'
+import { BEST_MODELS_CHECKPOINT, LOOP_CHECKPOINT, SELECTED_MODELS_CHECKPOINT } from '../engine/train/train-tcgm'
 
 export type ModelSource = 'selected-models' | 'best-models' | 'loop'
 

@@ -5,13 +5,13 @@
  * the training machinery (optimiser, dataset, augmentation).
  */
 import * as tf from '@tensorflow/tfjs'
-import { validateConfig, type DenseNetConfig } from '../model/config'
-import { assembleBatch, centredWindow } from '../model/crops'
-import { denseNetForward, paramSpecs } from '../model/densenet'
-import { STATE_FORMAT, STATE_VERSION, pickImplementation } from '../model/image-model'
-import { createFastOps } from '../model/ops/fast'
-import { createReferenceOps } from '../model/ops/reference'
-import type { ModelState } from '../train/modality-model'
+import { validateConfig, type DenseNetConfig } from '../engine/model/config'
+import { assembleBatch, centredWindow } from '../engine/model/crops'
+import { denseNetForward, paramSpecs } from '../engine/model/densenet'
+import { STATE_FORMAT, STATE_VERSION, pickImplementation } from '../engine/model/image-model'
+import { createFastOps } from '../engine/model/ops/fast'
+import { createReferenceOps } from '../engine/model/ops/reference'
+import type { ModelState } from '../engine/train/modality-model'
 
 export interface StateNet {
   readonly numClasses: number

@@ -3,7 +3,7 @@
  * main process's event loop, on the backend it chooses (TCGM_BACKEND overrides), streaming
  * progress. Started by remote.ts through startWorker('attribution-worker').
  */
-import { chooseBackend } from '../backend/choose'
+import { chooseBackend } from '../engine/backend/choose'
 import { connectToParent } from '../process/parent-channel'
 import { computeCropAttribution } from './compute'
 import { ATTRIBUTION_PROTOCOL_VERSION as V, type FromAttributionWorker, type ToAttributionWorker } from './protocol'

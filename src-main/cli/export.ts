@@ -1,7 +1,7 @@
 /** `export --study DIR --run ID --out DIR`: predictions TSV, metrics TSV, report HTML + JSON. */
 import { parseArgs } from 'node:util'
 import { exportRun } from '../export'
-import { getRunDetail } from '../study/runs'
+import { getRunDetail } from '../runs/study-runs'
 import { loadStudy } from '../study/study'
 import { requireOption } from './study-args'
 

@@ -4,8 +4,8 @@
  * mean of the scaled data over all frames.
  */
 import { parseArgs } from 'node:util'
-import { readNiftiFrames } from '../nifti/read'
-import { isNiftiError } from '../nifti/errors'
+import { readNiftiFrames } from '../readers/nifti/read'
+import { isNiftiError } from '../readers/nifti/errors'
 
 export const summary = 'describe a NIfTI file (header, affine, orientation, value range); --json for machines'
 

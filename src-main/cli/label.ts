@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util'
 import { importLabelFile } from '../study/label-import'
 import { makeStudySplits, setLabel, simulateLabelRate, undoLabel } from '../study/study'
-import type { MciPolicy } from '../api/contracts/study'
+import type { MciPolicy } from '../domain/study-settings'
 import { intOption, numberOption, printProblems, requireOption } from './study-args'
 
 export const summary = 'Set, clear, undo or import labels; simulate a label rate; make the split'

@@ -7,12 +7,13 @@
  * concatenated standardised features.
  */
 import { parseArgs } from 'node:util'
-import { bestMatchingAccuracy, assignNearest, kMeansPlusPlus } from '../tcgm/clustering'
-import { buildGaussianSimRun } from '../train/sim-run'
-import { resolveTrainConfig, type Method, type TrainConfig } from '../train/config'
-import { argmaxRow, classificationMetrics, meanAbsPosteriorDifference, meanStd, type MeanStd } from '../train/metrics'
-import { Rng } from '../train/rng'
-import { trainTcgm } from '../train/train-tcgm'
+import { bestMatchingAccuracy, assignNearest, kMeansPlusPlus } from '../engine/tcgm/clustering'
+import { buildGaussianSimRun } from '../runs/kinds/gaussian-sim'
+import type { Method } from '../domain/method'
+import { resolveTrainConfig, type TrainConfig } from '../domain/train-config'
+import { argmaxRow, classificationMetrics, meanAbsPosteriorDifference, meanStd, type MeanStd } from '../engine/train/metrics'
+import { Rng } from '../domain/random/sfc32'
+import { trainTcgm } from '../engine/train/train-tcgm'
 
 export const summary = "Gaussian simulation of the paper: TCGM vs CE vs Bayes-optimal (and k-means++ without labels)"
 

@@ -3,8 +3,10 @@
  * one after another, each in a worker process) with a progress bar on a TTY; `--resume RUN`
  * continues an interrupted run. Prints the run id and the test metrics.
  */
+import { Method } from '../domain/method'
+import { TRAINING_DEFAULTS } from '../domain/training'
 import { parseArgs } from 'node:util'
-import { getRunDetail, resumeStudyRun, trainStudy } from '../study/runs'
+import { getRunDetail, resumeStudyRun, trainStudy } from '../runs/study-runs'
 import { intOption, numberOption, progressPrinter, requireOption } from './study-args'
 
 export const summary = 'Train TCGM or the CE baseline on a study (progress bar; --resume RUN after a crash)'
@@ -52,13 +54,13 @@ export async function run(argv: string[]): Promise<number> {
     if (values.resume) summaryRun = await resumeStudyRun(study, values.resume, cb)
     else {
       const method = values.method
-      if (method !== 'tcgm' && method !== 'ce') throw new Error(`train: --method must be tcgm or ce, got '${method ?? ''}'`)
+      if (!Method.safeParse(method).success) throw new Error(`train: --method must be ${Method.options.join(' or ')}, got '${method ?? ''}'`)
       summaryRun = await trainStudy(
         study,
         {
-          method,
-          preset: values.preset ?? 'tiny',
-          seeds: intOption('train', 'seeds', values.seeds, 1),
+          method: method as Method,
+          preset: values.preset ?? TRAINING_DEFAULTS.preset,
+          seeds: intOption('train', 'seeds', values.seeds, TRAINING_DEFAULTS.seeds),
           firstSeed: intOption('train', 'first-seed', values['first-seed'], 0),
           epochs: values.epochs === undefined ? undefined : intOption('train', 'epochs', values.epochs),
           hyperparameters: {

@@ -6,7 +6,7 @@
  * Grid: voxel (i, j, k), 0-based, storage index i + 91 * (j + 109 * k); LAS affine
  * x = 90 - 2i, y = 2j - 126, z = 2k - 72 (MNI mm).
  */
-import type { Affine } from '../nifti/types'
+import type { Affine } from '../volume/types'
 
 export const MNI_DIMS: [number, number, number] = [91, 109, 91]
 export const MNI_SPACING: [number, number, number] = [2, 2, 2]

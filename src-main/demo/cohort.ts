@@ -14,8 +14,8 @@
  */
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { writeNifti } from '../nifti/write'
-import { Rng } from '../train/rng'
+import { writeNifti } from '../readers/nifti/write'
+import { Rng } from '../domain/random/sfc32'
 import { type Anatomy, MNI_AFFINE, MNI_DIMS, MNI_SPACING, buildAnatomy } from './anatomy'
 
 export interface DemoParams {

@@ -4,7 +4,8 @@
  * the same name are replaced.
  */
 import { join } from 'node:path'
-import type { ExportResult, RunDetail } from '../api/contracts/study'
+import type { RunDetail } from '../domain/runs'
+import type { ExportResult } from '../domain/study-records'
 import { ensureDir, writeFileAtomic } from '../files/atomic'
 import { reportHtml } from './report'
 import { metricsTsv, predictionsTsv } from './tables'

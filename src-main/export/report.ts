@@ -3,7 +3,7 @@
  * configuration, the metrics table, training curves and the confusion matrix as inline SVG.
  * The JSON behind it is the RunDetail itself (report.json).
  */
-import type { RunDetail } from '../api/contracts/study'
+import type { RunDetail } from '../domain/runs'
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')

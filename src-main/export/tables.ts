@@ -9,7 +9,7 @@
  *
  * metrics.tsv: one row per model (modality or aggregator) and split, mean and std over seeds.
  */
-import type { MetricsRow, RunDetail } from '../api/contracts/study'
+import type { MetricsRow, RunDetail } from '../domain/runs'
 
 function num(v: number | null | undefined, digits = 6): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '' : v.toFixed(digits)

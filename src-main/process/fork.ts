@@ -15,9 +15,9 @@ import { join, resolve } from 'node:path'
 /** Entry name -> source file relative to src-main. Add a line when adding a worker entry,
  *  and the same name to `main.build.rollupOptions.input` in electron.vite.config.ts. */
 export const workerEntries = {
-  'train-worker': 'train/worker-entry.ts',
-  'modality-worker': 'model/modality-worker-entry.ts',
-  'preprocess-worker': 'study/preprocess-worker-entry.ts',
+  'train-worker': 'runs/worker/entry.ts',
+  'modality-worker': 'engine/model/modality-worker-entry.ts',
+  'preprocess-worker': 'study/import/preprocess-worker-entry.ts',
   'attribution-worker': 'attribution/worker-entry.ts'
 } as const
 export type WorkerEntry = keyof typeof workerEntries

@@ -6,9 +6,9 @@
 import { z } from 'zod'
 import hippocampusJson from '../../resources/roi/hippocampus.json'
 import referenceJson from '../../resources/roi/reference-regions.json'
-import { applyAffine, invertAffine } from '../nifti/affine'
-import type { Grid } from '../imaging/grid'
-import type { Volume } from '../nifti/types'
+import { applyAffine, invertAffine } from '../volume/affine'
+import type { Grid } from '../volume/grid'
+import type { Volume } from '../volume/types'
 
 const range = z.tuple([z.number(), z.number()]).refine(([lo, hi]) => lo <= hi, 'range must be [low, high]')
 const boxSchema = z.object({ x: range, y: range, z: range })

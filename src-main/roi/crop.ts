@@ -3,9 +3,9 @@
  * volume through its own affine, each as a Volume with its own affine, and both together as a
  * two-channel array in a shared orientation for the classifiers.
  */
-import { applyAffine, axisOrientation, invertAffine, multiplyAffines, voxelSizes } from '../nifti/affine'
-import { reorient } from '../imaging/reorient'
-import type { Volume } from '../nifti/types'
+import { applyAffine, axisOrientation, invertAffine, multiplyAffines, voxelSizes } from '../volume/affine'
+import { reorient } from '../volume/reorient'
+import type { Volume } from '../volume/types'
 import { DEFAULT_CROP_MARGIN, HIPPOCAMPUS_BOXES, boxCentre, type MniBox } from './boxes'
 
 export interface HippocampalCrops {

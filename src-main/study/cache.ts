@@ -12,9 +12,9 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { readNifti } from '../nifti/read'
-import type { Affine } from '../nifti/types'
-import { writeNifti } from '../nifti/write'
+import { readNifti } from '../readers/nifti/read'
+import type { Affine } from '../volume/types'
+import { writeNifti } from '../readers/nifti/write'
 import { describeWriteError, ensureDir } from './atomic'
 
 export const CACHE_DIR = 'cache'

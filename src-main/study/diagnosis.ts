@@ -3,7 +3,7 @@
  * CN / MCI / Dementia, or a class name) -> a class of the study. Only for the default two-class
  * names NC / AD are the ADNI synonyms used; otherwise a diagnosis must equal a class name.
  */
-import type { MciPolicy } from '../api/contracts/study'
+import type { MciPolicy } from '../domain/study-settings'
 
 export type { MciPolicy }
 

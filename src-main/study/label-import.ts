@@ -9,7 +9,7 @@
  * Subjects the study does not hold are listed and nothing is applied for them; a subject listed
  * twice with different labels is skipped and reported.
  */
-import type { LabelImportResult } from '../api/contracts/study'
+import type { LabelImportResult } from '../domain/study-records'
 import { type MciPolicy, mapDiagnosis } from './diagnosis'
 import { normaliseVisit } from './import/plan'
 import { type Table, column, findColumn, readTable } from './tables'

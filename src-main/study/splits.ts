@@ -5,7 +5,7 @@
  * remainder rounding per class); unlabelled subjects form one more stratum. A subject id appears
  * in exactly one split by construction (one assignment per id).
  */
-import { Rng } from '../train/rng'
+import { Rng } from '../domain/random/sfc32'
 import type { SplitName } from './schema'
 
 export interface SplitFractions {

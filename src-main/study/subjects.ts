@@ -2,9 +2,9 @@
  * Read models of a study for the window: the summary, the subject table with the latest
  * predictions, and one subject's detail with small hippocampal previews for labelling.
  */
-import type { Preview, StudySummary, SubjectDetail, SubjectRow } from '../api/contracts/study'
+import type { Preview, StudySummary, SubjectDetail, SubjectRow } from '../domain/study-records'
 import { readCacheCrops } from './cache'
-import { getRunDetail, listRuns } from './runs'
+import { getRunDetail, listRuns } from '../runs/study-runs'
 import { type StudyState, loadStudy, studyCounts } from './study'
 
 export async function studySummary(study: string): Promise<StudySummary> {

@@ -3,9 +3,9 @@
  * finite range, a robust display range and what the values mean.
  */
 import { basename } from 'node:path'
-import type { VolumePayload } from '../api/contracts/viewer'
-import type { Modality } from '../api/contracts/study'
-import type { Volume } from '../nifti/types'
+import type { VolumePayload } from '../domain/viewer-records'
+import type { Modality } from '../domain/modality'
+import type { Volume } from '../volume/types'
 
 /**
  * Value at quantile q (0..1) of the non-zero finite voxels, by sorting a strided sample of at

@@ -4,12 +4,12 @@
  * hippocampal boxes on that grid, the cohort's hippocampal measures by group, and the latest
  * run's verdicts.
  */
-import type { CohortMeasure, HippocampalBox, ModelVerdict, ViewerSubject } from '../api/contracts/viewer'
-import { preprocessScan, type PreprocessSettings } from '../imaging/preprocess'
-import type { Volume } from '../nifti/types'
+import type { CohortMeasure, HippocampalBox, ModelVerdict, ViewerSubject } from '../domain/viewer-records'
+import { preprocessScan, type PreprocessSettings } from '../preprocessing/preprocess'
+import type { Volume } from '../volume/types'
 import { HIPPOCAMPUS_BOXES, boxToVoxelRange, type MniBox } from '../roi/boxes'
-import { preprocessSettingsFor } from '../study/preprocess'
-import { getRunDetail, listRuns } from '../study/runs'
+import { preprocessSettingsFor } from '../study/import/preprocess'
+import { getRunDetail, listRuns } from '../runs/study-runs'
 import type { SubjectRecord } from '../study/schema'
 import { loadStudy, type StudyState } from '../study/study'
 import { volumeToPayload, type PayloadMeaning } from './payload'

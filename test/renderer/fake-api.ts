@@ -4,11 +4,16 @@
  */
 import type { ApiClient, ArgsOf, EventName, PayloadOf, RequestName, ResultOf } from '@contract/contract'
 import type { StudySummary, SubjectRow } from '@contract/contracts/study'
+import { DEMO_VISIBLE_LABEL_RATE } from '../../src-main/domain/study-settings'
+import { trainingCatalogue } from '../../src-main/domain/training'
 
 type Handler<N extends RequestName> = (args: ArgsOf<N>) => ResultOf<N> | Promise<ResultOf<N>>
 
 export class FakeApi implements ApiClient {
-  constructor(readonly shell: 'electron' | 'browser' = 'browser') {}
+  constructor(readonly shell: 'electron' | 'browser' = 'browser') {
+    // Main's real catalogue of training defaults, as the window reads it at start.
+    this.handle('training.defaults', () => trainingCatalogue(DEMO_VISIBLE_LABEL_RATE))
+  }
 
   readonly calls: Array<{ name: RequestName; args: unknown }> = []
   private readonly handlers = new Map<RequestName, (args: unknown) => unknown>()

@@ -29,11 +29,11 @@ import { WebSocketServer, WebSocket } from 'ws'
 import { isInside } from '../../files/allowed-roots'
 import { createLogger } from '../../log'
 import { cspHeader } from '../../shell/csp'
-import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '../bridge-protocol'
+import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '../wire/bridge-protocol'
 import type { ApiErrorShape } from '../contract'
 import type { Dispatch } from '../dispatch'
 import type { EventHub } from '../event-hub'
-import { decodeWire, encodeWire } from '../typed-codec'
+import { decodeWire, encodeWire } from '../wire/typed-codec'
 
 const log = createLogger('bridge')
 

@@ -1,16 +1,11 @@
 /** Requests and events about the app itself, jobs, and file choice. */
 import { z } from 'zod'
 import { event, noArgs, request } from '../define'
+import { BackendInfo } from '../../domain/backend'
+import { TrainingCatalogue } from '../../domain/training'
 
-export const BackendInfo = z.object({
-  /** The backend the training worker will use: 'tensorflow-gpu', 'tensorflow', 'wasm' or 'cpu'. */
-  name: z.string(),
-  /** Why this one, and why each faster one was not used. */
-  reason: z.string(),
-  /** One line per backend tried, in order of preference. */
-  tried: z.array(z.object({ name: z.string(), available: z.boolean(), detail: z.string() }))
-})
-export type BackendInfo = z.infer<typeof BackendInfo>
+export { BackendInfo, TrainingCatalogue }
+
 
 export const AppInfo = z.object({
   name: z.string(),
@@ -46,6 +41,7 @@ export type JobProgress = z.infer<typeof JobProgress>
 
 export const appRequests = {
   'app.info': request(noArgs, AppInfo, 'Version, platform and the compute backend with the reason for the choice'),
+  'training.defaults': request(noArgs, TrainingCatalogue, 'The training form: every choice with its default and what it means (the window keeps no copy of a default)'),
   'studies.recent': request(noArgs, z.array(RecentStudy), 'Studies opened recently, newest first'),
   'job.cancel': request(z.object({ jobId: z.string().min(1) }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a running job'),
   'files.roots': request(noArgs, z.array(FileEntry), 'Folders the user allowed for the in-app file browser (browser mode)'),

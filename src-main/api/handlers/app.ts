@@ -1,12 +1,14 @@
 /** Handlers of the app-level requests: app info, recent studies, the folder browser, jobs and
  *  native dialogs. */
 import { productName, version } from '../../../package.json'
-import { describeBackends } from '../../backend/candidates'
+import { describeBackends } from '../../engine/backend/candidates'
 import type { PartialHandlerTable } from '../handler-types'
 import { listFolder, listRoots } from '../../files/allowed-roots'
 import { readRecentStudies } from '../../settings/recent-studies'
+import { trainingCatalogue } from '../../domain/training'
+import { DEMO_VISIBLE_LABEL_RATE } from '../../domain/study-settings'
 
-type AppRequest = 'app.info' | 'studies.recent' | 'job.cancel' | 'files.roots' | 'files.list' | 'dialog.pick'
+type AppRequest = 'app.info' | 'training.defaults' | 'studies.recent' | 'job.cancel' | 'files.roots' | 'files.list' | 'dialog.pick'
 
 export const appHandlers: PartialHandlerTable<AppRequest> = {
   'app.info': async (_args, ctx) => ({
@@ -21,6 +23,8 @@ export const appHandlers: PartialHandlerTable<AppRequest> = {
     backend: await describeBackends(),
     startWithDemo: ctx.startWithDemo
   }),
+
+  'training.defaults': async () => trainingCatalogue(DEMO_VISIBLE_LABEL_RATE),
 
   'studies.recent': async (_args, ctx) => readRecentStudies(ctx.userDataDir),
 

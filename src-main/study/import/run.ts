@@ -9,7 +9,7 @@
  * time.
  */
 import { promises as fsp } from 'node:fs'
-import type { Affine } from '../../nifti/types'
+import type { Affine } from '../../volume/types'
 import { type CacheMeta, type CropStack, cacheKey, hasCacheEntry, readCacheMeta, removeStalePartials, writeCacheEntry } from '../cache'
 import { type MciPolicy, mapDiagnosis } from '../diagnosis'
 import type { ScanRecord, StudyFile, SubjectRecord } from '../schema'

@@ -8,9 +8,9 @@
  * reload of the tab still works.
  */
 import type { ApiClient, ArgsOf, EventName, PayloadOf, RequestName, ResultOf } from '@contract/contract'
-import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '@contract/bridge-protocol'
-import { ApiError } from '@contract/errors'
-import { decodeWire, encodeWire } from '@contract/typed-codec'
+import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '@contract/wire/bridge-protocol'
+import { ApiError } from '@contract/wire/errors'
+import { decodeWire, encodeWire } from '@contract/wire/typed-codec'
 
 /** Where the bridge is and how to prove we may use it. */
 export interface BridgeEndpoint {

@@ -4,7 +4,7 @@
  * implement ApiClient and both throw ApiError with a `code`, so UI code cannot tell them apart.
  */
 import type { ApiClient, ArgsOf, EventName, PayloadOf, RequestName, ResultOf } from '@contract/contract'
-import { ApiError, errorFromText } from '@contract/errors'
+import { ApiError, errorFromText } from '@contract/wire/errors'
 import { createBridgeClient, endpointFromLocation } from './bridge-client'
 
 let current: ApiClient | null = null

@@ -8,14 +8,19 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import { HYPERPARAMETER_DEFAULTS, MIN_VAL_LABELS_FOR_SELECTION, TrainingProgressDetail, type Hyperparameters, type RunDetail, type RunSummary, type TrainingOptions } from '@contract/contracts/study'
-import type { JobProgress } from '@contract/contracts/app'
+import type { Hyperparameters, RunDetail, RunSummary, TrainingOptions, TrainingProgressDetail } from '@contract/contracts/study'
+import type { JobProgress, TrainingCatalogue } from '@contract/contracts/app'
 import { getApi } from '../api/client'
 import { useErrorsStore } from './errors'
 import { JobCancelledError, useJobsStore } from './jobs'
 import { useStudyStore } from './study'
 
 type Detail = TrainingProgressDetail
+
+/** Main validates event payloads against the contract; this only tells a training job's detail apart. */
+function isTrainingDetail(d: unknown): d is Detail {
+  return typeof d === 'object' && d !== null && typeof (d as { runId?: unknown }).runId === 'string' && typeof (d as { epoch?: unknown }).epoch === 'number'
+}
 
 /** One point of the live curves: an epoch (as reported by the worker) of one seed. */
 export interface LivePoint {
@@ -26,44 +31,25 @@ export interface LivePoint {
   val: Record<string, number>
 }
 
-/** The model presets the engine offers, quickest first, with what they mean for the user. */
-export const PRESETS: ReadonlyArray<{ id: string; title: string; help: string; epochs: number }> = [
-  { id: 'tiny', title: 'Tiny (quick check)', help: 'A very small 3D network, a few minutes on a CPU: to try the workflow, not for results.', epochs: 4 },
-  { id: 'small', title: 'Small', help: 'A compact 3D DenseNet: useful results on a CPU in under an hour for a small cohort.', epochs: 30 },
-  { id: 'paper', title: 'Paper (DenseNet, GPU)', help: 'The 3D DenseNet of the TCGM paper: needs a GPU for cohorts of hundreds.', epochs: 100 }
-]
+/** The hyperparameter fields: the catalogue's numeric keys (null or '' = the default) and the selection. */
+interface HyperForm {
+  values: Record<string, number | null>
+  selectBy: string
+}
 
-/** Hyperparameters with a one-line explanation each; defaults are the engine's (the contract's
- *  HYPERPARAMETER_DEFAULTS), measured on the demo cohort; the paper's values are in the help. */
-export const HYPERPARAMETERS: ReadonlyArray<{ key: keyof Omit<Hyperparameters, 'selectBy'>; title: string; help: string; default: number | null; step: number; min: number; max: number }> = [
-  { key: 'lrLabelled', title: 'Learning rate, labelled steps', help: 'How far each supervised (cross-entropy) step moves the weights. Paper: 0.001.', default: HYPERPARAMETER_DEFAULTS.lrLabelled, step: 0.0001, min: 0.00001, max: 1 },
-  { key: 'lrUnlabelled', title: 'Learning rate, TC steps', help: 'Step size of the agreement (total correlation) steps over all subjects. Paper: 0.001.', default: HYPERPARAMETER_DEFAULTS.lrUnlabelled, step: 0.0001, min: 0.00001, max: 1 },
-  { key: 'batchSize', title: 'Batch size', help: 'Subjects per supervised step; agreement steps take twice as many. Larger is smoother but needs more memory. Paper: 12.', default: HYPERPARAMETER_DEFAULTS.batchSize, step: 1, min: 2, max: 512 },
-  { key: 'warmupEpochs', title: 'Warm-up epochs', help: 'Supervised epochs before the agreement steps start, so the classes cannot swap. Empty: a third of the epochs.', default: null, step: 1, min: 0, max: 1000 }
-]
-
-export const SELECT_BY: ReadonlyArray<{ id: NonNullable<Hyperparameters['selectBy']>; title: string }> = [
-  { id: 'auto', title: `Automatic (validation balanced accuracy with ${MIN_VAL_LABELS_FOR_SELECTION}+ labels per class, else the last epoch)` },
-  { id: 'balancedAccuracy', title: 'Validation balanced accuracy' },
-  { id: 'accuracy', title: 'Validation accuracy' },
-  { id: 'auc', title: 'Validation AUC' },
-  { id: 'last', title: 'The last epoch' }
-]
-
-type HyperForm = { [K in keyof Omit<Hyperparameters, 'selectBy'>]: number | null } & { selectBy: NonNullable<Hyperparameters['selectBy']> }
-
-function defaultHyper(): HyperForm {
-  const h = Object.fromEntries(HYPERPARAMETERS.map((x) => [x.key, x.default])) as Omit<HyperForm, 'selectBy'>
-  return { ...h, selectBy: HYPERPARAMETER_DEFAULTS.selectBy }
+function defaultHyper(c: TrainingCatalogue | null): HyperForm {
+  return { values: Object.fromEntries((c?.hyperparameters ?? []).map((x) => [x.key, x.default])), selectBy: c?.selectBy.default ?? 'auto' }
 }
 
 export const useTrainingStore = defineStore('training', () => {
+  /** The form's choices and defaults as main defines them (training.defaults); null until loaded. */
+  const catalogue = shallowRef<TrainingCatalogue | null>(null)
   const method = ref<TrainingOptions['method']>('tcgm')
-  const preset = ref('tiny')
+  const preset = ref('')
   const seeds = ref(1)
   const firstSeed = ref(0)
-  const epochs = ref(PRESETS[0].epochs)
-  const hyper = ref<HyperForm>(defaultHyper())
+  const epochs = ref(1)
+  const hyper = ref<HyperForm>(defaultHyper(null))
 
   const jobId = ref<string | null>(null)
   const runId = ref<string | null>(null)
@@ -82,14 +68,31 @@ export const useTrainingStore = defineStore('training', () => {
   const fraction = computed(() => (jobId.value ? useJobsStore().jobs[jobId.value]?.fraction ?? null : null))
   const resumable = computed(() => runs.value.filter((r) => r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'failed'))
 
+  /** Reads the catalogue once and fills the form with its defaults. */
+  async function loadCatalogue(): Promise<void> {
+    if (catalogue.value) return
+    try {
+      const c = await getApi().call('training.defaults', {})
+      catalogue.value = c
+      // Choices made before the catalogue arrived stay; the rest take main's defaults.
+      if (preset.value === '') {
+        method.value = c.defaults.method
+        preset.value = c.defaults.preset
+        seeds.value = c.defaults.seeds
+        epochs.value = c.defaults.epochs
+      }
+      if (Object.keys(hyper.value.values).length === 0) hyper.value = defaultHyper(c)
+    } catch (err) {
+      useErrorsStore().report('Reading the training defaults', err)
+    }
+  }
+
   function choosePreset(id: string): void {
     preset.value = id
-    const p = PRESETS.find((x) => x.id === id)
-    if (p) epochs.value = p.epochs
   }
 
   function resetHyperparameters(): void {
-    hyper.value = defaultHyper()
+    hyper.value = defaultHyper(catalogue.value)
   }
 
   let stopListening: (() => void) | null = null
@@ -102,9 +105,8 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   function onProgress(p: JobProgress): void {
-    const parsed = TrainingProgressDetail.safeParse(p.detail)
-    if (!parsed.success) return
-    const d = parsed.data
+    if (p.kind !== 'training' || !isTrainingDetail(p.detail)) return
+    const d = p.detail
     if (jobId.value === null && !starting.value) adopt(p.jobId, d)
     if (p.jobId !== jobId.value) return
     latest.value = d
@@ -174,7 +176,10 @@ export const useTrainingStore = defineStore('training', () => {
       firstSeed: firstSeed.value,
       epochs: epochs.value,
       // Empty fields mean "the default" (an emptied number input gives '').
-      hyperparameters: Object.fromEntries(Object.entries(hyper.value).filter(([, v]) => v !== null && (v as unknown) !== '')) as Hyperparameters
+      hyperparameters: {
+        ...Object.fromEntries(Object.entries(hyper.value.values).filter(([, v]) => v !== null && (v as unknown) !== '')),
+        selectBy: hyper.value.selectBy
+      } as Hyperparameters
     }
   }
 
@@ -187,6 +192,7 @@ export const useTrainingStore = defineStore('training', () => {
     const folder = study.path
     starting.value = true
     try {
+      await loadCatalogue()
       if (!study.summary?.hasSplits) {
         await getApi().call('splits.make', { study: folder, seed: firstSeed.value })
         await study.refreshSummary()
@@ -271,9 +277,9 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   return {
-    method, preset, seeds, firstSeed, epochs, hyper,
+    catalogue, method, preset, seeds, firstSeed, epochs, hyper,
     jobId, runId, latest, curves, starting, lastFinished, runs, compareIds, compared,
     running, etaSeconds, fraction, resumable,
-    choosePreset, resetHyperparameters, connect, start, stop, resume, loadRuns, toggleCompare, loadComparison, reset
+    loadCatalogue, choosePreset, resetHyperparameters, connect, start, stop, resume, loadRuns, toggleCompare, loadComparison, reset
   }
 })

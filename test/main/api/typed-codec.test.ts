@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { base64ToBytes, bytesToBase64, decodeWire, encodeWire, portableBase64ToBytes, portableBytesToBase64 } from '../../../src-main/api/typed-codec'
+import { base64ToBytes, bytesToBase64, decodeWire, encodeWire, portableBase64ToBytes, portableBytesToBase64 } from '../../../src-main/api/wire/typed-codec'
 
 describe('base64', () => {
   // The native path (Buffer here, Uint8Array.toBase64 in Chromium) and the portable fallback

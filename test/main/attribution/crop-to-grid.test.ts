@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { cropIndexOnGrid, cropMapToGrid } from '../../../src-main/attribution/crop-to-grid'
-import { MNI_2MM, vox2world, world2vox } from '../../../src-main/imaging/grid'
+import { MNI_2MM, vox2world, world2vox } from '../../../src-main/volume/grid'
 import { HIPPOCAMPUS_BOXES, boxCentre } from '../../../src-main/roi/boxes'
 import { cropHippocampi } from '../../../src-main/roi/crop'
 

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs'
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu'
 import { afterEach, describe, expect, it } from 'vitest'
-import { describeBackends, resolvePreference } from '../../../src-main/backend/candidates'
-import { chooseBackend } from '../../../src-main/backend/choose'
-import { nodeProbe, type BackendProbe } from '../../../src-main/backend/probe'
+import { describeBackends, resolvePreference } from '../../../src-main/engine/backend/candidates'
+import { chooseBackend } from '../../../src-main/engine/backend/choose'
+import { nodeProbe, type BackendProbe } from '../../../src-main/engine/backend/probe'
 
 /** A probe over the real machine, with some native packages pretended installed. */
 function fakeProbe(opts: { installed?: string[]; gpus?: string[]; loadFails?: Record<string, string> }): BackendProbe & { loaded: string[] } {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { HIPPOCAMPUS_CENTROIDS_MM } from '../../../src-main/demo/anatomy'
 import { COLLECTION_CSV, DEFAULT_DEMO_PARAMS, generateDemoCohort, oraclePosterior } from '../../../src-main/demo/cohort'
-import { readNifti } from '../../../src-main/nifti/read'
+import { readNifti } from '../../../src-main/readers/nifti/read'
 import { readTable } from '../../../src-main/study/tables'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-demo-'))

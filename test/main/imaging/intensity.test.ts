@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GM_REFERENCE_MEAN, clampGreyMatter, gmProportionalScaling, t1ZScore } from '../../../src-main/imaging/intensity'
-import { readPetSidecar, sidecarPath, toSuv, toSuvr } from '../../../src-main/imaging/pet'
-import { MNI_2MM } from '../../../src-main/imaging/grid'
+import { GM_REFERENCE_MEAN, clampGreyMatter, gmProportionalScaling, t1ZScore } from '../../../src-main/preprocessing/intensity'
+import { readPetSidecar, sidecarPath, toSuv, toSuvr } from '../../../src-main/preprocessing/pet'
+import { MNI_2MM } from '../../../src-main/volume/grid'
 import { boxToVoxelRange, referenceRegion } from '../../../src-main/roi/boxes'
-import type { Volume } from '../../../src-main/nifti/types'
+import type { Volume } from '../../../src-main/volume/types'
 
 const small = (values: number[]): Volume => ({ dims: [values.length, 1, 1], spacing: [2, 2, 2], affine: MNI_2MM.affine, data: Float32Array.from(values) })
 

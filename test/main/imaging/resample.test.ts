@@ -3,10 +3,10 @@
  * exact reorientation.
  */
 import { describe, expect, it } from 'vitest'
-import { MNI_2MM, vox2world, world2vox } from '../../../src-main/imaging/grid'
-import { checkMniSpace, resampleToGrid, toMni2mm } from '../../../src-main/imaging/resample'
-import { reorient } from '../../../src-main/imaging/reorient'
-import type { Affine, Volume } from '../../../src-main/nifti/types'
+import { MNI_2MM, vox2world, world2vox } from '../../../src-main/volume/grid'
+import { checkMniSpace, resampleToGrid, toMni2mm } from '../../../src-main/preprocessing/resample'
+import { reorient } from '../../../src-main/volume/reorient'
+import type { Affine, Volume } from '../../../src-main/volume/types'
 
 /** A volume on the grid whose value at each voxel is fn(world x, y, z). */
 function sampled(dims: [number, number, number], affine: Affine, fn: (x: number, y: number, z: number) => number): Volume {

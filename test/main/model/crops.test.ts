@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { assembleBatch, centredWindow, drawAugmentation, validateCrops, type CropDataset } from '../../../src-main/model/crops'
-import { SeededRandom } from '../../../src-main/model/rng'
+import { assembleBatch, centredWindow, drawAugmentation, validateCrops, type CropDataset } from '../../../src-main/engine/model/crops'
+import { SeededRandom } from '../../../src-main/domain/random/mulberry32'
 
 /** Value encodes its own coordinates: c*1000 + i*100 + j*10 + k. */
 function codedCrop(nx: number, ny: number, nz: number, channels: number): CropDataset {

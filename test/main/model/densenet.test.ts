@@ -1,11 +1,11 @@
 /** The whole network: fast ops against the reference on the cpu backend, parameter counts. */
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { resolveConfig, type DenseNetConfig } from '../../../src-main/model/config'
-import { countParameters, denseNetForward, initialValue, paramSpecs, type BnRecord } from '../../../src-main/model/densenet'
-import { createFastOps } from '../../../src-main/model/ops/fast'
-import { createReferenceOps } from '../../../src-main/model/ops/reference'
-import { SeededRandom } from '../../../src-main/model/rng'
+import { resolveConfig, type DenseNetConfig } from '../../../src-main/engine/model/config'
+import { countParameters, denseNetForward, initialValue, paramSpecs, type BnRecord } from '../../../src-main/engine/model/densenet'
+import { createFastOps } from '../../../src-main/engine/model/ops/fast'
+import { createReferenceOps } from '../../../src-main/engine/model/ops/reference'
+import { SeededRandom } from '../../../src-main/domain/random/mulberry32'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')

@@ -7,11 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { chooseBackend } from '../../../src-main/backend/choose'
-import { createFastOps } from '../../../src-main/model/ops/fast'
-import { createReferenceOps } from '../../../src-main/model/ops/reference'
-import type { NetOps } from '../../../src-main/model/ops/types'
-import { SeededRandom } from '../../../src-main/model/rng'
+import { chooseBackend } from '../../../src-main/engine/backend/choose'
+import { createFastOps } from '../../../src-main/engine/model/ops/fast'
+import { createReferenceOps } from '../../../src-main/engine/model/ops/reference'
+import type { NetOps } from '../../../src-main/engine/model/ops/types'
+import { SeededRandom } from '../../../src-main/domain/random/mulberry32'
 import { relErr } from './rel-err'
 
 beforeAll(async () => {

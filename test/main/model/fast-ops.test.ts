@@ -4,9 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createFastOps } from '../../../src-main/model/ops/fast'
-import { createReferenceOps } from '../../../src-main/model/ops/reference'
-import { SeededRandom } from '../../../src-main/model/rng'
+import { createFastOps } from '../../../src-main/engine/model/ops/fast'
+import { createReferenceOps } from '../../../src-main/engine/model/ops/reference'
+import { SeededRandom } from '../../../src-main/domain/random/mulberry32'
 import { relErr as relErrOf } from './rel-err'
 
 beforeAll(async () => {

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chooseBackend } from '../../../src-main/backend/choose'
-import { createImageModalityModel, describeImageModel, type ImageModelOptions } from '../../../src-main/model/image-model'
-import { SeededRandom } from '../../../src-main/model/rng'
+import { chooseBackend } from '../../../src-main/engine/backend/choose'
+import { createImageModalityModel, describeImageModel, type ImageModelOptions } from '../../../src-main/engine/model/image-model'
+import { SeededRandom } from '../../../src-main/domain/random/mulberry32'
 import { sphereCrops } from './sphere-crops'
-import { loadModelState, saveModelState } from '../../../src-main/model/state-file'
+import { loadModelState, saveModelState } from '../../../src-main/engine/model/state-file'
 
 const { crops, labels } = sphereCrops(48, 1)
 const base: ImageModelOptions = { modality: 'mri', numClasses: 2, preset: 'tiny', crops, inputSize: [10, 10, 10], seed: 7 }

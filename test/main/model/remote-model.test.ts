@@ -1,10 +1,10 @@
 /** The worker-process model answers like the in-process one, in parallel, and fails loudly. */
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chooseBackend } from '../../../src-main/backend/choose'
-import { createImageModalityModel, describeImageModel, type ImageModelOptions } from '../../../src-main/model/image-model'
-import { createRemoteImageModalityModel } from '../../../src-main/model/remote-model'
-import type { ModalityModel } from '../../../src-main/train/modality-model'
+import { chooseBackend } from '../../../src-main/engine/backend/choose'
+import { createImageModalityModel, describeImageModel, type ImageModelOptions } from '../../../src-main/engine/model/image-model'
+import { createRemoteImageModalityModel } from '../../../src-main/engine/model/remote-model'
+import type { ModalityModel } from '../../../src-main/engine/train/modality-model'
 import { sphereCrops } from './sphere-crops'
 
 const { crops, labels } = sphereCrops(16, 3)

@@ -1,5 +1,5 @@
-import type { CropDataset } from '../../../src-main/model/crops'
-import { SeededRandom } from '../../../src-main/model/rng'
+import type { CropDataset } from '../../../src-main/engine/model/crops'
+import { SeededRandom } from '../../../src-main/domain/random/mulberry32'
 
 /**
  * Two classes of 12^3 two-channel volumes: a sphere at the centre brighter (class 1) or darker

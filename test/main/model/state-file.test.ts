@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { decodeModelState, encodeModelState, loadModelState, saveModelState } from '../../../src-main/model/state-file'
-import type { ModelState } from '../../../src-main/train/modality-model'
+import { decodeModelState, encodeModelState, loadModelState, saveModelState } from '../../../src-main/engine/model/state-file'
+import type { ModelState } from '../../../src-main/engine/train/modality-model'
 
 const state: ModelState = {
   tensors: {

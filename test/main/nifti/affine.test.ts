@@ -7,7 +7,7 @@ import {
   multiplyAffines,
   orientationCode,
   qformAffine
-} from '../../../src-main/nifti/affine'
+} from '../../../src-main/volume/affine'
 
 const las = [
   [-2, 0, 0, 90],

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { run as info } from '../../../src-main/cli/info'
 import { run as crop } from '../../../src-main/cli/crop'
-import { readNifti } from '../../../src-main/nifti/read'
-import { writeNifti } from '../../../src-main/nifti/write'
-import { MNI_2MM, vox2world } from '../../../src-main/imaging/grid'
+import { readNifti } from '../../../src-main/readers/nifti/read'
+import { writeNifti } from '../../../src-main/readers/nifti/write'
+import { MNI_2MM, vox2world } from '../../../src-main/volume/grid'
 import { fixturesDir, haveFixtures } from '../../helpers/shared'
 
 let dir: string

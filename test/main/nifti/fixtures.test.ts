@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fixturesDir, fixturesSkipReason, haveFixtures } from '../../helpers/shared'
 import { niftiInfo } from '../../../src-main/cli/info'
-import { readNifti } from '../../../src-main/nifti/read'
+import { readNifti } from '../../../src-main/readers/nifti/read'
 
 interface Expected {
   shape: number[]

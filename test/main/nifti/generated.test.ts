@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import { writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
-import { readNifti, readNiftiHeader, readNiftiFrames } from '../../../src-main/nifti/read'
+import { readNifti, readNiftiHeader, readNiftiFrames } from '../../../src-main/readers/nifti/read'
 import { useTempFiles } from './temp-files'
 import { makeNifti, type MakeNiftiOptions } from './make-nifti'
 

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { readNifti, readNiftiHeader } from '../../../src-main/nifti/read'
-import { NiftiError } from '../../../src-main/nifti/errors'
+import { readNifti, readNiftiHeader } from '../../../src-main/readers/nifti/read'
+import { NiftiError } from '../../../src-main/readers/nifti/errors'
 import { useTempFiles } from './temp-files'
 import { makeNifti, type MakeNiftiOptions } from './make-nifti'
 

@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import { readNifti } from '../../../src-main/nifti/read'
-import { isNiftiError } from '../../../src-main/nifti/errors'
+import { readNifti } from '../../../src-main/readers/nifti/read'
+import { isNiftiError } from '../../../src-main/readers/nifti/errors'
 import { fixturesDir } from '../../helpers/shared'
 import { makeNifti } from './make-nifti'
 

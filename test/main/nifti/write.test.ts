@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { readNifti } from '../../../src-main/nifti/read'
-import { writeNifti } from '../../../src-main/nifti/write'
-import { NiftiError } from '../../../src-main/nifti/errors'
-import type { Volume } from '../../../src-main/nifti/types'
+import { readNifti } from '../../../src-main/readers/nifti/read'
+import { writeNifti } from '../../../src-main/readers/nifti/write'
+import { NiftiError } from '../../../src-main/readers/nifti/errors'
+import type { Volume } from '../../../src-main/volume/types'
 
 let dir: string
 beforeAll(() => {

@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { MNI_2MM, vox2world } from '../../../src-main/imaging/grid'
-import { reorient } from '../../../src-main/imaging/reorient'
+import { MNI_2MM, vox2world } from '../../../src-main/volume/grid'
+import { reorient } from '../../../src-main/volume/reorient'
 import { HIPPOCAMPUS_BOXES, boxCentre, boxToVoxelRange, referenceRegion, statsInBoxes, type MniBox } from '../../../src-main/roi/boxes'
 import { cropHippocampi } from '../../../src-main/roi/crop'
-import { readNifti } from '../../../src-main/nifti/read'
+import { readNifti } from '../../../src-main/readers/nifti/read'
 import { fixturesDir, fixturesSkipReason, haveFixtures } from '../../helpers/shared'
-import type { Volume } from '../../../src-main/nifti/types'
+import type { Volume } from '../../../src-main/volume/types'
 
 /** MNI 2 mm volume whose voxel value encodes its world position uniquely. */
 function worldCoded(): Volume {

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DemoResult, generateDemoCohort } from '../../../src-main/demo/cohort'
-import { writeNifti } from '../../../src-main/nifti/write'
+import { writeNifti } from '../../../src-main/readers/nifti/write'
 import { readCacheCrops } from '../../../src-main/study/cache'
 import { planImport } from '../../../src-main/study/import'
 import { runImport } from '../../../src-main/study/import/run'
-import { imagingPreprocessor } from '../../../src-main/study/preprocess'
+import { imagingPreprocessor } from '../../../src-main/study/import/preprocess'
 import { STUDY_JSON, createStudy, loadStudy, makeStudySplits, simulateLabelRate } from '../../../src-main/study/study'
-import { loadStudyTrainingData } from '../../../src-main/study/training-data'
+import { loadStudyTrainingData } from '../../../src-main/runs/kinds/study'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-import-'))
 let demo: DemoResult

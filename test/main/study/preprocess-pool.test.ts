@@ -6,9 +6,9 @@ import { type DemoResult, generateDemoCohort } from '../../../src-main/demo/coho
 import { type WorkerChannel, startWorker } from '../../../src-main/process/fork'
 import { readCacheCrops } from '../../../src-main/study/cache'
 import { runImport } from '../../../src-main/study/import/run'
-import { imagingPreprocessor } from '../../../src-main/study/preprocess'
-import { createPreprocessPool, importPreprocessor, parallelImport } from '../../../src-main/study/preprocess-pool'
-import type { FromPreprocessWorker, PreprocessRequest } from '../../../src-main/study/preprocess-protocol'
+import { imagingPreprocessor } from '../../../src-main/study/import/preprocess'
+import { createPreprocessPool, importPreprocessor, parallelImport } from '../../../src-main/study/import/preprocess-pool'
+import type { FromPreprocessWorker, PreprocessRequest } from '../../../src-main/study/import/preprocess-protocol'
 import { STUDY_JSON, createStudy, loadStudy } from '../../../src-main/study/study'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-pool-'))

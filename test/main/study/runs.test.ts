@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { RunDetail } from '../../../src-main/api/contracts/study'
-import { getRunDetail, listRuns } from '../../../src-main/study/runs'
+import { getRunDetail, listRuns } from '../../../src-main/runs/study-runs'
 import { applyLabels, createStudy, makeStudySplits, mutateStudy, saveStudyFile, simulateLabelRate } from '../../../src-main/study/study'
-import { classificationMetrics } from '../../../src-main/train/metrics'
+import { classificationMetrics } from '../../../src-main/engine/train/metrics'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-runs-'))
 afterAll(() => fsp.rm(root, { recursive: true, force: true }))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { aggregate, aggregateRows } from '../../../src-main/tcgm/aggregator'
-import { estimatePrior, uniformPrior } from '../../../src-main/tcgm/prior'
-import { crossEntropyAndGrad } from '../../../src-main/tcgm/cross-entropy'
+import { aggregate, aggregateRows } from '../../../src-main/engine/tcgm/aggregator'
+import { estimatePrior, uniformPrior } from '../../../src-main/engine/tcgm/prior'
+import { crossEntropyAndGrad } from '../../../src-main/engine/tcgm/cross-entropy'
 
 const logSoftmax = (v: number[]): Float64Array => {
   const mx = Math.max(...v)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { generateGaussianSim, simulationSplit } from '../../../src-main/tcgm/simulation'
+import { generateGaussianSim, simulationSplit } from '../../../src-main/engine/tcgm/simulation'
 
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26 erf, |error| < 1.5e-7). */
 function phi(x: number): number {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { tcGainAndGrad } from '../../../src-main/tcgm/tc-gain'
-import { tcGainTensor } from '../../../src-main/tcgm/tc-gain-tensor'
-import { Rng } from '../../../src-main/train/rng'
+import { tcGainAndGrad } from '../../../src-main/engine/tcgm/tc-gain'
+import { tcGainTensor } from '../../../src-main/engine/tcgm/tc-gain-tensor'
+import { Rng } from '../../../src-main/domain/random/sfc32'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { tcGainAndGrad, tcGainBruteForce, tcGain } from '../../../src-main/tcgm/tc-gain'
-import { setPartitions } from '../../../src-main/tcgm/set-partitions'
-import { Rng } from '../../../src-main/train/rng'
+import { tcGainAndGrad, tcGainBruteForce, tcGain } from '../../../src-main/engine/tcgm/tc-gain'
+import { setPartitions } from '../../../src-main/engine/tcgm/set-partitions'
+import { Rng } from '../../../src-main/domain/random/sfc32'
 
 /** Random log-softmax rows [B, C] with logits of scale `scale`. */
 function randomLogSoftmax(rng: Rng, B: number, C: number, scale = 2): Float64Array {

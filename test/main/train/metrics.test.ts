@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { classificationMetrics, expectedCalibrationError, meanAbsPosteriorDifference, meanStd, rocAuc } from '../../../src-main/train/metrics'
-import { bestMatchingAccuracy, kMeansPlusPlus } from '../../../src-main/tcgm/clustering'
-import { Rng } from '../../../src-main/train/rng'
+import { classificationMetrics, expectedCalibrationError, meanAbsPosteriorDifference, meanStd, rocAuc } from '../../../src-main/engine/train/metrics'
+import { bestMatchingAccuracy, kMeansPlusPlus } from '../../../src-main/engine/tcgm/clustering'
+import { Rng } from '../../../src-main/domain/random/sfc32'
 
 /** AUC by counting pairs: P(score_pos > score_neg) + 0.5 P(equal). */
 function pairAuc(scores: number[], pos: boolean[]): number {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { run as fitTables } from '../../../src-main/cli/fit-tables'
-import { buildTablesRun } from '../../../src-main/tabular/tables-run'
-import { readFeatureTable, readLabelsTable } from '../../../src-main/tabular/tsv'
-import { fitStandardisation, applyStandardisation } from '../../../src-main/tabular/standardise'
-import { generateGaussianSim } from '../../../src-main/tcgm/simulation'
+import { buildTablesRun } from '../../../src-main/runs/kinds/tables'
+import { readFeatureTable, readLabelsTable } from '../../../src-main/runs/kinds/feature-tables'
+import { fitStandardisation, applyStandardisation } from '../../../src-main/engine/tabular/standardise'
+import { generateGaussianSim } from '../../../src-main/engine/tcgm/simulation'
 
 const tmp = mkdtempSync(join(tmpdir(), 'tcgm-tables-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { buildGaussianSimRun } from '../../../src-main/train/sim-run'
-import { readCheckpoint } from '../../../src-main/train/checkpoint'
-import { SELECTED_MODELS_CHECKPOINT, trainTcgm, TrainingCancelledError, type SelectedModelsCheckpoint, type TrainResult } from '../../../src-main/train/train-tcgm'
-import { aggregate } from '../../../src-main/tcgm/aggregator'
-import { meanStd } from '../../../src-main/train/metrics'
+import { buildGaussianSimRun } from '../../../src-main/runs/kinds/gaussian-sim'
+import { readCheckpoint } from '../../../src-main/engine/train/checkpoint'
+import { SELECTED_MODELS_CHECKPOINT, trainTcgm, TrainingCancelledError, type SelectedModelsCheckpoint, type TrainResult } from '../../../src-main/engine/train/train-tcgm'
+import { aggregate } from '../../../src-main/engine/tcgm/aggregator'
+import { meanStd } from '../../../src-main/engine/train/metrics'
 
 const tmp = mkdtempSync(join(tmpdir(), 'tcgm-loop-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))

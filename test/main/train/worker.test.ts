@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startTrainingRun } from '../../../src-main/train/run-client'
-import type { RunSpec } from '../../../src-main/train/protocol'
-import { buildGaussianSimRun } from '../../../src-main/train/sim-run'
-import { trainTcgm, type TrainProgress } from '../../../src-main/train/train-tcgm'
+import { startTrainingRun } from '../../../src-main/runs/worker/client'
+import type { RunSpec } from '../../../src-main/runs/worker/protocol'
+import { buildGaussianSimRun } from '../../../src-main/runs/kinds/gaussian-sim'
+import { trainTcgm, type TrainProgress } from '../../../src-main/engine/train/train-tcgm'
 
 const tmp = mkdtempSync(join(tmpdir(), 'tcgm-worker-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { readNifti } from '../../../src-main/nifti/read'
+import { readNifti } from '../../../src-main/readers/nifti/read'
 import { nonZeroQuantiles, volumeToPayload } from '../../../src-main/viewer/payload'
 import { cornerstoneVoxelToLps, lpsToRas, toCornerstoneGeometry, voxelToRas, type Matrix4, type Vec3 } from '../../../src-renderer/src/viewer/geometry'
 import { fixturesDir, fixturesSkipReason, haveFixtures } from '../../helpers/shared'

@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createBridgeClient, endpointFromLocation, TOKEN_STORAGE_KEY } from '../../../src-renderer/src/api/bridge-client'
 import { getApi, setApi } from '../../../src-renderer/src/api/client'
-import { ApiError } from '@contract/errors'
-import { decodeWire, encodeWire } from '@contract/typed-codec'
+import { ApiError } from '@contract/wire/errors'
+import { decodeWire, encodeWire } from '@contract/wire/typed-codec'
 
 const endpoint = { baseUrl: 'http://127.0.0.1:4321', token: 'tok' }
 

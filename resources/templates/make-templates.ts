@@ -1,17 +1,17 @@
 /**
  * Writes the bundled MNI templates (this folder) from the ICBM 2009a 1 mm originals in
- * ../shared/templates: the T1-weighted template and a brain mask on the app's 2 mm MNI grid
- * (MNI_2MM, 91x109x91 LAS), the target of the registration steps (src-main/preprocessing/registration).
+ * ../shared/templates: the T1-weighted template, a brain mask and a PET-like template on the app's 2 mm MNI grid
+ * (MNI_2MM, 91x109x91 LAS), the target of the registration steps (src-main/preprocessing/registration.ts).
  * 1 mm -> 2 mm: a [1 2 1]/4 filter along each axis (so each 2 mm voxel averages its 1 mm
  * neighbourhood instead of aliasing), then trilinear sampling at the 2 mm voxel centres.
  * Run: node --import tsx resources/templates/make-templates.ts [../shared/templates]
  */
 import { join, resolve } from 'node:path'
-import { readNifti } from '../../src-main/nifti/read'
-import { writeNifti } from '../../src-main/nifti/write'
-import { resampleToGrid } from '../../src-main/imaging/resample'
-import { MNI_2MM } from '../../src-main/imaging/grid'
-import type { Volume } from '../../src-main/nifti/types'
+import { readNifti } from '../../src-main/readers/nifti/read'
+import { writeNifti } from '../../src-main/readers/nifti/write'
+import { resampleToGrid } from '../../src-main/preprocessing/resample'
+import { MNI_2MM } from '../../src-main/volume/grid'
+import type { Volume } from '../../src-main/volume/types'
 
 function smooth121(vol: Volume): Volume {
   const [nx, ny, nz] = vol.dims
@@ -47,6 +47,11 @@ async function main(): Promise<void> {
   const tissue2 = resampleToGrid(smooth121(tissue), MNI_2MM)
   const mask = { ...tissue2, data: tissue2.data.map((v) => (v > 0.2 ? 1 : 0)) }
   await writeNifti(join(to, 'mni_icbm152_brainmask_2mm.nii.gz'), mask, { datatype: 'uint8', xformCode: 4, description: 'ICBM 2009a sym gm+wm > 0.2, 2 mm (TCGM Lab)' })
+  // A PET-like template for PET without a T1 and for the PET's QC: FDG uptake is about three
+  // times higher in grey than in white matter; blurred to a PET's resolution (about 6 mm).
+  const uptake = { ...gm, data: gm.data.map((g, i) => (g + 0.35 * wm.data[i]!) / 255) }
+  const petlike = resampleToGrid(smooth121(smooth121(smooth121(smooth121(uptake)))), MNI_2MM)
+  await writeNifti(join(to, 'mni_icbm152_petlike_2mm.nii.gz'), petlike, { datatype: 'uint8', xformCode: 4, description: 'ICBM 2009a sym gm + 0.35 wm, blurred, 2 mm (TCGM Lab)' })
   console.log(`wrote ${to}: T1 ${t1.dims.join('x')}, brain mask ${mask.data.reduce((a, b) => a + b, 0)} voxels`)
 }
 

@@ -4,18 +4,18 @@
  * intensities, native or MNI space) or a PET image (native or MNI space). The preprocessing
  * pipeline chooses its steps from it; the study, the cache and the runs record it.
  */
-export const INPUT_KINDS = ['grey-matter-map', 't1-weighted', 'pet'] as const
-export type InputKind = (typeof INPUT_KINDS)[number]
+import { z } from 'zod'
 
-export const INPUT_SPACES = ['mni', 'native'] as const
+export const InputKind = z.enum(['grey-matter-map', 't1-weighted', 'pet'])
+export type InputKind = z.infer<typeof InputKind>
+
 /** 'mni': already spatially normalised (resampled to the app's grid as it is); 'native':
  *  scanner space, registered to the bundled MNI template in the app. */
-export type InputSpace = (typeof INPUT_SPACES)[number]
+export const InputSpace = z.enum(['mni', 'native'])
+export type InputSpace = z.infer<typeof InputSpace>
 
-export interface ScanInput {
-  kind: InputKind
-  space: InputSpace
-}
+export const ScanInput = z.object({ kind: InputKind, space: InputSpace })
+export type ScanInput = z.infer<typeof ScanInput>
 
 /** The kinds a modality's network can be fed. */
 export function kindsFor(modality: 'smri' | 'pet'): readonly InputKind[] {

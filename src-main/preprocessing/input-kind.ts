@@ -7,8 +7,8 @@
  * T1-weighted image correlates strongly and positively with the MNI T1 template (white matter
  * brightest), while a grey-matter map does not (it is dark in white matter).
  */
-import type { Volume } from '../nifti/types'
-import { sameGrid } from '../imaging/grid'
+import type { Volume } from '../volume/types'
+import { sameGrid } from '../volume/grid'
 import type { MniTemplates } from './templates'
 
 export interface StructuralKindEvidence {

@@ -4,17 +4,19 @@
  */
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { readNifti } from '../nifti/read'
-import type { Volume } from '../nifti/types'
+import { readNifti } from '../readers/nifti/read'
+import type { Volume } from '../volume/types'
 
 export interface MniTemplates {
   /** T1-weighted template, 0-255, on MNI_2MM. */
   t1: Volume
   /** 1 inside the brain (grey + white matter probability > 0.2), else 0, on MNI_2MM. */
   brainMask: Volume
+  /** FDG-like image (grey matter + 0.35 x white matter, blurred), 0-1 x 255 scale, on MNI_2MM. */
+  petLike: Volume
 }
 
-export const TEMPLATE_FILES = { t1: 'mni_icbm152_t1_2mm.nii.gz', brainMask: 'mni_icbm152_brainmask_2mm.nii.gz' } as const
+export const TEMPLATE_FILES = { t1: 'mni_icbm152_t1_2mm.nii.gz', brainMask: 'mni_icbm152_brainmask_2mm.nii.gz', petLike: 'mni_icbm152_petlike_2mm.nii.gz' } as const
 
 /** resources/templates, found upwards from this module (sources, out/main, out/main/chunks, asar). */
 export function templatesDir(): string {
@@ -35,8 +37,8 @@ export function loadMniTemplates(): Promise<MniTemplates> {
       const v = await readNifti(join(dir, name))
       return { dims: v.dims, spacing: v.spacing, affine: v.affine, data: v.data }
     }
-    const [t1, brainMask] = await Promise.all([read(TEMPLATE_FILES.t1), read(TEMPLATE_FILES.brainMask)])
-    return { t1, brainMask }
+    const [t1, brainMask, petLike] = await Promise.all([read(TEMPLATE_FILES.t1), read(TEMPLATE_FILES.brainMask), read(TEMPLATE_FILES.petLike)])
+    return { t1, brainMask, petLike }
   })()
   loaded.catch(() => (loaded = null))
   return loaded

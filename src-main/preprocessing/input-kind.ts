@@ -25,9 +25,6 @@ export interface StructuralKindEvidence {
 export const T1_MIN_CORRELATION = 0.5
 /** At or below (and values within [0, 1]): grey-matter map. */
 export const GM_MAX_CORRELATION = 0.3
-/** Share of the brain mask a grey-matter map has below 0.1 (white matter, CSF), at least: the
- *  ICBM 2009a map on the 2 mm grid has 14%, a PET image in [0, 1] none. */
-export const MIN_LOW_FRACTION = 0.05
 
 /** Pearson correlation of a and b over the voxels where mask >= 0.5 (0 when either is constant). */
 export function maskedCorrelation(a: Float32Array, b: Float32Array, mask: Float32Array): number {
@@ -57,16 +54,14 @@ export function recogniseStructuralKind(vol: Volume, templates: MniTemplates): S
   const at = (q: number) => (sorted.length ? sorted[Math.round(q * (sorted.length - 1))]! : NaN)
   const range: [number, number] = [at(0.001), at(0.999)]
   const r = maskedCorrelation(vol.data, templates.t1.data, m)
-  // Probabilities lie in [0, 1], and a grey-matter map is near 0 over white matter and CSF.
-  const lowFraction = sorted.length ? sorted.filter((v) => v < 0.1).length / sorted.length : 0
-  const probabilities = range[0] >= -0.01 && range[1] <= 1.01 && lowFraction >= MIN_LOW_FRACTION
-  const numbers = `correlation with the MNI T1 template in the brain ${r.toFixed(2)}, values ${range[0].toPrecision(3)}..${range[1].toPrecision(3)}, ${(lowFraction * 100).toFixed(0)}% of the brain below 0.1`
+  const probabilities = range[0] >= -0.01 && range[1] <= 1.01
+  const numbers = `correlation with the MNI T1 template in the brain ${r.toFixed(2)}, values ${range[0].toPrecision(3)}..${range[1].toPrecision(3)}`
   const evidence = (kind: StructuralKindEvidence['kind'], reason: string): StructuralKindEvidence => ({ kind, templateCorrelation: r, range, reason })
   if (!(range[1] > range[0])) return evidence('unknown', `the image is constant inside the brain (${numbers})`)
   if (r >= T1_MIN_CORRELATION) return evidence('t1-weighted', `looks T1-weighted (${numbers})`)
   if (r <= GM_MAX_CORRELATION && probabilities) return evidence('grey-matter-map', `looks like a grey-matter probability map (${numbers})`)
   return evidence(
     'unknown',
-    `neither a grey-matter probability map (values within 0..1, at least ${MIN_LOW_FRACTION * 100}% of the brain below 0.1, correlation at most ${GM_MAX_CORRELATION}) nor a T1-weighted image (correlation at least ${T1_MIN_CORRELATION}): ${numbers}`
+    `neither a grey-matter probability map (values within 0..1, correlation at most ${GM_MAX_CORRELATION}) nor a T1-weighted image (correlation at least ${T1_MIN_CORRELATION}): ${numbers}`
   )
 }

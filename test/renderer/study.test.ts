@@ -16,6 +16,7 @@ const preview: ImportPreview = {
   source: '/data/adni', layout: 'adni', visit: 'bl', visits: ['bl', 'm12'],
   series: [{ name: 'MPRAGE GM', modality: 'smri', reason: 'series description mentions MPRAGE' }],
   subjects: [{ id: '002_S_0295', visits: ['bl'], smri: '/data/adni/a.nii', pet: null, group: 'AD', known: false }],
+  inputs: [{ modality: 'smri', series: 'MPRAGE GM', kind: 't1-weighted', space: 'native', scans: 1, reason: 'native space: its axes are rotated (oblique by 12.0 degrees)' }],
   counts: { subjects: 1, withSmri: 1, withPet: 0, new: 1 },
   problems: [{ file: '/data/adni/002_S_0295/PET/b.nii', message: 'truncated: header says 902629 voxels, file holds 1200', severity: 'error' }]
 }
@@ -104,6 +105,8 @@ describe('study panel', () => {
     expect(shown).toContain('002_S_0295')
     expect(shown).toContain('truncated: header says 902629 voxels')
     expect(shown).toContain('/data/adni/002_S_0295/PET/b.nii')
+    // What the scans will be taken as, before importing: a native T1 is registered here.
+    expect(wrapper.get('[data-testid="import-inputs"]').text()).toContain('T1-weighted, native space: registered to the MNI template here')
 
     await wrapper.findAll('button').find((b) => b.text() === 'Import 1 subjects')!.trigger('click')
     await flushPromises()

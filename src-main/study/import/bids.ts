@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { findColumn, readTable } from '../tables'
 import {
   type ImportPlan,
+  type LayoutPlan,
   type PlanOptions,
   type PlannedScan,
   type PlannedSubject,
@@ -66,7 +67,7 @@ async function suvFromSidecar(file: string, problems: ImportPlan['problems']): P
   return { injectedDoseMBq: dose * factor, bodyWeightKg: weight }
 }
 
-export async function planBids(source: string, opts: PlanOptions): Promise<ImportPlan> {
+export async function planBids(source: string, opts: PlanOptions): Promise<LayoutPlan> {
   const problems: ImportPlan['problems'] = []
   const found = new Map<string, Found[]>()
   const add = (id: string, f: Found) => found.set(id, [...(found.get(id) ?? []), f])

@@ -5,6 +5,7 @@ import { promises as fsp } from 'node:fs'
 import { adniRoot, planAdni } from './adni'
 import { isBids, planBids } from './bids'
 import { planManifest } from './manifest'
+import { describeInputs } from './inputs'
 import type { ImportPlan, PlanOptions } from './plan'
 
 export type { ImportPlan, PlanOptions } from './plan'
@@ -25,7 +26,6 @@ export async function detectLayout(source: string): Promise<ImportPlan['layout']
 
 export async function planImport(source: string, layout: ImportPlan['layout'] | undefined, opts: PlanOptions): Promise<ImportPlan> {
   const l = layout ?? (await detectLayout(source))
-  if (l === 'adni') return planAdni(source, opts)
-  if (l === 'bids') return planBids(source, opts)
-  return planManifest(source, opts)
+  const plan = l === 'adni' ? await planAdni(source, opts) : l === 'bids' ? await planBids(source, opts) : await planManifest(source, opts)
+  return describeInputs(plan, opts.signal)
 }

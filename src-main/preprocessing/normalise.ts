@@ -67,7 +67,17 @@ export interface Normalised {
   qc: RegistrationQc
 }
 
+/** @throws Error "registration to MNI failed: …" saying why (a constant image, elastix's own error). */
 export async function normaliseToMni(req: NormaliseRequest): Promise<Normalised> {
+  try {
+    return await normalise(req)
+  } catch (err) {
+    if (req.signal?.aborted) throw err
+    throw new Error(`native-space ${req.input.kind === 'pet' ? 'PET' : 'scan'}: registration to MNI failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+}
+
+async function normalise(req: NormaliseRequest): Promise<Normalised> {
   const { file, volume, settings, templates: tpl, transforms, signal } = req
   const steps: string[] = []
   const note = (r: { reg: Registration; fromCache: boolean }) => steps.push(r.fromCache ? `${r.reg.step.replace(/ in [\d.]+ s$/, '')} (from the study's transform cache)` : r.reg.step)

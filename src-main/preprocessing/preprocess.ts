@@ -172,7 +172,7 @@ export async function preprocessScan(file: string, settings: PreprocessSettings,
     }
   } catch (err) {
     if (err instanceof Error && 'file' in err) throw err
-    throw new NiftiError(file, (err as Error).message.replace(/^\w+: /, ''), { cause: err })
+    throw new NiftiError(file, (err instanceof Error ? err.message : String(err)).replace(/^\w+: /, ''), { cause: err })
   }
   opts.signal?.throwIfAborted()
 

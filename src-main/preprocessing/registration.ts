@@ -67,9 +67,19 @@ async function stageMaps(stages: Array<'rigid' | 'affine' | 'bspline'>): Promise
 
 async function runElastix(fixed: Volume, moving: Volume, stages: Array<'rigid' | 'affine' | 'bspline'>, signal?: AbortSignal): Promise<{ maps: ElastixMap[]; ms: number }> {
   signal?.throwIfAborted()
+  let lo = Infinity
+  let hi = -Infinity
+  for (const v of moving.data) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v))
+  if (!(hi > lo)) throw new Error(`cannot register an image without structure (every voxel ${Number.isFinite(lo) ? `is ${lo}` : 'is NaN or infinite'})`)
   const { elastixNode } = await elastix()
   const t0 = Date.now()
-  const r = await elastixNode(await stageMaps(stages), { fixed: itkImageOf(fixed, 'fixed'), moving: itkImageOf(moving, 'moving') })
+  let r: Awaited<ReturnType<ElastixModule['elastixNode']>>
+  try {
+    r = await elastixNode(await stageMaps(stages), { fixed: itkImageOf(fixed, 'fixed'), moving: itkImageOf(moving, 'moving') })
+  } catch (err) {
+    // The WebAssembly build throws a bare number (an exception pointer) for elastix's own errors.
+    throw new Error(`elastix failed (${err instanceof Error ? err.message : 'an internal error; the images may not overlap or hold too little structure'})`, { cause: err })
+  }
   signal?.throwIfAborted()
   const maps = r.transformParameterObject as unknown as ElastixMap[]
   if (!Array.isArray(maps) || maps.length !== stages.length) throw new Error(`elastix returned ${Array.isArray(maps) ? maps.length : 'no'} transform maps for ${stages.length} stages`)

@@ -32,13 +32,14 @@ export async function describeInputs(plan: LayoutPlan, signal?: AbortSignal): Pr
   const problems = [...plan.problems]
   const sampled = new Map<string, Placed | { refused: string }>()
   const summary = new Map<string, InputSummary>()
-  const place = async (modality: ImportModality, scan: PlannedScan): Promise<Placed | null> => {
+  const place = async (subject: string, modality: ImportModality, scan: PlannedScan): Promise<Placed | null> => {
     checkAborted(signal)
+    const what = `${subject} ${modality === 'smri' ? 'sMRI' : 'PET'}`
     let where: Awaited<ReturnType<typeof spaceOf>>
     try {
       where = await spaceOf(scan)
     } catch (err) {
-      problems.push({ file: scan.path, severity: 'error', message: `${(err as Error).message.replace(`${scan.path}: `, '')}; skipped` })
+      problems.push({ file: scan.path, severity: 'error', message: `${what} skipped: ${(err as Error).message.replace(`${scan.path}: `, '')}` })
       return null
     }
     if (modality === 'pet') return { input: { kind: 'pet', space: where.space }, reason: where.reason }
@@ -57,7 +58,7 @@ export async function describeInputs(plan: LayoutPlan, signal?: AbortSignal): Pr
       sampled.set(group, decided)
     }
     if ('refused' in decided) {
-      problems.push({ file: scan.path, severity: 'error', message: `sMRI${scan.series ? ` series '${scan.series}'` : ''} refused: ${decided.refused}` })
+      problems.push({ file: scan.path, severity: 'error', message: `${what} skipped: ${scan.series ? `series '${scan.series}' ` : ''}refused as neither kind of structural scan: ${decided.refused}` })
       return null
     }
     return decided
@@ -69,7 +70,7 @@ export async function describeInputs(plan: LayoutPlan, signal?: AbortSignal): Pr
     for (const m of ['smri', 'pet'] as const) {
       const scan = s[m]
       if (!scan) continue
-      const placed = await place(m, scan)
+      const placed = await place(s.id, m, scan)
       out[m] = placed ? { ...scan, input: placed.input } : null
       if (!placed) continue
       const key = `${m}\u0000${scan.series ?? ''}\u0000${placed.input.kind}\u0000${placed.input.space}`

@@ -159,7 +159,8 @@ export async function preprocessScan(file: string, settings: PreprocessSettings,
       steps.push(...n.steps)
       qc = n.qc
     } else {
-      const mni = toMni2mm({ ...vol, header: read.header }, { allowNonMni: settings.allowNonMni })
+      // An input stated as MNI space (by the import's plan or a CAPS layout) is taken as such.
+      const mni = toMni2mm({ ...vol, header: read.header }, { allowNonMni: settings.allowNonMni || settings.input !== undefined })
       vol = mni.volume
       steps.push(mni.step)
       if (input.kind !== 'pet') {

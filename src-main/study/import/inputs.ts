@@ -3,7 +3,7 @@
  * will be done: a DICOM series or a NIfTI that does not look normalised is a native-space scan
  * (registered to MNI in the app); an MNI-space PET is used as it is; an MNI-space structural
  * scan is a grey-matter map or a T1-weighted image, told apart by its values on one sample scan
- * per series (preprocessing/input-kind.ts). A series whose sample is neither is refused here,
+ * per series (every scan of a manifest, which has no series) (preprocessing/input-kind.ts). A series whose sample is neither is refused here,
  * with the numbers; every scan is checked again when it is preprocessed.
  */
 import { promises as fsp } from 'node:fs'
@@ -35,6 +35,7 @@ export async function describeInputs(plan: LayoutPlan, signal?: AbortSignal): Pr
   const place = async (subject: string, modality: ImportModality, scan: PlannedScan): Promise<Placed | null> => {
     checkAborted(signal)
     const what = `${subject} ${modality === 'smri' ? 'sMRI' : 'PET'}`
+    if (scan.input) return { input: scan.input, reason: `the layout says so (${scan.series ?? 'its folder'})` }
     let where: Awaited<ReturnType<typeof spaceOf>>
     try {
       where = await spaceOf(scan)
@@ -45,7 +46,8 @@ export async function describeInputs(plan: LayoutPlan, signal?: AbortSignal): Pr
     if (modality === 'pet') return { input: { kind: 'pet', space: where.space }, reason: where.reason }
     if (where.space === 'native') return { input: { kind: 't1-weighted', space: 'native' }, reason: `${where.reason}; a structural scan in scanner space is T1-weighted` }
     // An MNI-space structural scan: a grey-matter map or a T1, from one sample per series.
-    const group = `${modality}\u0000${scan.series ?? ''}`
+    // Scans of one series are one kind; without a series (a manifest) each scan is its own sample.
+    const group = `${modality}\u0000${scan.series ?? scan.path}`
     let decided = sampled.get(group)
     if (!decided) {
       try {

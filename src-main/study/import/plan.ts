@@ -59,7 +59,7 @@ export interface SeriesChoice {
 
 export interface ImportPlan {
   source: string
-  layout: 'adni' | 'bids' | 'manifest'
+  layout: 'adni' | 'bids' | 'manifest' | 'caps'
   visit: string
   visits: string[]
   series: SeriesChoice[]

@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import type { Plugin } from 'vite'
 import vue from '@vitejs/plugin-vue'
-import { cspMeta } from './src-main/shell/csp'
+import { cspMeta } from './src-main/api/csp'
 
 const src = (p: string): string => resolve(__dirname, p)
 

@@ -61,9 +61,8 @@ for (const M of [2, 3, 4]) {
     let bruteMs: number | null = null
     let maxDiff: number | null = null
     if (tuples <= maxTuples) {
-      let brute = 0
       const s = performance.now()
-      brute = tcGainBruteForce(logHs, B, C, logPrior)
+      const brute = tcGainBruteForce(logHs, B, C, logPrior)
       bruteMs = performance.now() - s
       maxDiff = Math.abs(brute - gain)
     }

@@ -3,7 +3,8 @@
  * Each command lives in cli/<command>.ts and exports `run(argv: string[]): Promise<number>`
  * (the exit code). Commands are loaded lazily so `info` does not pay for TensorFlow.js.
  */
-type CommandModule = { run(argv: string[]): Promise<number>; summary: string }
+/** `usage`, when a command exports it, answers `<command> --help` (commands without it handle --help themselves). */
+type CommandModule = { run(argv: string[]): Promise<number>; summary: string; usage?: string }
 
 const commands: Record<string, () => Promise<CommandModule>> = {
   info: () => import('./cli/info'),
@@ -33,6 +34,10 @@ async function main(argv: string[]): Promise<number> {
     return 2
   }
   const mod = await load()
+  if (mod.usage !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${mod.usage}\n`)
+    return 0
+  }
   return mod.run(rest)
 }
 

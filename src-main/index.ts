@@ -12,6 +12,7 @@ import { createApiRuntime, type ApiRuntime } from './api/runtime'
 import { describeBackends } from './engine/backend/candidates'
 import { createLogger } from './log'
 import { setWorkerFactory } from './process/fork'
+import { readRecentStudies } from './settings/recent-studies'
 import { aboutText, buildMenuTemplate } from './shell/menu'
 import { pickWithDialog } from './shell/native-dialog'
 import { appUrlMatcher, guardNavigation } from './shell/navigation-guard'
@@ -53,7 +54,10 @@ function start(): void {
   runtime = createApiRuntime({
     shell: 'electron',
     userDataDir: app.getPath('userData'),
-    allowedRoots: [app.getPath('home')],
+    // Paths the user chose through a dialog are granted by dialog.pick; the data folder is always
+    // allowed; a recent study stays allowed across launches (api/path-access.ts).
+    allowedRoots: [],
+    moreAllowedRoots: async () => (await readRecentStudies(app.getPath('userData'))).map((s) => s.path),
     pickNative: (args) => pickWithDialog(dialog, mainWindow, args),
     startWithDemo: process.argv.includes('--demo'),
     validateOutputs: !app.isPackaged,

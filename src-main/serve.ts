@@ -5,8 +5,9 @@
  *
  * --port       port on 127.0.0.1 (default: a free one). Through an SSH tunnel, forward the same
  *              port number (ssh -L N:127.0.0.1:N host) so the page's origin matches.
- * --root       a folder the in-app file browser may show; repeatable (default: your home folder
- *              and the app's data folder).
+ * --root       a folder the app may use (every path a request names must lie in one, or in the
+ *              app's data folder; the in-app file browser shows them); repeatable (default: your
+ *              home folder).
  * --user-data  where the app keeps recent studies and settings (default: the desktop app's).
  *
  * Prints `TCGM Lab browser mode: <url with token>` for people and one `TCGM_LAB_BRIDGE <json>`

@@ -1,6 +1,8 @@
 /**
  * The one door into the handlers, shared by both adapters: checks the request name, validates
- * the argument against the contract's schema (nothing runs when it fails), runs the handler,
+ * the argument against the contract's schema (nothing runs when it fails), checks every path
+ * argument the contract declares against the folders this session may use and hands the handler
+ * its real path (api/path-access.ts; nothing on disk is touched for a refused path), runs the handler,
  * and, in development and tests, validates the result so a handler that drifts from the
  * contract is caught at its source. Every failure becomes an {@link ApiErrorShape} whose message
  * names the request and the offending field.
@@ -8,6 +10,7 @@
 import type { z } from 'zod'
 import { isRequestName, requests, type ApiErrorShape, type RequestName } from './contract'
 import { ApiError } from './wire/errors'
+import { FileAccessError } from '../files/allowed-roots'
 import type { HandlerContext, HandlerTable } from './handler-types'
 import { createLogger } from '../log'
 
@@ -46,6 +49,19 @@ export function checkRequest(name: unknown, args: unknown): { ok: true; name: Re
   return { ok: true, name, args: parsed.data }
 }
 
+/** The argument with each declared path field replaced by its checked real path; throws an
+ *  ApiError 'forbidden' for the first path the session may not use. */
+async function checkPaths(name: RequestName, args: Record<string, unknown>, ctx: HandlerContext): Promise<Record<string, unknown>> {
+  const declared = Object.entries(requests[name].paths)
+  if (declared.length === 0) return args
+  const out = { ...args }
+  for (const [field, use] of declared) {
+    const value = out[field]
+    if (typeof value === 'string') out[field] = await ctx.paths.check(`${name}: ${field}`, value, use)
+  }
+  return out
+}
+
 export function createDispatch(handlers: HandlerTable, ctx: HandlerContext, options: DispatchOptions): Dispatch {
   return async (name, args) => {
     const checked = checkRequest(name, args)
@@ -59,11 +75,13 @@ export function createDispatch(handlers: HandlerTable, ctx: HandlerContext, opti
     }
     let result: unknown
     try {
-      result = await handler(checked.args, ctx)
+      const args = await checkPaths(checked.name, checked.args as Record<string, unknown>, ctx)
+      result = await handler(args, ctx)
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err)
-      log.debug(`'${checked.name}' failed: ${message}`)
-      const code = err instanceof ApiError ? err.code : 'failed'
+      const code = err instanceof ApiError ? err.code : err instanceof FileAccessError ? 'bad-request' : 'failed'
+      if (code === 'forbidden') log.warn(`'${checked.name}' refused: ${message}`)
+      else log.debug(`'${checked.name}' failed: ${message}`)
       return { ok: false, error: { code, message } }
     }
     if (options.validateResults) {

@@ -6,6 +6,7 @@
 import type { z } from 'zod'
 import type { Requests, RequestName, ResultOf } from './contract'
 import type { Emit, JobRegistry } from './jobs'
+import type { PathAccess } from './path-access'
 
 export interface HandlerContext {
   readonly shell: 'electron' | 'browser'
@@ -13,8 +14,9 @@ export interface HandlerContext {
   readonly jobs: JobRegistry
   /** Folder where the app keeps its own state (recent studies, settings). */
   readonly userDataDir: string
-  /** Roots the in-app file browser may show (browser mode). */
-  readonly allowedRoots: readonly string[]
+  /** The folders this session may use; the dispatcher has already checked every path argument
+   *  against them (handlers get real paths). The in-app file browser shows these roots. */
+  readonly paths: PathAccess
   /** Launched with --demo: a first launch opens the built-in demo study. */
   readonly startWithDemo: boolean
   /** Native dialogs; present in Electron only. */

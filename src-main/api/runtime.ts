@@ -9,13 +9,17 @@ import { createDispatch, type Dispatch } from './dispatch'
 import { EventHub } from './event-hub'
 import type { HandlerContext, HandlerTable } from './handler-types'
 import { JobRegistry } from './jobs'
+import { PathAccess } from './path-access'
 
 export interface ApiRuntimeOptions {
   readonly shell: 'electron' | 'browser'
   /** Absolute folder for the app's own state (recent studies, settings). */
   readonly userDataDir: string
-  /** Absolute folders the in-app file browser may show. */
+  /** Absolute folders path arguments may point into (browser mode: the --root folders), besides
+   *  the app's data folder, which is always allowed. */
   readonly allowedRoots: readonly string[]
+  /** Further allowed folders, read at each check (Electron: the recent studies). */
+  readonly moreAllowedRoots?: () => Promise<readonly string[]>
   readonly pickNative?: (args: z.output<Requests['dialog.pick']['args']>) => Promise<string | null>
   /** Launched with --demo (see AppInfo.startWithDemo). */
   readonly startWithDemo?: boolean
@@ -39,7 +43,10 @@ export function createApiRuntime(options: ApiRuntimeOptions): ApiRuntime {
     emit: hub.emit,
     jobs,
     userDataDir: options.userDataDir,
-    allowedRoots: options.allowedRoots,
+    paths: new PathAccess({
+      roots: [...options.allowedRoots, options.userDataDir],
+      ...(options.moreAllowedRoots ? { moreRoots: options.moreAllowedRoots } : {})
+    }),
     startWithDemo: options.startWithDemo ?? false,
     ...(options.pickNative ? { pickNative: options.pickNative } : {})
   }

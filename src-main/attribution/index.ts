@@ -29,6 +29,7 @@ import { cropIndexOnGrid, cropMapToGrid } from './crop-to-grid'
 import { DEFAULT_CUBE, DEFAULT_STRIDE } from './occlusion'
 import { newestFinishedRun, runModelsFor, type RunModels } from './run-models'
 import { computeInWorker } from './remote'
+import type { Modality } from '../domain/modality'
 
 /** Bumped whenever a change here changes the maps (part of the cache key). */
 export const ATTRIBUTION_VERSION = 1
@@ -42,7 +43,7 @@ export const ATTRIBUTION_SETTINGS = {
 export interface AttributionRequest {
   study: string
   subject: string
-  modality: 'smri' | 'pet'
+  modality: Modality
   /** Default: the newest finished run. */
   runId?: string
 }

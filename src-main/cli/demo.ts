@@ -5,6 +5,8 @@ import { intOption, numberOption, progressPrinter, requireOption } from './study
 
 export const summary = 'Write the synthetic ADNI-style demo cohort (ADNI layout, collection CSV, ground truth)'
 
+export const usage = 'usage: demo --out DIR [--subjects N (120)] [--seed S (1)] [--missing-pet F (0)] [--missing-smri F (0)]'
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,

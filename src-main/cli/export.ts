@@ -7,6 +7,8 @@ import { requireOption } from './study-args'
 
 export const summary = "Export a run's predictions (ClinicaDL columns), metrics and report to a folder"
 
+export const usage = 'usage: export --study DIR --run ID --out DIR'
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { study: { type: 'string' }, run: { type: 'string' }, out: { type: 'string' } } })
   const study = requireOption('export', 'study', values.study)

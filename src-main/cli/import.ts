@@ -12,7 +12,7 @@ import { printProblems, progressPrinter, requireOption } from './study-args'
 
 export const summary = 'Import an ADNI download, BIDS folder or manifest into a study (created if needed)'
 
-const usage = `usage: import SOURCE --study DIR [--labels FILE] [--layout adni|bids|manifest] [--visit bl]
+export const usage = `usage: import SOURCE --study DIR [--labels FILE] [--layout adni|bids|manifest] [--visit bl]
               [--collection-csv FILE] [--adnimerge FILE] [--mci exclude|as-first-class|as-second-class|converters-36m]
               [--concurrency N]   scans preprocessed at once, each in a worker process (default: the CPU
                                   cores; 1: one after another in this process)`

@@ -1,7 +1,7 @@
 /**
  * `info FILE [--json]`: what nibabel would say about a NIfTI file (shape, voxel sizes, stored
  * type, byte order, scaling, xform codes, the affine it chooses, orientation) plus min, max and
- * mean of the scaled data over all frames.
+ * mean of the scaled data over all frames (finite voxels), and how many voxels are NaN or +-Inf.
  */
 import { parseArgs } from 'node:util'
 import { readNiftiFrames } from '../readers/nifti/read'
@@ -19,13 +19,16 @@ export interface NiftiInfo {
   sformCode: number
   affine: number[][]
   orientation: string
+  /** Over the finite voxels only (null in JSON when none is finite). */
   min: number
   max: number
   mean: number
+  /** NaN or +-Inf voxels after scaling (e.g. scl_slope 1e38 overflowing float32). */
+  nonFinite: number
 }
 
 /** Header facts and value statistics (finite voxels only) of a NIfTI file. */
-export async function niftiInfo(file: string): Promise<NiftiInfo & { nonFinite: number }> {
+export async function niftiInfo(file: string): Promise<NiftiInfo> {
   const { info, data } = await readNiftiFrames(file)
   let min = Infinity
   let max = -Infinity
@@ -70,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const file = parsed.positionals[0]
   try {
-    const { nonFinite, ...facts } = await niftiInfo(file)
+    const facts = await niftiInfo(file)
     if (parsed.values.json) {
       process.stdout.write(JSON.stringify(facts, null, 1) + '\n')
     } else {
@@ -83,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
         ['orientation', facts.orientation],
         ['affine', facts.affine.map((r) => r.map((v) => (+v.toPrecision(6)).toString().padStart(10)).join(' ')).join('\n' + ' '.repeat(20))],
         ['min / max / mean', `${facts.min} / ${facts.max} / ${+facts.mean.toPrecision(6)}`],
-        ['NaN / Inf voxels', String(nonFinite)]
+        ['NaN / Inf voxels', String(facts.nonFinite)]
       ]
       process.stdout.write(`${file}\n` + rows.map(([k, v]) => `  ${k.padEnd(20)}${v}`).join('\n') + '\n')
     }

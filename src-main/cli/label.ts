@@ -11,6 +11,14 @@ import { intOption, numberOption, printProblems, requireOption } from './study-a
 
 export const summary = 'Set, clear, undo or import labels; simulate a label rate; make the split'
 
+export const usage = `usage: label --study DIR [--set ID=CLASS ...] [--clear ID ...] [--undo] [--import FILE [--mci POLICY]]
+             [--simulate-rate R --seed S] [--splits SEED]
+  --set ID=CLASS       set a subject's label (repeatable)     --clear ID     clear one (repeatable)
+  --undo               undo the last label change             --import FILE  labels from a TSV/CSV or ADNIMERGE
+  --mci POLICY         exclude | as-first-class | as-second-class | converters-36m
+  --simulate-rate R    keep a stratified share R of the known labels visible (--seed S), hide the rest
+  --splits SEED        make the train/val/test split (60/20/20)`
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,

@@ -11,6 +11,10 @@ import { intOption, numberOption, progressPrinter, requireOption } from './study
 
 export const summary = 'Train TCGM or the CE baseline on a study (progress bar; --resume RUN after a crash)'
 
+export const usage = `usage: train --study DIR --method tcgm|ce --preset NAME --seeds K [--first-seed S] [--epochs E]
+             [--warmup-epochs W] [--batch-size B] [--lr-labelled LR] [--lr-unlabelled LR]
+       train --study DIR --resume RUN     continue an interrupted run from its checkpoints`
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,

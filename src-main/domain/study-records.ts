@@ -4,12 +4,12 @@
  * details, label events, split counts, export and demo results.
  */
 import { z } from 'zod'
+import { Path } from './paths'
 import { Modality, SeriesChoice } from './modality'
 import { ImportLayout, SplitName, StudySettings } from './study-settings'
 import { InputKind, InputSpace } from './input-kind'
 
 /** An absolute path chosen through a dialog or returned by main. */
-const Path = z.string().min(1)
 
 
 
@@ -39,7 +39,9 @@ export const StudySummary = z.object({
   /** Whether splits.make has been run. */
   hasSplits: z.boolean(),
   /** Folder of the cohort the study was imported from (last import), if any. */
-  source: z.string().nullable()
+  source: z.string().nullable(),
+  /** What opening it repaired, for the researcher (e.g. a damaged label log tail set aside). */
+  notices: z.array(z.string()).optional()
 })
 export type StudySummary = z.infer<typeof StudySummary>
 

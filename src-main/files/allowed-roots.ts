@@ -1,12 +1,15 @@
 /**
- * The server-side folder browser of browser mode: lists folders only inside the roots the user
- * allowed at launch (`npm run serve -- --root <dir>`). Paths are resolved through symlinks
- * before the check, so neither `..` nor a link pointing outside a root can escape it; entries
- * whose real location is outside every root are left out of listings.
+ * Folders a session may use, on disk: {@link resolveInsideRoots} checks one path against the
+ * allowed roots by its real path (symlinks resolved, so neither `..` nor a link pointing outside
+ * a root can escape), and the server-side folder browser of browser mode lists folders only
+ * inside them; entries whose real location is outside every root are left out of listings.
+ * Kernel file systems (/proc, /sys, /dev) and anything that is neither a regular file nor a
+ * folder (FIFOs, devices, sockets) are refused whatever the roots: reading them can hang or
+ * leak the process's memory and environment, and mkdir -p under /proc never returns.
  */
-import { readdir, realpath, stat } from 'node:fs/promises'
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
-import type { FileEntry } from '../api/contracts/app'
+import { lstat, readdir, realpath, stat } from 'node:fs/promises'
+import { basename, dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path'
+import type { FileEntry } from '../domain/app-records'
 
 export class FileAccessError extends Error {
   override name = 'FileAccessError'
@@ -16,6 +19,90 @@ export class FileAccessError extends Error {
 export function isInside(root: string, child: string): boolean {
   const rel = relative(root, child)
   return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel))
+}
+
+/** Kernel file systems: never a study, a cohort or an export folder. */
+const kernelFolders = process.platform === 'linux' ? ['/proc', '/sys', '/dev'] : process.platform === 'win32' ? [] : ['/dev']
+
+/** Why `real` (a real path) can never be used, or null. */
+export function specialLocation(real: string): string | null {
+  const hit = kernelFolders.find((k) => isInside(k, real))
+  return hit === undefined ? null : `${hit} holds the system's kernel files, not research data`
+}
+
+/** Refuses a real path under a kernel file system (see {@link specialLocation}). */
+export function refuseSpecialLocation(path: string, real: string = resolve(path)): void {
+  const why = specialLocation(real)
+  if (why !== null) throw new FileAccessError(`${path} cannot be used: ${why}`)
+}
+
+interface NearestReal {
+  /** The real path of the nearest existing ancestor (or the path itself) with the rest appended. */
+  full: string
+  /** That ancestor, as spelled in the path. */
+  existing: string
+  /** The path's last segments that do not exist. */
+  missing: string[]
+}
+
+/** Resolves the part of `path` that exists through its links (ENOENT/ENOTDIR walk up). */
+async function nearestRealPath(path: string): Promise<NearestReal> {
+  let existing = resolve(path)
+  const missing: string[] = []
+  for (;;) {
+    try {
+      const real = await realpath(existing)
+      return { full: missing.length ? join(real, ...missing) : real, existing, missing }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || existing === parse(existing).root) throw err
+      missing.unshift(basename(existing))
+      existing = dirname(existing)
+    }
+  }
+}
+
+/** Refuses, before any mkdir, a folder to create under a kernel file system (mkdir -p under
+ *  /proc never returns), however the path is spelled. */
+export async function refuseSpecialFolder(dir: string): Promise<void> {
+  refuseSpecialLocation(dir)
+  const nearest = await nearestRealPath(dir).catch(() => null)
+  if (nearest) refuseSpecialLocation(dir, nearest.full)
+}
+
+/** How a path is to be used: 'existing' must exist; 'create' is a folder that may not exist yet. */
+export type PathUse = 'existing' | 'create'
+
+/**
+ * The real path of `requested` when it lies inside one of `roots` (real paths too), else a
+ * {@link FileAccessError} that names the path and never a file's contents. An 'existing' path
+ * must exist and be a regular file or a folder; a 'create' path may be missing, and then its
+ * nearest existing ancestor must be a folder inside a root. Whether a path outside the roots
+ * exists is never told (the same message for both).
+ */
+export async function resolveInsideRoots(roots: readonly string[], requested: string, use: PathUse): Promise<string> {
+  if (!isAbsolute(requested)) throw new FileAccessError(`'${requested}' is not an absolute path`)
+  if (requested.includes('\0')) throw new FileAccessError('the path contains a NUL character')
+  const real = await realRoots(roots)
+  const outside = (): FileAccessError => new FileAccessError(`${requested} is outside the folders this session may use`)
+  let nearest: NearestReal
+  try {
+    nearest = await nearestRealPath(requested)
+  } catch {
+    throw outside()
+  }
+  const { full, existing, missing } = nearest
+  if (!real.some((r) => isInside(r, full))) throw outside()
+  refuseSpecialLocation(requested, full)
+  if (missing.length > 0) {
+    if (use === 'existing') throw new FileAccessError(`not found: ${requested}`)
+    const parent = await stat(existing)
+    if (!parent.isDirectory()) throw new FileAccessError(`${requested} cannot be created: ${existing} is not a folder`)
+    return full
+  }
+  const info = await lstat(full)
+  if (!info.isFile() && !info.isDirectory()) throw new FileAccessError(`${requested} is neither a regular file nor a folder (a pipe, device or socket cannot be read as data)`)
+  return full
 }
 
 async function realRoots(roots: readonly string[]): Promise<string[]> {
@@ -55,19 +142,12 @@ export interface FolderListing {
  * @throws FileAccessError naming the path when it is outside the roots, missing or not a folder.
  */
 export async function listFolder(roots: readonly string[], requested: string, extensions?: readonly string[]): Promise<FolderListing> {
-  if (!isAbsolute(requested)) throw new FileAccessError(`files.list: '${requested}' is not an absolute path`)
-  if (requested.includes('\0')) throw new FileAccessError('files.list: the path contains a NUL character')
   const real = await realRoots(roots)
-  let path: string
-  try {
-    path = await realpath(resolve(requested))
-  } catch {
-    throw new FileAccessError(`files.list: folder not found: ${requested}`)
-  }
-  const root = real.find((r) => isInside(r, path))
-  if (root === undefined) throw new FileAccessError(`files.list: ${requested} is outside the folders this session may browse`)
+  const path = await resolveInsideRoots(roots, requested, 'existing')
+  // The outermost root holding it (roots may nest): the browser may not go above that one.
+  const root = real.filter((r) => isInside(r, path)).sort((a, b) => a.length - b.length)[0]!
   const info = await stat(path)
-  if (!info.isDirectory()) throw new FileAccessError(`files.list: ${requested} is not a folder`)
+  if (!info.isDirectory()) throw new FileAccessError(`${requested} is not a folder`)
 
   const wanted = normaliseExtensions(extensions)
   const dirents = await readdir(path, { withFileTypes: true })

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, promises as fsp, renameSync, rmSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
+import { refuseSpecialFolder } from './allowed-roots'
 
 /** Turns a Node fs error into a sentence naming the file and the likely cause. */
 /** `place` names what holds the file in the message ("study folder", "export folder"). */
@@ -113,6 +114,7 @@ export async function appendLinesDurable(file: string, lines: readonly string[],
 
 /** Creates a folder (and parents), naming the folder when that fails. */
 export async function ensureDir(dir: string, place = 'folder'): Promise<void> {
+  await refuseSpecialFolder(dir)
   try {
     await fsp.mkdir(dir, { recursive: true })
   } catch (err) {

@@ -54,7 +54,7 @@ export function decodeHeadedFloats<H>(buf: Buffer, magic: string, what: string, 
   try {
     header = JSON.parse(buf.toString('utf8', 12, 12 + len)) as H
   } catch (e) {
-    throw new Error(`${source}: unreadable header (${(e as Error).message})`)
+    throw new Error(`${source}: unreadable header (${(e as Error).message})`, { cause: e })
   }
   const dataStart = 12 + len
   const count = (buf.length - dataStart) / 4

@@ -7,6 +7,7 @@ import { NiftiError } from '../readers/nifti/errors'
 import type { Volume } from '../volume/types'
 import { referenceRegion, statsInBoxes, type ReferenceRegionName } from '../roi/boxes'
 import type { IntensityStep } from './intensity'
+import { describeReadError } from '../files/read-error'
 
 /** Physical half-life of fluorine-18 in minutes (FDG, florbetapir, flutemetamol, florbetaben). */
 export const F18_HALF_LIFE_MIN = 109.77
@@ -96,7 +97,7 @@ export async function readPetSidecar(jsonFile: string): Promise<SuvInputs | null
   try {
     doc = JSON.parse(await readFile(jsonFile, 'utf8'))
   } catch (err) {
-    throw new NiftiError(jsonFile, `not a readable JSON sidecar: ${(err as Error).message}`, { cause: err })
+    throw new NiftiError(jsonFile, `not a readable JSON sidecar: ${describeReadError(err)}`, { cause: err })
   }
   const num = (k: string) => (typeof doc[k] === 'number' && Number.isFinite(doc[k]) ? (doc[k] as number) : undefined)
   const dose = num('InjectedRadioactivity')

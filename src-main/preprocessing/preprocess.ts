@@ -23,12 +23,13 @@ import { type TransformStore, normaliseToMni } from './normalise'
 import { DEFAULT_REGISTRATION, type RegistrationQc, type RegistrationSettings } from './registration'
 import { loadMniTemplates } from './templates'
 import { readPetSidecar, sidecarPath, toSuv, toSuvr, type SuvInputs } from './pet'
+import type { Modality } from '../domain/modality'
 
 /** Bumped whenever a change to this pipeline changes its output (part of settingsHash). */
 export const PIPELINE_VERSION = 1
 
 export interface PreprocessSettings {
-  modality: 'smri' | 'pet'
+  modality: Modality
   /** sMRI: grey-matter map with proportional scaling (default), grey matter as is, or a T1 z-scored in a brain mask. */
   smriIntensity: 'gm-proportional' | 'gm-raw' | 't1-zscore'
   /** PET: SUVR reference region (pons for FDG by default). */
@@ -43,7 +44,7 @@ export interface PreprocessSettings {
   registration?: RegistrationSettings
 }
 
-export function defaultPreprocessSettings(modality: 'smri' | 'pet'): PreprocessSettings {
+export function defaultPreprocessSettings(modality: Modality): PreprocessSettings {
   return { modality, smriIntensity: 'gm-proportional', petReference: 'pons', cropMargin: 2, allowNonMni: false }
 }
 

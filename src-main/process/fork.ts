@@ -35,8 +35,11 @@ export type WorkerFactory = (entryFile: string, env: Record<string, string>) => 
 
 function nodeFork(entryFile: string, env: Record<string, string>): WorkerChannel {
   const fromSource = entryFile.endsWith('.ts')
+  // Without the trap handler, WebAssembly reserves no 10 GB guard region per memory: the way to
+  // run under an address-space limit (README, "Memory limits"); the workers need it too.
+  const noTrap = process.execArgv.includes('--disable-wasm-trap-handler') ? ['--disable-wasm-trap-handler'] : []
   const child = fork(entryFile, [], {
-    execArgv: fromSource ? ['--import', 'tsx'] : [],
+    execArgv: [...noTrap, ...(fromSource ? ['--import', 'tsx'] : [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced' // structured clone: typed arrays travel without JSON

@@ -26,9 +26,13 @@ export function connectToParent(proc: NodeJS.Process = process): ParentChannel {
   }
   if (typeof proc.send === 'function') {
     const send = proc.send.bind(proc)
+    // A parent that died (kill -9, a crash) breaks the pipe under a message already on its way:
+    // the callback receives that EPIPE instead of an uncaught 'error' with a stack trace. There
+    // is no one left to tell; 'disconnect' follows and the worker ends.
+    const ignoreLostParent = (): void => undefined
     return {
       send: (m) => {
-        if (proc.connected) send(m as never)
+        if (proc.connected) send(m as never, undefined, undefined, ignoreLostParent)
       },
       onMessage: (l) => proc.on('message', l)
     }

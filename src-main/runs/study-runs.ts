@@ -86,7 +86,7 @@ async function readJson<T>(file: string): Promise<T> {
   try {
     return JSON.parse(await fsp.readFile(file, 'utf8')) as T
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
 }
 

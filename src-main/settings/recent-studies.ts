@@ -9,8 +9,9 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
-import { RecentStudy } from '../api/contracts/app'
+import { RecentStudy } from '../domain/app-records'
 import { writeFileAtomic } from '../files/atomic'
+import { describeReadError } from '../files/read-error'
 
 export const maxRecentStudies = 20
 export const recentStudiesFileName = 'recent-studies.json'
@@ -29,13 +30,13 @@ export async function readRecentStudies(userDataDir: string): Promise<RecentStud
     text = await readFile(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw new Error(`could not read the recent studies list ${file}: ${(err as Error).message}`)
+    throw new Error(`could not read the recent studies list ${file}: ${(err as Error).message}`, { cause: err })
   }
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch (err) {
-    throw new Error(`the recent studies list ${file} is not valid JSON (${(err as Error).message}); delete it to start a new list`)
+    throw new Error(`the recent studies list ${file} is ${describeReadError(err)}; delete it to start a new list`, { cause: err })
   }
   const parsed = RecentStudiesFile.safeParse(json)
   if (!parsed.success) {
@@ -64,15 +65,6 @@ export async function recordRecentStudy(
     0,
     maxRecentStudies
   )
-  await mkdir(userDataDir, { recursive: true })
-  await writeFileAtomic(recentStudiesFile(userDataDir), JSON.stringify({ version: 1, studies }, null, 2) + '\n')
-  return studies
-}
-
-/** Drops a study from the list (for instance when its folder was deleted). */
-export async function forgetRecentStudy(userDataDir: string, studyPath: string): Promise<RecentStudy[]> {
-  const path = resolve(studyPath)
-  const studies = (await readRecentStudies(userDataDir)).filter((s) => s.path !== path)
   await mkdir(userDataDir, { recursive: true })
   await writeFileAtomic(recentStudiesFile(userDataDir), JSON.stringify({ version: 1, studies }, null, 2) + '\n')
   return studies

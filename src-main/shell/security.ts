@@ -1,7 +1,7 @@
 /** Session-wide protections: the CSP as a response header, and no permission is ever granted
  *  (camera, microphone, notifications, geolocation, ...: the app needs none). */
 import type { Session } from 'electron'
-import { cspHeader } from './csp'
+import { cspHeader } from '../api/csp'
 
 type SecuredSession = Pick<Session, 'webRequest' | 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>
 

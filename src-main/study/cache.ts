@@ -17,6 +17,7 @@ import type { Affine } from '../volume/types'
 import type { ScanInput } from '../domain/input-kind'
 import { writeNifti } from '../readers/nifti/write'
 import { describeWriteError, ensureDir } from './atomic'
+import type { Modality } from '../domain/modality'
 
 export const CACHE_DIR = 'cache'
 const FILES = ['channel-0-left.nii.gz', 'channel-1-right.nii.gz'] as const
@@ -32,7 +33,7 @@ export interface CropStack {
 export interface CacheMeta {
   key: string
   source: string
-  modality: 'smri' | 'pet'
+  modality: Modality
   settingsHash: string
   createdAt: string
   stats: { hippocampalGmMl: number | null; hippocampalMeanSuvr: number | null; nonFiniteVoxels: number }
@@ -125,7 +126,7 @@ export async function readCacheMeta(studyDir: string, key: string): Promise<Cach
   try {
     return JSON.parse(await fsp.readFile(file, 'utf8')) as CacheMeta
   } catch (err) {
-    throw new Error(`cannot read the preprocessed crop ${file}: ${(err as Error).message}; re-import the study to rebuild it`)
+    throw new Error(`cannot read the preprocessed crop ${file}: ${(err as Error).message}; re-import the study to rebuild it`, { cause: err })
   }
 }
 
@@ -137,7 +138,7 @@ export async function readCacheCrops(studyDir: string, key: string): Promise<Cro
     try {
       vols.push(await readNifti(join(dir, f)))
     } catch (err) {
-      throw new Error(`cannot read the preprocessed crop ${join(dir, f)}: ${(err as Error).message}; re-import the study to rebuild it`)
+      throw new Error(`cannot read the preprocessed crop ${join(dir, f)}: ${(err as Error).message}; re-import the study to rebuild it`, { cause: err })
     }
   }
   const [l, r] = vols as [Awaited<ReturnType<typeof readNifti>>, Awaited<ReturnType<typeof readNifti>>]

@@ -4,6 +4,9 @@
  *
  * Each event is one fsync'ed line, so after a kill -9 the log holds a prefix of the events
  * written; a torn last line (no trailing newline) is ignored and cut off by the next writer.
+ * A damaged tail (a line that is not an event, or an event number out of sequence, e.g. from a
+ * writer that bypassed the lock) never locks the researcher out: reads keep the events before it,
+ * and the next writer moves it, unchanged, to labels.damaged-<time>.tsv beside the log and says so.
  * Labels hidden by "simulate a label rate" live in labels.hidden.tsv, which is written before
  * the clear events that hide them: a known label is always in one of the two places.
  */
@@ -74,10 +77,16 @@ function parseEvent(file: string, lineNo: number, line: string): LabelEvent {
 
 export interface LogRead {
   events: LabelEvent[]
-  /** Byte length of the complete lines; a longer file has a torn tail to cut. */
+  /** Byte length of the good events; a longer file has a torn or damaged tail to cut. */
   validBytes: number
   fileBytes: number
+  /** The first damaged line and why, when the log has a damaged tail (null: none, or only a
+   *  torn last line). */
+  damaged: { line: number; lines: number; reason: string } | null
 }
+
+/** Prefix of the files a damaged log tail is set aside in. */
+export const DAMAGED_LOG_PREFIX = 'labels.damaged-'
 
 /** Reads the log, ignoring a torn last line. A missing log is an empty one. */
 export async function readLabelLog(studyDir: string): Promise<LogRead> {
@@ -86,25 +95,52 @@ export async function readLabelLog(studyDir: string): Promise<LogRead> {
   try {
     buf = await fsp.readFile(file)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], validBytes: 0, fileBytes: 0 }
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], validBytes: 0, fileBytes: 0, damaged: null }
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
-  const lastNewline = buf.lastIndexOf(0x0a)
-  const validBytes = lastNewline + 1
-  const lines = buf.subarray(0, validBytes).toString('utf8').split('\n')
+  const complete = buf.lastIndexOf(0x0a) + 1
+  const lines = buf.subarray(0, complete).toString('utf8').split('\n')
   lines.pop() // after the final newline
   const events: LabelEvent[] = []
-  lines.forEach((line, i) => {
+  let validBytes = 0
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!
     if (i === 0) {
       if (line !== LOG_HEADER.join('\t')) throw new Error(`${file} does not start with the label log header (${LOG_HEADER.join(', ')})`)
-      return
+    } else if (line !== '') {
+      let reason: string | null = null
+      try {
+        const e = parseEvent(file, i + 1, line)
+        if (e.seq !== events.length + 1) reason = `event number ${e.seq} where ${events.length + 1} was expected`
+        else events.push(e)
+      } catch (err) {
+        reason = (err as Error).message.replace(`${file} line ${i + 1} `, '')
+      }
+      if (reason !== null) return { events, validBytes, fileBytes: buf.length, damaged: { line: i + 1, lines: lines.length - i, reason } }
     }
-    if (line === '') return
-    const e = parseEvent(file, i + 1, line)
-    if (e.seq !== events.length + 1) throw new Error(`${file} line ${i + 1}: event number ${e.seq} where ${events.length + 1} was expected`)
-    events.push(e)
-  })
-  return { events, validBytes, fileBytes: buf.length }
+    validBytes += Buffer.byteLength(line, 'utf8') + 1
+  }
+  return { events, validBytes, fileBytes: buf.length, damaged: null }
+}
+
+/** Moves a damaged tail (see the module doc) to labels.damaged-<time>.tsv, unchanged, then cuts
+ *  the log after its good events. Call under the study lock. Returns the message to show. */
+export async function setAsideDamagedTail(studyDir: string, log: LogRead): Promise<string | null> {
+  if (log.damaged === null) return null
+  const file = join(studyDir, LABEL_LOG)
+  const buf = await fsp.readFile(file)
+  const aside = join(studyDir, `${DAMAGED_LOG_PREFIX}${new Date().toISOString().replace(/[-:.]/g, '')}.tsv`)
+  // Header first, so the set-aside file reads like a log; the original lines follow unchanged.
+  await writeFileAtomic(aside, Buffer.concat([Buffer.from(LOG_HEADER.join('\t') + '\n'), buf.subarray(log.validBytes)]))
+  try {
+    await fsp.truncate(file, log.validBytes)
+  } catch (err) {
+    throw describeWriteError(file, err)
+  }
+  log.fileBytes = log.validBytes
+  const { line, lines, reason } = log.damaged
+  log.damaged = null
+  return `${file} line ${line}: ${reason}; that line and the ${lines - 1} after it were set aside, unchanged, in ${aside} (the labels before it are kept; re-apply any you need)`
 }
 
 /** Current labels from the events, in log order. */
@@ -151,7 +187,7 @@ export async function readHiddenLabels(studyDir: string): Promise<Map<string, st
     return parseTwoColumn(await fsp.readFile(file, 'utf8'))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map()
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
 }
 
@@ -174,6 +210,7 @@ export async function appendLabelEvents(
   changes: ReadonlyArray<Omit<LabelEvent, 'seq' | 'time'>>
 ): Promise<LabelEvent[]> {
   const file = join(studyDir, LABEL_LOG)
+  await setAsideDamagedTail(studyDir, log)
   if (log.fileBytes === 0) {
     await writeFileAtomic(file, LOG_HEADER.join('\t') + '\n')
   } else if (log.fileBytes > log.validBytes) {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { ScanInput } from '../domain/input-kind'
+import { describeReadError } from '../files/read-error'
 
 /** The version this code writes. Bump it with a migration in `migrations` below. */
 export const STUDY_SCHEMA_VERSION = 1
@@ -92,13 +93,13 @@ export function parseStudyFile(file: string, text: string): { study: StudyFile; 
   try {
     raw = JSON.parse(text)
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}); the study cannot be opened`)
+    throw new Error(`${file} is ${describeReadError(err)}; the study cannot be opened`, { cause: err })
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file} does not hold a JSON object; the study cannot be opened`)
   let obj = raw as Record<string, unknown>
   const version = obj.schemaVersion
   if (typeof version !== 'number' || !Number.isInteger(version)) {
-    throw new Error(`${file} has no integer schemaVersion (found ${JSON.stringify(version)}); it is not a TCGM Lab study file`)
+    throw new Error(`${file} has no integer schemaVersion (found ${typeof version === 'number' ? version : typeof version}); it is not a TCGM Lab study file`)
   }
   if (version > STUDY_SCHEMA_VERSION) {
     throw new Error(

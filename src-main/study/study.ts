@@ -15,7 +15,9 @@ import { basename, join, resolve } from 'node:path'
 import { ensureDir, removeStaleTemps, writeFileAtomic } from './atomic'
 import {
   type LabelEvent,
+  type LogRead,
   appendLabelEvents,
+  setAsideDamagedTail,
   readHiddenLabels,
   readLabelLog,
   replayLabels,
@@ -26,10 +28,12 @@ import {
   parseTwoColumn
 } from './labels'
 import { withStudyLock } from './lock'
+import { createLogger } from '../log'
 import { DEFAULT_CLASS_NAMES, STUDY_SCHEMA_VERSION, type SplitName, type StudyFile, type SubjectRecord, parseStudyFile } from './schema'
 import { type SplitFractions, DEFAULT_FRACTIONS, chooseVisible, makeSplits, splitStrata } from './splits'
 
 export const STUDY_JSON = 'study.json'
+const logger = createLogger('study')
 const APP_ID = 'tcgm-lab 0.1.0'
 
 export interface StudyState {
@@ -41,6 +45,10 @@ export interface StudyState {
   hidden: Map<string, string>
   events: LabelEvent[]
   migratedFrom: number | null
+  /** The label log's damaged tail, if any (labels.ts); the next writer sets it aside. */
+  damagedLog: LogRead['damaged']
+  /** What the last open-for-write repaired, for the researcher (a damaged log tail set aside). */
+  notices: string[]
 }
 
 export interface LabelChange {
@@ -59,12 +67,21 @@ export async function loadStudy(dir: string): Promise<StudyState> {
     text = await fsp.readFile(file, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new Error(`${abs} is not a study folder: ${STUDY_JSON} not found`)
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    if (code === 'ENOENT') throw new Error(`${abs} is not a study folder: ${STUDY_JSON} not found`, { cause: err })
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
   const { study, migratedFrom } = parseStudyFile(file, text)
   const log = await readLabelLog(abs)
-  return { dir: abs, file: study, labels: replayLabels(log.events), hidden: await readHiddenLabels(abs), events: log.events, migratedFrom }
+  return {
+    dir: abs,
+    file: study,
+    labels: replayLabels(log.events),
+    hidden: await readHiddenLabels(abs),
+    events: log.events,
+    migratedFrom,
+    damagedLog: log.damaged,
+    notices: []
+  }
 }
 
 /** Creates a new study in `dir` (which must be empty or absent). */
@@ -114,9 +131,25 @@ export async function mutateStudy<T>(dir: string, fn: (s: StudyState) => Promise
   return withStudyLock(abs, async () => {
     const s = await loadStudy(abs)
     await removeStaleTemps(abs)
+    if (s.damagedLog) {
+      const notice = await setAsideDamagedTail(abs, await readLabelLog(abs))
+      if (notice) {
+        logger.warn(notice)
+        s.notices.push(notice)
+      }
+      s.damagedLog = null
+    }
     await repairSnapshot(s)
     return fn(s)
   })
+}
+
+/** Opens a study for writing only to repair it (a damaged label log tail set aside, a stale
+ *  labels.tsv rebuilt) when it needs it; returns what was repaired, for the researcher. */
+export async function repairStudy(dir: string): Promise<string[]> {
+  const s = await loadStudy(dir)
+  if (!s.damagedLog) return []
+  return mutateStudy(dir, async (fresh) => fresh.notices)
 }
 
 async function repairSnapshot(s: StudyState): Promise<void> {
@@ -143,7 +176,8 @@ function classOrThrow(s: StudyState, label: string): string {
   return label
 }
 
-async function applyEvents(s: StudyState, changes: ReadonlyArray<Omit<LabelEvent, 'seq' | 'time'>>): Promise<LabelEvent[]> {
+/** Appends label events to an open-for-write study (inside mutateStudy) and rewrites labels.tsv. */
+export async function appendStudyLabelEvents(s: StudyState, changes: ReadonlyArray<Omit<LabelEvent, 'seq' | 'time'>>): Promise<LabelEvent[]> {
   const log = await readLabelLog(s.dir)
   const written = await appendLabelEvents(s.dir, log, changes)
   s.events.push(...written)
@@ -158,7 +192,7 @@ export async function setLabel(dir: string, subject: string, label: string | nul
     subjectOrThrow(s, subject)
     if (label !== null) classOrThrow(s, label)
     const previous = s.labels.get(subject) ?? null
-    const [e] = await applyEvents(s, [{ action: label === null ? 'clear' : 'set', subject, label, previous, undoes: null, source }])
+    const [e] = await appendStudyLabelEvents(s, [{ action: label === null ? 'clear' : 'set', subject, label, previous, undoes: null, source }])
     // A label the user sets or clears by hand is no longer a hidden evaluation label.
     if (s.hidden.delete(subject)) await writeHiddenLabels(s.dir, s.hidden)
     return { subject, label, previous, seq: e!.seq }
@@ -171,7 +205,7 @@ export async function undoLabel(dir: string): Promise<{ undone: LabelEvent; chan
     const target = undoTarget(s.events)
     if (!target) return null
     const current = s.labels.get(target.subject) ?? null
-    const [e] = await applyEvents(s, [{ action: 'undo', subject: target.subject, label: target.previous, previous: current, undoes: target.seq, source: 'user' }])
+    const [e] = await appendStudyLabelEvents(s, [{ action: 'undo', subject: target.subject, label: target.previous, previous: current, undoes: target.seq, source: 'user' }])
     return { undone: target, change: { subject: target.subject, label: target.previous, previous: current, seq: e!.seq } }
   })
 }
@@ -198,7 +232,7 @@ export async function applyLabels(
       else changes.push({ action: 'set', subject, label, previous: s.labels.get(subject) ?? null, undoes: null, source })
     }
     if (changes.length) {
-      await applyEvents(s, changes)
+      await appendStudyLabelEvents(s, changes)
       let hiddenChanged = false
       for (const c of changes) hiddenChanged = s.hidden.delete(c.subject) || hiddenChanged
       if (hiddenChanged) await writeHiddenLabels(s.dir, s.hidden)
@@ -223,7 +257,7 @@ export async function simulateLabelRate(dir: string, rate: number, seed: number)
       if (visible.has(id) && now !== label) changes.push({ action: 'set', subject: id, label, previous: now, undoes: null, source: 'simulate' })
       if (!visible.has(id) && now !== null) changes.push({ action: 'clear', subject: id, label: null, previous: now, undoes: null, source: 'simulate' })
     }
-    await applyEvents(s, changes)
+    await appendStudyLabelEvents(s, changes)
     await writeHiddenLabels(s.dir, hidden)
     s.hidden = hidden
     const visibleByClass: Record<string, number> = Object.fromEntries(s.file.settings.classNames.map((c) => [c, 0]))

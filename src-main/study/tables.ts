@@ -103,12 +103,18 @@ export function parseTable(file: string, text: string): Table {
   return { file, delimiter, columns, rows }
 }
 
+/** Larger tables are refused: ADNIMERGE, the largest the field has, is tens of MB. */
+export const MAX_TABLE_BYTES = 512 * 1024 * 1024
+
 export async function readTable(file: string): Promise<Table> {
   let text: string
   try {
+    const info = await fsp.stat(file)
+    if (!info.isFile()) throw new Error('not a regular file')
+    if (info.size > MAX_TABLE_BYTES) throw new Error(`${info.size} bytes is more than a table of ${MAX_TABLE_BYTES} bytes`)
     text = await fsp.readFile(file, 'utf8')
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
   return parseTable(file, text)
 }
@@ -121,7 +127,9 @@ export function column(table: Table, names: readonly string[], what: string): st
   const found = findColumn(table, names)
   if (found) return found
   throw new Error(
-    `${table.file}: no ${what} column (looked for ${names.join(' / ')}; the header read with delimiter ${delimiterName(table.delimiter)} is: ${table.columns.join(' | ')}). ` +
+    // The header itself is not quoted: a message never carries what a file holds (the file may
+    // be anything the user pointed at, and messages travel to the window and the logs).
+    `${table.file}: no ${what} column (looked for ${names.join(' / ')} among the ${table.columns.length} column(s) of its first line, read with delimiter ${delimiterName(table.delimiter)}). ` +
       'Use comma, tab or semicolon as the delimiter.'
   )
 }

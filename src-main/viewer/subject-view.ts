@@ -13,8 +13,8 @@ import { getRunDetail, listRuns } from '../runs/study-runs'
 import type { SubjectRecord } from '../study/schema'
 import { loadStudy, type StudyState } from '../study/study'
 import { volumeToPayload, type PayloadMeaning } from './payload'
+import type { Modality } from '../domain/modality'
 
-type Modality = 'smri' | 'pet'
 
 /** What the values of a preprocessed volume mean, for titles and the colour bar. */
 export function payloadMeaning(settings: PreprocessSettings, steps: readonly string[]): PayloadMeaning {

@@ -19,10 +19,6 @@ export function identityAffine(): Affine {
   ]
 }
 
-export function cloneAffine(a: Affine): Affine {
-  return a.map((row) => row.slice())
-}
-
 /** a * b (apply b first, then a). */
 export function multiplyAffines(a: Affine, b: Affine): Affine {
   const out: Affine = [[], [], [], []]

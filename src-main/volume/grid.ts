@@ -5,7 +5,7 @@
  * millimetres in RAS+ (x to the subject's right, y anterior, z superior), as in MNI152.
  */
 import { affineDeterminant, applyAffine, invertAffine, orientationCode, voxelSizes, type Vec3 } from './affine'
-import type { Affine, Volume } from './types'
+import type { Affine } from './types'
 
 export { orientationCode, axisOrientation } from './affine'
 
@@ -64,11 +64,6 @@ export function worldBounds(grid: Grid): [[number, number], [number, number], [n
     [lo[1], hi[1]],
     [lo[2], hi[2]]
   ]
-}
-
-/** A Volume's grid part. */
-export function gridOf(vol: Volume): Grid {
-  return { dims: vol.dims, affine: vol.affine }
 }
 
 /** Orientation code of a volume or grid, e.g. 'LAS'. */

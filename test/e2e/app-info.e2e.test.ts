@@ -1,7 +1,7 @@
 /** Browser mode end to end: the built UI, served by `serve.js`, talks to main through the bridge
  *  and shows the app info with the compute backend. */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { cspHeader, cspMeta } from '../../src-main/shell/csp'
+import { bridgeCspHeader, bridgeCspMeta } from '../../src-main/api/csp'
 import { launchBrowser, screenshot, type BrowserSession } from './browser'
 
 const bridge = inject('bridge')
@@ -39,9 +39,13 @@ describe('app info in browser mode', () => {
     // The navigation shell is there.
     expect(await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Start' }).count()).toBe(1)
     // The one CSP, in the built page's meta tag and in the response header.
-    expect(await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')).toBe(cspMeta)
+    // Changed on purpose: the bridge narrows connect-src to its own port (was any port on 127.0.0.1).
+    const port = Number(new URL(bridge.origin).port)
+    const meta = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')
+    expect(meta).toBe(bridgeCspMeta(port))
+    expect(/connect-src ([^;]*)/.exec(meta!)![1]!.split(' ')).toEqual(["'self'", 'blob:', `ws://127.0.0.1:${port}`, `ws://localhost:${port}`])
     const response = await page.request.get(bridge.origin + '/')
-    expect(response.headers()['content-security-policy']).toBe(cspHeader)
+    expect(response.headers()['content-security-policy']).toBe(bridgeCspHeader(port))
     // The token left the address bar (it stays in sessionStorage for reloads).
     expect(new URL(page.url()).searchParams.has('token')).toBe(false)
     await screenshot(page, 'app-info')

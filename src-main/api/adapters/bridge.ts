@@ -5,22 +5,26 @@
  * Protocol
  * - `POST /api/call` with JSON `{"name": "<request>", "args": {...}}` and the header
  *   `x-tcgm-token: <token>`. Answers 200 `{"result": ...}` or an error status with
- *   `{"error": {"code", "message"}}`: 401 missing or wrong token, 403 wrong Origin, 400 malformed
- *   JSON / unknown request / invalid argument (the zod issue, naming the field), 413 body too
- *   large, 500 the handler failed. Nothing runs unless the request passed every check.
+ *   `{"error": {"code", "message"}}`: 401 missing or wrong token, 403 wrong Origin or Host, or a
+ *   path outside the allowed folders, 400 malformed request line / JSON / unknown request /
+ *   invalid argument (the zod issue, naming the field), 413 body too large, 503 too many bodies
+ *   at once, 500 the app failed. Nothing runs unless the request passed every check.
  * - `GET /api/events?token=<token>` upgraded to a WebSocket: one text frame per event,
- *   `{"event": "<name>", "payload": ...}`. The server never reads from it.
+ *   `{"event": "<name>", "payload": ...}`. The server never reads from it: frames from the
+ *   client are bounded ({@link MAX_CLIENT_FRAME_BYTES}) and a malformed one closes that socket.
  * - Bodies and frames are JSON with typed arrays as tagged base64 (see ../typed-codec.ts), decoded
  *   before validation.
  * - Everything else: static files of the built renderer (GET/HEAD), with the CSP header.
  *
  * Security: bound to 127.0.0.1 only, on a free port unless one is given; a random 32-byte token
- * per launch, compared in constant time; a request carrying an Origin header must come from the
- * bridge's own origin (a web page elsewhere cannot drive it, even via DNS rebinding).
+ * per launch, compared in constant time; the Host header must name this port on 127.0.0.1 or
+ * localhost (so a DNS-rebound name never reaches the page) and a request carrying an Origin header
+ * must come from the bridge's own origin. No input ends the server: a request line, header, body
+ * or frame it cannot parse is answered 4xx or closes that one connection, and is logged.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { extname, join, resolve } from 'node:path'
@@ -28,7 +32,7 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer, WebSocket } from 'ws'
 import { isInside } from '../../files/allowed-roots'
 import { createLogger } from '../../log'
-import { cspHeader } from '../../shell/csp'
+import { bridgeCspHeader, bridgeCspMeta, cspMeta } from '../csp'
 import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '../wire/bridge-protocol'
 import type { ApiErrorShape } from '../contract'
 import type { Dispatch } from '../dispatch'
@@ -37,8 +41,14 @@ import { decodeWire, encodeWire } from '../wire/typed-codec'
 
 const log = createLogger('bridge')
 
-/** Bodies above this are refused (413): a few 1M-voxel volumes as base64 fit easily. */
-export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024
+/** Bodies above this are refused (413). Requests carry paths, ids, options and at most a few
+ *  thousand series overrides (a few KB); no request carries image data (results do). */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+/** Request bodies buffered at once, all connections together; beyond it a body is refused (503)
+ *  until others have been read, so many large bodies cannot exhaust memory. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024
+/** The client never needs to send on the event socket; anything larger closes it (1009). */
+export const MAX_CLIENT_FRAME_BYTES = 4096
 
 export const mimeTypes: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -71,6 +81,7 @@ export interface BridgeOptions {
   /** 0 (default) picks a free port. */
   readonly port?: number
   readonly maxBodyBytes?: number
+  readonly maxBufferedBytes?: number
   /** Fixed token, for tests only; by default 32 random bytes per launch. */
   readonly token?: string
 }
@@ -96,7 +107,27 @@ class HttpError extends Error {
   }
 }
 
-const statusOfCode: Readonly<Record<string, number>> = { 'unknown-request': 400, 'invalid-args': 400, unauthorized: 401, forbidden: 403 }
+const statusOfCode: Readonly<Record<string, number>> = { 'unknown-request': 400, 'invalid-args': 400, 'bad-request': 400, unauthorized: 401, forbidden: 403 }
+
+const reasons: Readonly<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 503: 'Service Unavailable' }
+
+/** Answers a raw socket (before or instead of an HTTP response object) and closes it. */
+function refuseSocket(socket: Duplex, status: number, message: string): void {
+  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reasons[status] ?? 'Bad Request'}\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\n${message}\n`)
+  socket.destroy()
+}
+
+/** The path of a request target, or an HttpError: only origin-form targets (`/path?query`). */
+function requestPath(target: string | undefined): URL {
+  if (target === undefined || !target.startsWith('/') || target.startsWith('//')) {
+    throw new HttpError(400, 'bad-request', 'the request target must be a path starting with /')
+  }
+  try {
+    return new URL(target, 'http://127.0.0.1')
+  } catch {
+    throw new HttpError(400, 'bad-request', 'the request target is not a valid URL path')
+  }
+}
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest()
@@ -106,8 +137,13 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   const token = options.token ?? randomBytes(32).toString('base64url')
   const tokenDigest = digest(token)
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES
+  let buffered = 0 // bytes of request bodies held right now, all requests together
   const staticRoot = options.staticDir === null ? null : resolve(options.staticDir)
   let origin = '' // known once listening
+  let hosts: readonly string[] = [] // the Host headers this server answers
+  let origins: readonly string[] = []
+  let csp = { header: '', meta: '' }
 
   /** Constant-time comparison (hashing first makes the lengths equal). */
   function tokenMatches(given: string | null | undefined): boolean {
@@ -115,11 +151,20 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     return timingSafeEqual(digest(given), tokenDigest)
   }
 
+  /** Every request, page and API alike: a Host other than this port on loopback is a DNS
+   *  rebinding (or a misdirected request) and gets nothing. */
+  function checkHost(req: IncomingMessage): void {
+    const host = req.headers.host
+    if (host === undefined || !hosts.includes(host.toLowerCase())) {
+      throw new HttpError(403, 'forbidden', `requests for host '${String(host ?? '').slice(0, 100)}' are refused; use ${origin}`)
+    }
+  }
+
   function checkAccess(req: IncomingMessage, given: string | null | undefined): void {
     const from = req.headers.origin
     // Browsers send Origin on every POST and WebSocket; tools without one still need the token.
-    if (from !== undefined && from !== origin) {
-      throw new HttpError(403, 'forbidden', `requests from origin '${from}' are refused; only ${origin} may use this server`)
+    if (from !== undefined && !origins.includes(from)) {
+      throw new HttpError(403, 'forbidden', `requests from origin '${from.slice(0, 200)}' are refused; only ${origin} may use this server`)
     }
     if (given === undefined || given === null || given === '') {
       throw new HttpError(401, 'unauthorized', 'the access token is missing; open the address printed by npm run serve')
@@ -148,12 +193,22 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     if (declared > maxBody) throw new HttpError(413, 'bad-request', `the request body (${declared} bytes) is larger than the limit of ${maxBody} bytes`)
     const chunks: Buffer[] = []
     let size = 0
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length
-      if (size > maxBody) throw new HttpError(413, 'bad-request', `the request body is larger than the limit of ${maxBody} bytes`)
-      chunks.push(chunk as Buffer)
+    try {
+      for await (const chunk of req) {
+        const n = (chunk as Buffer).length
+        size += n
+        if (size > maxBody) throw new HttpError(413, 'bad-request', `the request body is larger than the limit of ${maxBody} bytes`)
+        if (buffered + n > maxBuffered) throw new HttpError(503, 'bad-request', 'the server is reading too many request bodies at once; try again')
+        buffered += n
+        chunks.push(chunk as Buffer)
+      }
+      return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
+    } catch (err) {
+      if (err instanceof TypeError) throw new HttpError(400, 'bad-request', 'the request body is not valid UTF-8')
+      throw err
+    } finally {
+      buffered -= chunks.reduce((sum, c) => sum + c.length, 0)
     }
-    return Buffer.concat(chunks).toString('utf8')
   }
 
   async function handleCall(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -193,10 +248,12 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     const info = await stat(file).catch(() => null)
     if (!info || !info.isFile()) throw new HttpError(404, 'bad-request', `not found: ${pathname}`)
     const ext = extname(file).toLowerCase()
+    // The page's meta CSP (written at build time, shared with Electron) is narrowed to this port.
+    const page = ext === '.html' ? Buffer.from((await readFile(file, 'utf8')).replace(cspMeta, csp.meta), 'utf8') : null
     res.writeHead(200, {
       'content-type': mimeTypes[ext] ?? 'application/octet-stream',
-      'content-length': info.size,
-      'content-security-policy': cspHeader,
+      'content-length': page ? page.length : info.size,
+      'content-security-policy': csp.header,
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
       'cross-origin-opener-policy': 'same-origin',
@@ -207,39 +264,63 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       res.end()
       return
     }
-    createReadStream(file).pipe(res)
+    if (page) res.end(page)
+    else createReadStream(file).on('error', () => res.destroy()).pipe(res)
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    checkHost(req)
+    const { pathname } = requestPath(req.url)
+    if (pathname === CALL_PATH) return handleCall(req, res)
+    if (pathname.startsWith('/api/')) throw new HttpError(404, 'unknown-request', `no such endpoint: ${pathname.slice(0, 200)}`)
+    return serveStatic(req, res, pathname)
   }
 
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', origin || 'http://127.0.0.1')
-    const work = url.pathname === CALL_PATH ? handleCall(req, res) : url.pathname.startsWith('/api/') ? Promise.reject(new HttpError(404, 'unknown-request', `no such endpoint: ${url.pathname}`)) : serveStatic(req, res, url.pathname)
-    work.catch((err: unknown) => {
+    const what = `${req.method} ${String(req.url).slice(0, 200)}`
+    handle(req, res).catch((err: unknown) => {
       const e = err instanceof HttpError ? err : new HttpError(500, 'failed', err instanceof Error ? err.message : String(err))
-      if (e.status >= 500) log.error(`${req.method} ${url.pathname}: ${e.message}`)
-      else log.debug(`${req.method} ${url.pathname} refused (${e.status}): ${e.message}`)
+      if (e.status >= 500) log.error(`${what}: ${e.message}`)
+      else log.debug(`${what} refused (${e.status}): ${e.message}`)
       if (res.headersSent) {
         res.destroy()
         return
       }
-      // Stop reading a refused body, then answer.
+      // Stop reading a refused body, then answer and close (what is left of it is not read).
       req.resume()
+      res.setHeader('connection', 'close')
       send(res, e.status, { error: { code: e.code, message: e.message } })
     })
   })
+  // A request line or header Node's parser cannot read never reaches the handler above.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    log.warn(`a malformed request was refused and its connection closed: ${err.code ?? err.message}`)
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+    refuseSocket(socket, status, status === 431 ? 'the request headers are too large' : 'the request could not be parsed')
+  })
 
-  const sockets = new WebSocketServer({ noServer: true })
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES })
+  sockets.on('error', (err) => log.warn(`event socket server: ${err.message}`))
+  sockets.on('connection', (ws: WebSocket) => {
+    // A malformed frame (unmasked, bad opcode, invalid UTF-8, too large) closes this socket only.
+    ws.on('error', (err) => {
+      log.warn(`an event socket sent a malformed frame and was closed: ${err.message}`)
+      ws.terminate()
+    })
+  })
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', origin)
+    socket.on('error', (err) => log.warn(`event socket: ${err.message}`))
     try {
-      if (url.pathname !== EVENTS_PATH) throw new HttpError(404, 'unknown-request', `no WebSocket at ${url.pathname}`)
+      checkHost(req)
+      const url = requestPath(req.url)
+      if (url.pathname !== EVENTS_PATH) throw new HttpError(404, 'unknown-request', `no WebSocket at ${url.pathname.slice(0, 200)}`)
       checkAccess(req, url.searchParams.get('token'))
+      sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req))
     } catch (err) {
-      const e = err as HttpError
-      const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[e.status] ?? 'Bad Request'
-      socket.end(`HTTP/1.1 ${e.status} ${reason}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${e.message}\n`)
-      return
+      const e = err instanceof HttpError ? err : new HttpError(400, 'bad-request', err instanceof Error ? err.message : String(err))
+      log.debug(`WebSocket upgrade refused (${e.status}): ${e.message}`)
+      refuseSocket(socket, e.status, e.message)
     }
-    sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req))
   })
 
   const unsubscribe = options.hub.subscribe((event, payload) => {
@@ -257,6 +338,9 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   })
   const port = (server.address() as AddressInfo).port
   origin = `http://127.0.0.1:${port}`
+  hosts = [`127.0.0.1:${port}`, `localhost:${port}`]
+  origins = hosts.map((h) => `http://${h}`)
+  csp = { header: bridgeCspHeader(port), meta: bridgeCspMeta(port) }
 
   return {
     origin,

@@ -1,10 +1,12 @@
 /** Requests and events about the app itself, jobs, and file choice. */
 import { z } from 'zod'
 import { event, noArgs, request } from '../define'
+import { Path } from '../../domain/paths'
 import { BackendInfo } from '../../domain/backend'
+import { FileEntry, RecentStudy } from '../../domain/app-records'
 import { TrainingCatalogue } from '../../domain/training'
 
-export { BackendInfo, TrainingCatalogue }
+export { BackendInfo, FileEntry, RecentStudy, TrainingCatalogue }
 
 
 export const AppInfo = z.object({
@@ -21,12 +23,6 @@ export const AppInfo = z.object({
   startWithDemo: z.boolean()
 })
 export type AppInfo = z.infer<typeof AppInfo>
-
-export const RecentStudy = z.object({ path: z.string(), name: z.string(), openedAt: z.string() })
-export type RecentStudy = z.infer<typeof RecentStudy>
-
-export const FileEntry = z.object({ name: z.string(), path: z.string(), kind: z.enum(['dir', 'file']), size: z.number().optional() })
-export type FileEntry = z.infer<typeof FileEntry>
 
 export const JobProgress = z.object({
   jobId: z.string(),
@@ -46,9 +42,10 @@ export const appRequests = {
   'job.cancel': request(z.object({ jobId: z.string().min(1) }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a running job'),
   'files.roots': request(noArgs, z.array(FileEntry), 'Folders the user allowed for the in-app file browser (browser mode)'),
   'files.list': request(
-    z.object({ path: z.string().min(1), extensions: z.array(z.string()).optional() }).strict(),
+    z.object({ path: Path, extensions: z.array(z.string().max(40)).max(50).optional() }).strict(),
     z.object({ path: z.string(), parent: z.string().nullable(), entries: z.array(FileEntry) }),
-    'List a folder inside an allowed root (browser mode file choice)'
+    'List a folder inside an allowed root (browser mode file choice)',
+    { path: 'existing' }
   ),
   'dialog.pick': request(
     z.object({

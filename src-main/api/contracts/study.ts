@@ -12,11 +12,12 @@
  */
 import { z } from 'zod'
 import { JobStarted, event, request } from '../define'
-import { Modality, SeriesChoice } from '../../domain/modality'
-import { ClassNames, ImportLayout, MciPolicy, SplitName, StudySettings } from '../../domain/study-settings'
+import { Path, RunId, SubjectId } from '../../domain/paths'
+import { Modality } from '../../domain/modality'
+import { ClassNames, ImportLayout, MciPolicy, StudySettings } from '../../domain/study-settings'
 import { TrainingOptions } from '../../domain/training'
 import { MetricsRow, PredictionRow, RunDetail, RunSummary, TrainingProgressDetail } from '../../domain/runs'
-import { DemoResult, ExportResult, ImportOptions, ImportPreview, ImportResult, LabelChange, LabelEvent, LabelImportResult, SplitCounts, StudySummary, SubjectDetail, SubjectRow } from '../../domain/study-records'
+import { ImportOptions, ImportPreview, LabelChange, LabelEvent, LabelImportResult, SplitCounts, StudySummary, SubjectDetail, SubjectRow } from '../../domain/study-records'
 
 // The domain's records, as the contract carries them (the renderer imports these types from here).
 export { Modality, ImportLayout, MciPolicy, StudySettings, TrainingOptions, MetricsRow, PredictionRow, RunDetail, RunSummary, TrainingProgressDetail }
@@ -24,10 +25,12 @@ export * from '../../domain/study-records'
 export type { Hyperparameters } from '../../domain/training'
 export type { MetricSet } from '../../domain/runs'
 
-/** An absolute folder path chosen through a dialog or returned by main. */
-const Path = z.string().min(1)
+/** Every request names its study folder: an absolute path chosen through a dialog or returned by main. */
 const StudyRef = { study: Path }
-const SubjectId = z.string().min(1).max(200)
+/** The study folder must exist (the dispatcher checks it against the allowed folders). */
+const inStudy = { study: 'existing' } as const
+/** The source, and the tables beside it, must exist; the study too when named. */
+const importPaths = { study: 'existing', source: 'existing', collectionCsv: 'existing', adnimerge: 'existing' } as const
 
 export const studyRequests = {
   'study.createDemo': request(
@@ -40,56 +43,66 @@ export const studyRequests = {
       folder: Path.optional()
     }).strict(),
     JobStarted,
-    'Job: write the synthetic demo cohort (DEMO_COHORT.md), import it into a new study and keep a share of its diagnoses visible; result DemoResult'
+    'Job: write the synthetic demo cohort (DEMO_COHORT.md), import it into a new study and keep a share of its diagnoses visible; result DemoResult',
+    { folder: 'create' }
   ),
   'study.create': request(
     z.object({ folder: Path, name: z.string().min(1).max(200).optional(), classNames: ClassNames.optional() }).strict(),
     StudySummary,
-    'Create an empty study in a new or empty folder'
+    'Create an empty study in a new or empty folder',
+    { folder: 'create' }
   ),
-  'study.open': request(z.object(StudyRef).strict(), StudySummary, 'Open a study folder (migrating an older study.json or saying why not)'),
+  'study.open': request(z.object(StudyRef).strict(), StudySummary, 'Open a study folder (migrating an older study.json or saying why not)', inStudy),
   'study.settings': request(
     z.object({ ...StudyRef, classNames: ClassNames.optional(), visit: z.string().min(1).optional() }).strict(),
     StudySummary,
-    'Change class names (only while no labels use them) or the visit to pair'
+    'Change class names (only while no labels use them) or the visit to pair',
+    inStudy
   ),
   'import.preview': request(
     z.object({ study: Path.optional(), ...ImportOptions.shape }).strict(),
     ImportPreview,
-    'What a cohort folder or manifest holds (layout, subjects, modalities, visits, problems); writes nothing'
+    'What a cohort folder or manifest holds (layout, subjects, modalities, visits, problems); writes nothing',
+    importPaths
   ),
   'import.run': request(
     z.object({ ...StudyRef, ...ImportOptions.shape }).strict(),
     JobStarted,
-    'Job: import (and preprocess, cached) a cohort into the study; result ImportResult'
+    'Job: import (and preprocess, cached) a cohort into the study; result ImportResult',
+    importPaths
   ),
   'subjects.list': request(
     z.object(StudyRef).strict(),
     z.object({ classNames: z.array(z.string()), latestRunId: z.string().nullable(), rows: z.array(SubjectRow) }),
-    'All subjects with modalities, labels, split and the latest predictions'
+    'All subjects with modalities, labels, split and the latest predictions',
+    inStudy
   ),
   'subject.detail': request(
     z.object({ ...StudyRef, subject: SubjectId }).strict(),
     SubjectDetail,
-    'One subject: metadata, scans, central hippocampal slices of each crop, label history'
+    'One subject: metadata, scans, central hippocampal slices of each crop, label history',
+    inStudy
   ),
-  'labels.set': request(z.object({ ...StudyRef, subject: SubjectId, label: z.string().min(1) }).strict(), LabelChange, 'Set a subject\'s label'),
-  'labels.clear': request(z.object({ ...StudyRef, subject: SubjectId }).strict(), LabelChange, 'Clear a subject\'s label'),
-  'labels.undo': request(z.object(StudyRef).strict(), z.object({ undone: LabelEvent.nullable(), change: LabelChange.nullable() }), 'Undo the last label change not yet undone'),
+  'labels.set': request(z.object({ ...StudyRef, subject: SubjectId, label: z.string().min(1) }).strict(), LabelChange, 'Set a subject\'s label', inStudy),
+  'labels.clear': request(z.object({ ...StudyRef, subject: SubjectId }).strict(), LabelChange, 'Clear a subject\'s label', inStudy),
+  'labels.undo': request(z.object(StudyRef).strict(), z.object({ undone: LabelEvent.nullable(), change: LabelChange.nullable() }), 'Undo the last label change not yet undone', inStudy),
   'labels.history': request(
     z.object({ ...StudyRef, subject: SubjectId.optional(), limit: z.number().int().min(1).max(100000).optional() }).strict(),
     z.array(LabelEvent),
-    'The label log, newest first (optionally one subject)'
+    'The label log, newest first (optionally one subject)',
+    inStudy
   ),
   'labels.simulateRate': request(
     z.object({ ...StudyRef, rate: z.number().min(0).max(1), seed: z.number().int().min(0) }).strict(),
     z.object({ visible: z.number().int(), hidden: z.number().int(), visibleByClass: z.record(z.string(), z.number().int()) }),
-    'Keep a stratified, seeded fraction of the known labels visible; hide the rest for evaluation only'
+    'Keep a stratified, seeded fraction of the known labels visible; hide the rest for evaluation only',
+    inStudy
   ),
   'labels.importFile': request(
     z.object({ ...StudyRef, file: Path, format: z.enum(['auto', 'table', 'adnimerge']).optional(), mci: MciPolicy.optional() }).strict(),
     LabelImportResult,
-    'Import labels from a TSV/CSV (participant_id, label) or ADNIMERGE'
+    'Import labels from a TSV/CSV (participant_id, label) or ADNIMERGE',
+    { study: 'existing', file: 'existing' }
   ),
   'splits.make': request(
     z.object({
@@ -98,16 +111,18 @@ export const studyRequests = {
       fractions: z.object({ train: z.number().min(0).max(1), val: z.number().min(0).max(1), test: z.number().min(0).max(1) }).optional()
     }).strict(),
     SplitCounts,
-    'Subject-level stratified train/val/test split (60/20/20 default), stored in the study'
+    'Subject-level stratified train/val/test split (60/20/20 default), stored in the study',
+    inStudy
   ),
-  'training.start': request(z.object({ ...StudyRef, ...TrainingOptions.shape }).strict(), JobStarted, 'Job: train a run (progress detail: TrainingProgressDetail; result RunSummary)'),
-  'training.resume': request(z.object({ ...StudyRef, runId: z.string().min(1) }).strict(), JobStarted, 'Job: resume an interrupted run from its checkpoints'),
-  'runs.list': request(z.object(StudyRef).strict(), z.array(RunSummary), 'Runs of the study, newest first'),
-  'runs.get': request(z.object({ ...StudyRef, runId: z.string().min(1) }).strict(), RunDetail, 'One run: config, curves, metrics, predictions, confusion matrix, ROC'),
+  'training.start': request(z.object({ ...StudyRef, ...TrainingOptions.shape }).strict(), JobStarted, 'Job: train a run (progress detail: TrainingProgressDetail; result RunSummary)', inStudy),
+  'training.resume': request(z.object({ ...StudyRef, runId: RunId }).strict(), JobStarted, 'Job: resume an interrupted run from its checkpoints', inStudy),
+  'runs.list': request(z.object(StudyRef).strict(), z.array(RunSummary), 'Runs of the study, newest first', inStudy),
+  'runs.get': request(z.object({ ...StudyRef, runId: RunId }).strict(), RunDetail, 'One run: config, curves, metrics, predictions, confusion matrix, ROC', inStudy),
   'export.run': request(
-    z.object({ ...StudyRef, runId: z.string().min(1), out: Path }).strict(),
+    z.object({ ...StudyRef, runId: RunId, out: Path }).strict(),
     JobStarted,
-    'Job: write predictions TSV, metrics TSV, report HTML + JSON to a folder; result ExportResult'
+    'Job: write predictions TSV, metrics TSV, report HTML + JSON to a folder; result ExportResult',
+    { study: 'existing', out: 'create' }
   )
 } as const
 

@@ -8,39 +8,43 @@
  */
 import { z } from 'zod'
 import { JobStarted, request } from '../define'
+import { Path, RunId, SubjectId } from '../../domain/paths'
 import { Modality } from '../../domain/modality'
-import { AttributionMap, AttributionSummary, ViewerSubject, VolumePayload } from '../../domain/viewer-records'
+import { AttributionMap, ViewerSubject } from '../../domain/viewer-records'
 
 export * from '../../domain/viewer-records'
 
 const AttributionArgs = z.object({
-  study: z.string().min(1),
-  subject: z.string().min(1).max(200),
+  study: Path,
+  subject: SubjectId,
   modality: Modality,
   /** Run whose selected models to explain; default: the newest finished run. */
-  runId: z.string().min(1).max(200).optional()
+  runId: RunId.optional()
 }).strict()
 
 export const viewerRequests = {
   'viewer.subject': request(
     z.object({
-      study: z.string().min(1),
-      subject: z.string().min(1).max(200),
+      study: Path,
+      subject: SubjectId,
       /** Run whose verdicts to show; default: the newest finished run. */
-      runId: z.string().min(1).optional()
+      runId: RunId.optional()
     }).strict(),
     ViewerSubject,
-    'One subject for the viewer: preprocessed sMRI and PET volumes (MNI grid), hippocampal boxes, cohort measures and the latest verdicts'
+    'One subject for the viewer: preprocessed sMRI and PET volumes (MNI grid), hippocampal boxes, cohort measures and the latest verdicts',
+    { study: 'existing' }
   ),
   'viewer.attribution': request(
     AttributionArgs,
     AttributionMap.nullable(),
-    "A subject's occlusion-sensitivity map for one modality, when already computed for the run's current models (null otherwise)"
+    "A subject's occlusion-sensitivity map for one modality, when already computed for the run's current models (null otherwise)",
+    { study: 'existing' }
   ),
   'viewer.attribution.compute': request(
     AttributionArgs,
     JobStarted,
-    'Job: compute (or read back) the occlusion-sensitivity map of one modality for one subject; result AttributionSummary, then read it with viewer.attribution'
+    'Job: compute (or read back) the occlusion-sensitivity map of one modality for one subject; result AttributionSummary, then read it with viewer.attribution',
+    { study: 'existing' }
   )
 } as const
 

@@ -30,14 +30,17 @@ export const appHandlers: PartialHandlerTable<AppRequest> = {
 
   'job.cancel': async ({ jobId }, ctx) => ({ cancelled: ctx.jobs.cancel(jobId) }),
 
-  'files.roots': async (_args, ctx) => listRoots(ctx.allowedRoots),
+  'files.roots': async (_args, ctx) => listRoots(await ctx.paths.roots()),
 
-  'files.list': async ({ path, extensions }, ctx) => listFolder(ctx.allowedRoots, path, extensions),
+  'files.list': async ({ path, extensions }, ctx) => listFolder(await ctx.paths.roots(), path, extensions),
 
   'dialog.pick': async (args, ctx) => {
     if (!ctx.pickNative) {
       throw new Error('dialog.pick: native dialogs exist only in the desktop app; in browser mode choose files with files.roots and files.list')
     }
-    return { path: await ctx.pickNative(args) }
+    const path = await ctx.pickNative(args)
+    // What the user chose is theirs to use in this session (api/path-access.ts).
+    if (path !== null) ctx.paths.grant(path)
+    return { path }
   }
 }

@@ -11,15 +11,16 @@ import { runImport } from '../../study/import/run'
 import { importLabelFile } from '../../study/label-import'
 import { parallelImport } from '../../study/import/preprocess-pool'
 import { getRunDetail, listRuns, resumeStudyRun, trainStudy } from '../../runs/study-runs'
-import { studySummary, listSubjects, subjectDetail } from '../../study/subjects'
-import { createStudy, loadStudy, makeStudySplits, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
+import { studySummary, listSubjects, subjectDetail } from '../../viewer/subjects'
+import { createStudy, loadStudy, makeStudySplits, repairStudy, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
 
 function changed(ctx: HandlerContext, study: string, what: 'subjects' | 'labels' | 'splits' | 'runs' | 'settings'): void {
   ctx.emit('study.changed', { study: resolve(study), what })
 }
 
 async function opened(ctx: HandlerContext, study: string) {
-  const summary = await studySummary(study)
+  const notices = await repairStudy(study)
+  const summary = { ...(await studySummary(study)), ...(notices.length ? { notices } : {}) }
   await recordRecentStudy(ctx.userDataDir, { path: summary.path, name: summary.name }).catch(() => undefined)
   return summary
 }

@@ -102,7 +102,7 @@ export function portableBytesToBase64(bytes: Uint8Array): string {
     if (i < end) {
       const rest = end - i
       const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0)
-      out[k++] = encodeTable[n >> 18]! + encodeTable[(n >> 12) & 63]! + (rest === 2 ? encodeTable[(n >> 6) & 63]! : '=') + '='
+      out[k] = encodeTable[n >> 18]! + encodeTable[(n >> 12) & 63]! + (rest === 2 ? encodeTable[(n >> 6) & 63]! : '=') + '='
     }
     parts.push(out.join(''))
   }

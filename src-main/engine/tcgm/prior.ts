@@ -49,7 +49,10 @@ export function estimatePrior(labels: readonly (number | null)[], C: number, opt
   for (let iter = 0; iter < C; iter++) {
     let low = 0
     let highMass = 0
-    for (const v of p) (v <= floor ? (low += 1) : (highMass += v))
+    for (const v of p) {
+      if (v <= floor) low += 1
+      else highMass += v
+    }
     const scale = (1 - low * floor) / highMass
     let changed = false
     for (let c = 0; c < C; c++) {

@@ -34,6 +34,6 @@ export function readCheckpoint<T>(path: string): T | null {
   try {
     return deserialize(buf.subarray(MAGIC.length + 4)) as T
   } catch (err) {
-    throw new Error(`readCheckpoint: ${path} is corrupt: ${err instanceof Error ? err.message : String(err)}`)
+    throw new Error(`readCheckpoint: ${path} is corrupt: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
 }

@@ -262,6 +262,372 @@ function selectionScore(ev: SplitEvaluation | undefined, metric: TrainConfig['se
   return a.balancedAccuracy
 }
 
+/** The subjects (0-based rows) each part of the loop works on. */
+interface LoopRows {
+  train: number[]
+  val: number[]
+  labelledTrain: number[]
+  /** Per modality: the labelled training subjects that have it (CE steps). */
+  ceRows: number[][]
+  /** Training subjects with every modality (TC steps). */
+  tcRows: number[]
+  /** Per modality: the subjects whose inference-mode statistics (BN running statistics) are
+   *  recomputed before an inference pass that follows training steps. The CE baseline sees
+   *  labelled subjects only (TCGM.md: "labelled data only"), so its statistics come from its
+   *  labelled training subjects; TCGM may use every training subject. */
+  normStatsRows: number[][]
+  /** Whether validation selects the epoch (else the last epoch's models give the posteriors). */
+  selectOnVal: boolean
+}
+
+function loopRows(data: TrainData, config: TrainConfig, M: number): LoopRows {
+  const train = data.split.flatMap((s, i) => (s === 'train' ? [i] : []))
+  const val = data.split.flatMap((s, i) => (s === 'val' ? [i] : []))
+  const labelledTrain = train.filter((i) => data.labels[i] !== null)
+  const ceRows = Array.from({ length: M }, (_, m) => labelledTrain.filter((i) => data.available[i]![m]))
+  const tcRows = train.filter((i) => data.available[i]!.every(Boolean))
+  const valLabelled = val.filter((i) => data.labels[i] !== null)
+  const normStatsRows = ceRows.map((rows, m) => (config.method === 'ce' ? rows : train.filter((i) => data.available[i]![m])))
+  return { train, val, labelledTrain, ceRows, tcRows, normStatsRows, selectOnVal: config.selectionMetric !== 'last' && valLabelled.length > 0 }
+}
+
+/** @throws when the method cannot run on these data. */
+function checkMethod(config: TrainConfig, M: number, rows: LoopRows): void {
+  if (config.method === 'ce' && rows.labelledTrain.length === 0) throw new Error('trainTcgm: the CE baseline needs labelled training subjects, there are none')
+  if (config.method === 'tcgm' && M < 2) throw new Error(`trainTcgm: TCGM needs at least 2 modalities, got ${M}`)
+  if (config.method === 'tcgm' && config.tcBatchSize < M) throw new Error(`trainTcgm: tcBatchSize ${config.tcBatchSize} is smaller than the number of modalities ${M}`)
+}
+
+/** The class prior from the labelled training subjects (uniform without any). */
+function trainingPrior(config: TrainConfig, data: TrainData, rows: LoopRows, C: number): Prior {
+  if (!rows.labelledTrain.length) return uniformPrior(C)
+  return estimatePrior(rows.labelledTrain.map((i) => data.labels[i]!), C, {
+    pseudoCount: config.priorPseudoCount,
+    ...(config.priorMinProbability !== null ? { minProbability: config.priorMinProbability } : {})
+  })
+}
+
+/** What the loop carries from one epoch to the next (and through loop.ckpt across a resume). */
+interface LoopState {
+  rng: Rng
+  nextEpoch: number
+  warmupDone: boolean
+  best: LoopCheckpoint['best']
+  /** States of the best epoch's models, kept in memory when this process reached it (after a
+   *  resume they are read back from best-models.ckpt at the end). */
+  bestStates: ModelState[] | null
+  history: EpochRecord[]
+  /** Seconds spent by the processes before a resume. */
+  priorElapsed: number
+}
+
+/** A fresh state, or the one of `ckptPath` when resuming (the models get their states back).
+ *  @throws when the checkpoint is of another kind, configuration or dataset */
+async function initialState(models: readonly ModalityModel[], data: TrainData, config: TrainConfig, rows: LoopRows, ckptPath: string | null, resume: boolean): Promise<LoopState> {
+  const state: LoopState = {
+    rng: new Rng(config.seed),
+    nextEpoch: 0,
+    warmupDone: rows.labelledTrain.length === 0, // nothing to warm up on: clustering mode
+    best: null,
+    bestStates: null,
+    history: [],
+    priorElapsed: 0
+  }
+  const ck = resume && ckptPath ? readCheckpoint<LoopCheckpoint>(ckptPath) : null
+  if (!ck) return state
+  if (ck.kind !== 'tcgm-loop') throw new Error(`trainTcgm: ${ckptPath} is not a training-loop checkpoint`)
+  if (ck.configKey !== configKey(config)) throw new Error(`trainTcgm: ${ckptPath} was written with another configuration; start a new run instead of resuming`)
+  if (ck.numSubjects !== data.numSubjects || ck.modalities.join('\t') !== models.map((m) => m.modality).join('\t')) {
+    throw new Error(`trainTcgm: ${ckptPath} is for ${ck.numSubjects} subjects and modalities [${ck.modalities.join(', ')}], not this dataset`)
+  }
+  for (let m = 0; m < models.length; m++) await models[m]!.setState(ck.models[m]!)
+  return { ...state, rng: new Rng(ck.rng), nextEpoch: ck.nextEpoch, warmupDone: ck.warmupDone, best: ck.best, history: ck.history, priorElapsed: ck.elapsedSeconds }
+}
+
+/** One epoch's running sums, for progress events and the epoch record. */
+interface EpochTally {
+  epoch: number
+  phase: Phase
+  ceSum: number[]
+  ceCount: number[]
+  tcSum: number
+  tcCount: number
+  /** Steps done in this epoch, of stepsInEpoch. */
+  step: number
+  stepsInEpoch: number
+}
+
+const meanCeLoss = (t: EpochTally): (number | null)[] => t.ceSum.map((s, m) => (t.ceCount[m] ? s / t.ceCount[m]! : null))
+const meanTcGain = (t: EpochTally): number | null => (t.tcCount ? t.tcSum / t.tcCount : null)
+
+/** One run of the loop: its inputs, its state, and the clocks of its progress reports. */
+class TcgmLoop {
+  private readonly M: number
+  private readonly N: number
+  private readonly ckptPath: string | null
+  /** TC batches of at least M subjects per epoch, and CE batches per epoch (all modalities). */
+  private readonly tcBatchCount: number
+  private readonly ceBatchCount: number
+  /** Whether the models took training steps since their inference-mode statistics were refreshed. */
+  private normStatsStale = true
+  private stepsDoneHere = 0
+  private readonly runStart = Date.now()
+  private lastYield = Date.now()
+
+  private readonly models: readonly ModalityModel[]
+  private readonly data: TrainData
+  private readonly config: TrainConfig
+  private readonly opts: TrainOptions
+  private readonly C: number
+  private readonly rows: LoopRows
+  private readonly prior: Prior
+
+  constructor(
+    inputs: { models: readonly ModalityModel[]; data: TrainData; config: TrainConfig; opts: TrainOptions; C: number; rows: LoopRows; prior: Prior; ckptPath: string | null },
+    private readonly state: LoopState,
+    /** When trainTcgm was called (Date.now()). */
+    private readonly started: number
+  ) {
+    const { models, data, config, rows } = inputs
+    this.models = models
+    this.data = data
+    this.config = config
+    this.opts = inputs.opts
+    this.C = inputs.C
+    this.rows = rows
+    this.prior = inputs.prior
+    this.ckptPath = inputs.ckptPath
+    const M = (this.M = models.length)
+    this.N = data.numSubjects
+    this.tcBatchCount = rows.tcRows.length >= M ? batches(rows.tcRows, config.tcBatchSize).filter((b) => b.length >= M).length : 0
+    if (config.method === 'tcgm' && this.tcBatchCount === 0) {
+      log.warn(`only ${rows.tcRows.length} training subject(s) have all ${M} modalities (at least ${M} needed): no TC steps, this run is CE only`)
+    }
+    this.ceBatchCount = rows.ceRows.reduce((a, r) => a + Math.ceil(r.length / config.batchSize), 0)
+  }
+
+  async run(): Promise<TrainResult> {
+    for (let epoch = this.state.nextEpoch; epoch < this.config.epochs; epoch++) await this.runEpoch(epoch)
+    return this.finish()
+  }
+
+  private elapsed(): number {
+    return this.state.priorElapsed + (Date.now() - this.started) / 1000
+  }
+
+  private async refreshNormStats(): Promise<void> {
+    if (!this.normStatsStale) return
+    await Promise.all(
+      this.models.map((mdl, m) => {
+        const rows = this.rows.normStatsRows[m]!
+        return mdl.refreshNormStats && rows.length ? mdl.refreshNormStats(rows) : undefined
+      })
+    )
+    this.normStatsStale = false
+  }
+
+  /** Models may answer synchronously (small MLPs); yielding to the event loop (at most every
+   *  5 ms, each yield costs) lets a worker receive its 'cancel' message and flush progress events. */
+  private async checkAbort(epoch: number): Promise<void> {
+    if (Date.now() - this.lastYield >= 5) {
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      this.lastYield = Date.now()
+    }
+    if (this.opts.signal?.aborted) throw new TrainingCancelledError(epoch)
+  }
+
+  private remainingSteps(t: EpochTally): number {
+    const { config } = this
+    const future = config.epochs - t.epoch - 1
+    const tcFuture = config.method === 'tcgm' ? Math.max(0, future - Math.max(0, config.warmupEpochs - t.epoch - 1)) : 0
+    return t.stepsInEpoch - t.step + future * this.ceBatchCount + tcFuture * this.tcBatchCount
+  }
+
+  private progress(t: EpochTally, type: 'step' | 'epoch', valEval?: SplitEvaluation): void {
+    if (!this.opts.onProgress) return
+    const perStep = this.stepsDoneHere ? (Date.now() - this.runStart) / 1000 / this.stepsDoneHere : null
+    this.opts.onProgress({
+      type,
+      phase: t.phase,
+      epoch: t.epoch,
+      epochs: this.config.epochs,
+      step: t.step,
+      stepsInEpoch: t.stepsInEpoch,
+      ceLoss: meanCeLoss(t),
+      tcGain: meanTcGain(t),
+      ...(valEval ? { val: valEval } : {}),
+      elapsedSeconds: this.elapsed(),
+      etaSeconds: perStep === null ? null : perStep * this.remainingSteps(t)
+    })
+  }
+
+  /** Training steps, the warm-up test, validation and selection, the epoch record, the checkpoint. */
+  private async runEpoch(epoch: number): Promise<void> {
+    const { config, rows, state, M } = this
+    const epochStart = Date.now()
+    const doTc = config.method === 'tcgm' && state.warmupDone && this.tcBatchCount > 0
+    const phase: Phase = config.method === 'ce' ? 'ce' : doTc ? 'tcgm' : 'warmup'
+    // Batches are drawn first (CE per modality, then TC), so the result does not depend on timing.
+    const ceBatches = rows.ceRows.map((r) => batches(state.rng.shuffle(r.slice()), config.batchSize))
+    const tcBatches = doTc ? batches(state.rng.shuffle(rows.tcRows.slice()), config.tcBatchSize).filter((b) => b.length >= M) : []
+    const stepsInEpoch = ceBatches.reduce((a, b) => a + b.length, 0) + tcBatches.length
+    const tally: EpochTally = { epoch, phase, ceSum: new Array<number>(M).fill(0), ceCount: new Array<number>(M).fill(0), tcSum: 0, tcCount: 0, step: 0, stepsInEpoch }
+    if (stepsInEpoch > 0) this.normStatsStale = true
+    await this.ceSteps(tally, ceBatches)
+    await this.tcSteps(tally, tcBatches)
+    await this.checkAbort(epoch)
+    if (!state.warmupDone && config.method === 'tcgm') state.warmupDone = await this.warmupReached(epoch)
+    const { valEval, score } = await this.validateAndSelect(epoch)
+    state.history.push({ epoch, phase, ceLoss: meanCeLoss(tally), tcGain: meanTcGain(tally), score, seconds: (Date.now() - epochStart) / 1000 })
+    await this.writeLoopCheckpoint(epoch)
+    this.progress(tally, 'epoch', valEval)
+  }
+
+  /** Supervised steps per modality (Algorithm 1, lines 3-5). The modalities' models are
+   *  independent here, so their loops run concurrently: models living in their own processes
+   *  then use one core each. */
+  private async ceSteps(t: EpochTally, ceBatches: number[][][]): Promise<void> {
+    await Promise.all(
+      ceBatches.map(async (modalityBatches, m) => {
+        for (const batch of modalityBatches) {
+          await this.checkAbort(t.epoch)
+          const loss = await this.models[m]!.ceStep(batch, batch.map((i) => this.data.labels[i]!), this.config.lrLabelled)
+          t.ceSum[m] += loss
+          t.ceCount[m]++
+          t.step++
+          this.stepsDoneHere++
+          this.progress(t, 'step')
+        }
+      })
+    )
+  }
+
+  /** TC steps over labelled + unlabelled subjects with every modality, all models together. */
+  private async tcSteps(t: EpochTally, tcBatches: number[][]): Promise<void> {
+    const { models } = this
+    for (const batch of tcBatches) {
+      await this.checkAbort(t.epoch)
+      const logHs = await Promise.all(models.map((mdl) => mdl.tcForward(batch)))
+      const { gain, grads } = tcGainAndGrad(logHs, batch.length, this.C, this.prior.logP)
+      // The models descend on L_TC = -TCg.
+      await Promise.all(models.map((mdl, m) => mdl.tcBackward(grads[m]!.map((g) => -g), this.config.lrUnlabelled)))
+      t.tcSum += gain
+      t.tcCount++
+      t.step++
+      this.stepsDoneHere++
+      this.progress(t, 'step')
+    }
+  }
+
+  /** Whether the CE warm-up is over after `epoch`: its epochs are done, or (with warmupAccuracy)
+   *  every modality classifies its labelled training subjects well enough. */
+  private async warmupReached(epoch: number): Promise<boolean> {
+    const { config, data, C } = this
+    if (epoch + 1 >= config.warmupEpochs || config.warmupAccuracy === null) return epoch + 1 >= config.warmupEpochs
+    await this.refreshNormStats()
+    const lp = await predictRows(this.models, data, this.rows.labelledTrain, C, config.evalBatchSize)
+    return this.rows.ceRows.every((rows, m) => {
+      if (!rows.length) return true
+      const ok = rows.filter((i) => argmaxRow(lp[m]!, i, C) === data.labels[i]).length
+      return ok / rows.length >= config.warmupAccuracy!
+    })
+  }
+
+  /** Validation metrics and the selection score (NaN without validation); an epoch at least as
+   *  good as the best so far becomes the best (ties keep the later epoch: after the warm-up
+   *  TCGM usually ties then improves), its states written to best-models.ckpt. */
+  private async validateAndSelect(epoch: number): Promise<{ valEval?: SplitEvaluation; score: number }> {
+    const { config, state, opts } = this
+    if (!this.rows.selectOnVal) return { score: NaN }
+    await this.refreshNormStats()
+    const lp = await predictRows(this.models, this.data, this.rows.val, this.C, config.evalBatchSize)
+    const valEval = evaluateSplit(lp, this.data, this.prior, this.C, 'val', this.data.labels)
+    const score = selectionScore(valEval, config.selectionMetric)
+    if (!Number.isNaN(score) && (state.best === null || score >= state.best.score)) {
+      state.best = { epoch, score }
+      state.bestStates = await Promise.all(this.models.map((mdl) => mdl.getState()))
+      if (opts.checkpointDir) {
+        const bm: BestModelsCheckpoint = { kind: 'tcgm-best-models', epoch, score, models: state.bestStates }
+        writeCheckpoint(join(opts.checkpointDir, BEST_MODELS_CHECKPOINT), bm)
+      }
+    }
+    return { valEval, score }
+  }
+
+  private async writeLoopCheckpoint(epoch: number): Promise<void> {
+    if (!this.ckptPath) return
+    const { state, models } = this
+    const ck: LoopCheckpoint = {
+      kind: 'tcgm-loop',
+      configKey: configKey(this.config),
+      modalities: models.map((m) => m.modality),
+      numSubjects: this.N,
+      nextEpoch: epoch + 1,
+      rng: state.rng.getState(),
+      warmupDone: state.warmupDone,
+      best: state.best,
+      history: state.history,
+      models: await Promise.all(models.map((mdl) => mdl.getState())),
+      elapsedSeconds: this.elapsed()
+    }
+    writeCheckpoint(this.ckptPath, ck)
+  }
+
+  /** Brings back the models of the epoch validation selected, when it is not the last one
+   *  (from memory, or from best-models.ckpt after a resume). @returns the selected epoch */
+  private async restoreSelectedModels(): Promise<number> {
+    const { config, state, opts } = this
+    const best = state.best
+    if (!this.rows.selectOnVal || !best || best.epoch === config.epochs - 1) return config.epochs - 1
+    if (!state.bestStates) {
+      const path = opts.checkpointDir ? join(opts.checkpointDir, BEST_MODELS_CHECKPOINT) : null
+      const bm = path ? readCheckpoint<BestModelsCheckpoint>(path) : null
+      if (!bm || bm.kind !== 'tcgm-best-models' || bm.epoch !== best.epoch) {
+        throw new Error(`trainTcgm: the models of the selected epoch ${best.epoch} are not in ${path ?? '(no checkpoint folder)'}${bm ? ` (it holds epoch ${bm.epoch})` : ''}`)
+      }
+      state.bestStates = bm.models
+    }
+    for (let m = 0; m < this.M; m++) await this.models[m]!.setState(state.bestStates[m]!)
+    // Its states were saved after their statistics were refreshed.
+    this.normStatsStale = false
+    return best.epoch
+  }
+
+  /** The selected models' posteriors for every subject (with selection 'last', or without
+   *  validation, the final models'), the aggregator's, and the metrics of every split. */
+  private async finish(): Promise<TrainResult> {
+    const { models, data, config, C, N, prior, opts } = this
+    const selectedEpoch = await this.restoreSelectedModels()
+    await this.refreshNormStats()
+    if (opts.checkpointDir) {
+      // The exact models behind the posteriors below, for later inspection (attribution maps):
+      // loop.ckpt's states may predate the final statistics refresh.
+      const sm: SelectedModelsCheckpoint = { kind: 'tcgm-selected-models', epoch: selectedEpoch, modalities: models.map((m) => m.modality), models: await Promise.all(models.map((mdl) => mdl.getState())) }
+      writeCheckpoint(join(opts.checkpointDir, SELECTED_MODELS_CHECKPOINT), sm)
+    }
+    const logProbs = await predictRows(models, data, Array.from({ length: N }, (_, i) => i), C, config.evalBatchSize)
+    const aggregator = aggregateRows(logProbs, N, prior.logP, (i, m) => data.available[i]![m]!)
+    const evalLabels = data.trueLabels ?? data.labels
+    const evaluation: Partial<Record<Split, SplitEvaluation>> = {}
+    for (const s of ['train', 'val', 'test'] as const) {
+      if (data.split.includes(s)) evaluation[s] = evaluateSplit(logProbs, data, prior, C, s, evalLabels)
+    }
+    return {
+      config,
+      modalities: models.map((m) => m.modality),
+      numClasses: C,
+      prior: Array.from(prior.p),
+      selectedEpoch,
+      epochsRun: config.epochs,
+      posteriors: { modalities: logProbs.map(toProbs).map((p) => Float32Array.from(p)), aggregator },
+      predicted: Array.from({ length: N }, (_, i) => argmaxRow(aggregator, i, C)),
+      evaluation,
+      history: this.state.history,
+      seconds: this.elapsed()
+    }
+  }
+}
+
 /**
  * Runs the loop. Resolves with the selected epoch's posteriors for every subject and metrics.
  * @throws TrainingCancelledError when `signal` aborts (the last epoch's checkpoint stays valid)
@@ -274,251 +640,11 @@ export async function trainTcgm(
 ): Promise<TrainResult> {
   const config = resolveTrainConfig(partialConfig)
   const C = checkData(models, data)
-  const M = models.length
-  const N = data.numSubjects
   const started = Date.now()
-  const train = data.split.flatMap((s, i) => (s === 'train' ? [i] : []))
-  const val = data.split.flatMap((s, i) => (s === 'val' ? [i] : []))
-  const labelledTrain = train.filter((i) => data.labels[i] !== null)
-  const ceRows = models.map((_, m) => labelledTrain.filter((i) => data.available[i]![m]))
-  const tcRows = train.filter((i) => data.available[i]!.every(Boolean))
-  const valLabelled = val.filter((i) => data.labels[i] !== null)
-  const selectOnVal = config.selectionMetric !== 'last' && valLabelled.length > 0
-
-  if (config.method === 'ce' && labelledTrain.length === 0) throw new Error('trainTcgm: the CE baseline needs labelled training subjects, there are none')
-  if (config.method === 'tcgm' && M < 2) throw new Error(`trainTcgm: TCGM needs at least 2 modalities, got ${M}`)
-  if (config.method === 'tcgm' && config.tcBatchSize < M) throw new Error(`trainTcgm: tcBatchSize ${config.tcBatchSize} is smaller than the number of modalities ${M}`)
-
-  const prior = labelledTrain.length
-    ? estimatePrior(labelledTrain.map((i) => data.labels[i]!), C, {
-        pseudoCount: config.priorPseudoCount,
-        ...(config.priorMinProbability !== null ? { minProbability: config.priorMinProbability } : {})
-      })
-    : uniformPrior(C)
-
+  const rows = loopRows(data, config, models.length)
+  checkMethod(config, models.length, rows)
+  const prior = trainingPrior(config, data, rows, C)
   const ckptPath = opts.checkpointDir ? join(opts.checkpointDir, LOOP_CHECKPOINT) : null
-  let rng = new Rng(config.seed)
-  let nextEpoch = 0
-  let warmupDone = labelledTrain.length === 0 // nothing to warm up on: clustering mode
-  let best: LoopCheckpoint['best'] = null
-  // States of the best epoch's models, kept in memory when this process reached it (after a
-  // resume they are read back from best-models.ckpt at the end).
-  let bestStates: ModelState[] | null = null
-  let history: EpochRecord[] = []
-  let priorElapsed = 0
-  if (opts.resume && ckptPath) {
-    const ck = readCheckpoint<LoopCheckpoint>(ckptPath)
-    if (ck) {
-      if (ck.kind !== 'tcgm-loop') throw new Error(`trainTcgm: ${ckptPath} is not a training-loop checkpoint`)
-      if (ck.configKey !== configKey(config)) throw new Error(`trainTcgm: ${ckptPath} was written with another configuration; start a new run instead of resuming`)
-      if (ck.numSubjects !== N || ck.modalities.join('\t') !== models.map((m) => m.modality).join('\t')) {
-        throw new Error(`trainTcgm: ${ckptPath} is for ${ck.numSubjects} subjects and modalities [${ck.modalities.join(', ')}], not this dataset`)
-      }
-      for (let m = 0; m < M; m++) await models[m]!.setState(ck.models[m]!)
-      rng = new Rng(ck.rng)
-      nextEpoch = ck.nextEpoch
-      warmupDone = ck.warmupDone
-      best = ck.best
-      history = ck.history
-      priorElapsed = ck.elapsedSeconds
-    }
-  }
-
-  const tcBatchCount = tcRows.length >= M ? batches(tcRows, config.tcBatchSize).filter((b) => b.length >= M).length : 0
-  if (config.method === 'tcgm' && tcBatchCount === 0) {
-    log.warn(`only ${tcRows.length} training subject(s) have all ${M} modalities (at least ${M} needed): no TC steps, this run is CE only`)
-  }
-  const ceBatchCount = ceRows.reduce((a, r) => a + Math.ceil(r.length / config.batchSize), 0)
-  let stepsDoneHere = 0
-  // Inference-mode statistics (BN running statistics) are recomputed on the training subjects
-  // before the first inference pass after training steps (ModalityModel.refreshNormStats).
-  // The CE baseline sees labelled subjects only (TCGM.md: "labelled data only"), so its
-  // statistics come from its labelled training subjects; TCGM may use every training subject.
-  const normStatsRows = models.map((_, m) => (config.method === 'ce' ? ceRows[m]! : train.filter((i) => data.available[i]![m])))
-  let normStatsStale = true
-  const refreshNormStats = async (): Promise<void> => {
-    if (!normStatsStale) return
-    await Promise.all(
-      models.map((mdl, m) => {
-        const rows = normStatsRows[m]!
-        return mdl.refreshNormStats && rows.length ? mdl.refreshNormStats(rows) : undefined
-      })
-    )
-    normStatsStale = false
-  }
-  const elapsed = (): number => priorElapsed + (Date.now() - started) / 1000
-  const runStart = Date.now()
-  let lastYield = Date.now()
-
-  for (let epoch = nextEpoch; epoch < config.epochs; epoch++) {
-    const epochStart = Date.now()
-    const doTc = config.method === 'tcgm' && warmupDone && tcBatchCount > 0
-    const phase: Phase = config.method === 'ce' ? 'ce' : doTc ? 'tcgm' : 'warmup'
-    const ceSum = new Array<number>(M).fill(0)
-    const ceCount = new Array<number>(M).fill(0)
-    let tcSum = 0
-    let tcCount = 0
-    const ceBatches = ceRows.map((rows) => batches(rng.shuffle(rows.slice()), config.batchSize))
-    const tcBatches = doTc ? batches(rng.shuffle(tcRows.slice()), config.tcBatchSize).filter((b) => b.length >= M) : []
-    const stepsInEpoch = ceBatches.reduce((a, b) => a + b.length, 0) + tcBatches.length
-    let step = 0
-    const remainingSteps = (): number => {
-      const future = config.epochs - epoch - 1
-      const tcFuture = config.method === 'tcgm' ? Math.max(0, future - Math.max(0, config.warmupEpochs - epoch - 1)) : 0
-      return stepsInEpoch - step + future * ceBatchCount + tcFuture * tcBatchCount
-    }
-    const progress = (type: 'step' | 'epoch', valEval?: SplitEvaluation): void => {
-      if (!opts.onProgress) return
-      const perStep = stepsDoneHere ? (Date.now() - runStart) / 1000 / stepsDoneHere : null
-      opts.onProgress({
-        type,
-        phase,
-        epoch,
-        epochs: config.epochs,
-        step,
-        stepsInEpoch,
-        ceLoss: ceSum.map((s, m) => (ceCount[m] ? s / ceCount[m]! : null)),
-        tcGain: tcCount ? tcSum / tcCount : null,
-        ...(valEval ? { val: valEval } : {}),
-        elapsedSeconds: elapsed(),
-        etaSeconds: perStep === null ? null : perStep * remainingSteps()
-      })
-    }
-    // Models may answer synchronously (small MLPs); yielding to the event loop (at most every
-    // 5 ms, each yield costs) lets a worker receive its 'cancel' message and flush progress events.
-    const checkAbort = async (): Promise<void> => {
-      if (Date.now() - lastYield >= 5) {
-        await new Promise<void>((resolve) => setImmediate(resolve))
-        lastYield = Date.now()
-      }
-      if (opts.signal?.aborted) throw new TrainingCancelledError(epoch)
-    }
-
-    // Supervised steps per modality (Algorithm 1, lines 3-5). The modalities' models are
-    // independent here, so their loops run concurrently: models living in their own processes
-    // then use one core each. Batches were drawn above, so the result does not depend on timing.
-    if (stepsInEpoch > 0) normStatsStale = true
-    await Promise.all(
-      ceBatches.map(async (modalityBatches, m) => {
-        for (const batch of modalityBatches) {
-          await checkAbort()
-          const loss = await models[m]!.ceStep(batch, batch.map((i) => data.labels[i]!), config.lrLabelled)
-          ceSum[m] += loss
-          ceCount[m]++
-          step++
-          stepsDoneHere++
-          progress('step')
-        }
-      })
-    )
-    // TC steps over labelled + unlabelled subjects with every modality, all models together.
-    for (const batch of tcBatches) {
-      await checkAbort()
-      const logHs = await Promise.all(models.map((mdl) => mdl.tcForward(batch)))
-      const { gain, grads } = tcGainAndGrad(logHs, batch.length, C, prior.logP)
-      // The models descend on L_TC = -TCg.
-      await Promise.all(models.map((mdl, m) => mdl.tcBackward(grads[m]!.map((g) => -g), config.lrUnlabelled)))
-      tcSum += gain
-      tcCount++
-      step++
-      stepsDoneHere++
-      progress('step')
-    }
-
-    await checkAbort()
-    if (!warmupDone && config.method === 'tcgm') {
-      let reached = epoch + 1 >= config.warmupEpochs
-      if (!reached && config.warmupAccuracy !== null) {
-        await refreshNormStats()
-        const lp = await predictRows(models, data, labelledTrain, C, config.evalBatchSize)
-        reached = ceRows.every((rows, m) => {
-          if (!rows.length) return true
-          const ok = rows.filter((i) => argmaxRow(lp[m]!, i, C) === data.labels[i]).length
-          return ok / rows.length >= config.warmupAccuracy!
-        })
-      }
-      warmupDone = reached
-    }
-
-    let valEval: SplitEvaluation | undefined
-    let score = NaN
-    if (selectOnVal) {
-      await refreshNormStats()
-      const lp = await predictRows(models, data, val, C, config.evalBatchSize)
-      valEval = evaluateSplit(lp, data, prior, C, 'val', data.labels)
-      score = selectionScore(valEval, config.selectionMetric)
-      // Ties keep the later epoch: after the warm-up TCGM usually ties then improves.
-      if (!Number.isNaN(score) && (best === null || score >= best.score)) {
-        best = { epoch, score }
-        bestStates = await Promise.all(models.map((mdl) => mdl.getState()))
-        if (opts.checkpointDir) {
-          const bm: BestModelsCheckpoint = { kind: 'tcgm-best-models', epoch, score, models: bestStates }
-          writeCheckpoint(join(opts.checkpointDir, BEST_MODELS_CHECKPOINT), bm)
-        }
-      }
-    }
-    history.push({ epoch, phase, ceLoss: ceSum.map((s, m) => (ceCount[m] ? s / ceCount[m]! : null)), tcGain: tcCount ? tcSum / tcCount : null, score, seconds: (Date.now() - epochStart) / 1000 })
-    if (ckptPath) {
-      const ck: LoopCheckpoint = {
-        kind: 'tcgm-loop',
-        configKey: configKey(config),
-        modalities: models.map((m) => m.modality),
-        numSubjects: N,
-        nextEpoch: epoch + 1,
-        rng: rng.getState(),
-        warmupDone,
-        best,
-        history,
-        models: await Promise.all(models.map((mdl) => mdl.getState())),
-        elapsedSeconds: elapsed()
-      }
-      writeCheckpoint(ckptPath, ck)
-    }
-    progress('epoch', valEval)
-  }
-
-  // The selected model's posteriors; with selection 'last' (or no validation) the final model's.
-  let selectedEpoch = config.epochs - 1
-  if (selectOnVal && best && best.epoch !== config.epochs - 1) {
-    // Validation selected an earlier epoch: bring its models back before predicting.
-    if (!bestStates) {
-      const path = opts.checkpointDir ? join(opts.checkpointDir, BEST_MODELS_CHECKPOINT) : null
-      const bm = path ? readCheckpoint<BestModelsCheckpoint>(path) : null
-      if (!bm || bm.kind !== 'tcgm-best-models' || bm.epoch !== best.epoch) {
-        throw new Error(`trainTcgm: the models of the selected epoch ${best.epoch} are not in ${path ?? '(no checkpoint folder)'}${bm ? ` (it holds epoch ${bm.epoch})` : ''}`)
-      }
-      bestStates = bm.models
-    }
-    for (let m = 0; m < M; m++) await models[m]!.setState(bestStates[m]!)
-    selectedEpoch = best.epoch
-    // Its states were saved after their statistics were refreshed.
-    normStatsStale = false
-  }
-  await refreshNormStats()
-  if (opts.checkpointDir) {
-    // The exact models behind the posteriors below, for later inspection (attribution maps):
-    // loop.ckpt's states may predate the final statistics refresh.
-    const sm: SelectedModelsCheckpoint = { kind: 'tcgm-selected-models', epoch: selectedEpoch, modalities: models.map((m) => m.modality), models: await Promise.all(models.map((mdl) => mdl.getState())) }
-    writeCheckpoint(join(opts.checkpointDir, SELECTED_MODELS_CHECKPOINT), sm)
-  }
-  const logProbs = await predictRows(models, data, Array.from({ length: N }, (_, i) => i), C, config.evalBatchSize)
-  const aggregator = aggregateRows(logProbs, N, prior.logP, (i, m) => data.available[i]![m]!)
-  const evalLabels = data.trueLabels ?? data.labels
-  const evaluation: Partial<Record<Split, SplitEvaluation>> = {}
-  for (const s of ['train', 'val', 'test'] as const) {
-    if (data.split.includes(s)) evaluation[s] = evaluateSplit(logProbs, data, prior, C, s, evalLabels)
-  }
-  return {
-    config,
-    modalities: models.map((m) => m.modality),
-    numClasses: C,
-    prior: Array.from(prior.p),
-    selectedEpoch,
-    epochsRun: config.epochs,
-    posteriors: { modalities: logProbs.map(toProbs).map((p) => Float32Array.from(p)), aggregator },
-    predicted: Array.from({ length: N }, (_, i) => argmaxRow(aggregator, i, C)),
-    evaluation,
-    history,
-    seconds: elapsed()
-  }
+  const state = await initialState(models, data, config, rows, ckptPath, opts.resume === true)
+  return new TcgmLoop({ models, data, config, opts, C, rows, prior, ckptPath }, state, started).run()
 }

@@ -4,7 +4,7 @@
  * nibabel would pick (sform when sform_code > 0, else qform when qform_code > 0, else
  * nibabel's base affine).
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs'
 import { constants as zlibConstants, gunzipSync } from 'node:zlib'
 import { NiftiError } from './errors'
 import { datatypeForCode, type NiftiDatatype, type NiftiDatatypeName } from './datatypes'
@@ -102,11 +102,29 @@ function readWhole(file: string, what: string, path: string): Buffer {
 }
 
 /**
+ * Refuses, before opening it, anything but a regular file: opening a FIFO blocks until a writer
+ * comes (forever, and synchronously), a device never ends, and a folder named like an image
+ * fails inside read() with an error that does not name it.
+ */
+function requireRegularFile(file: string, path: string): void {
+  let kind: string
+  try {
+    const st = statSync(path)
+    if (st.isFile()) return
+    kind = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe (FIFO)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file'
+  } catch (err) {
+    throw new NiftiError(file, `cannot open ${path === file ? 'the file' : path}: ${(err as Error).message}`, { cause: err })
+  }
+  throw new NiftiError(file, `${path === file ? 'this' : path} is ${kind}, not an image file`)
+}
+
+/**
  * First bytes of the (decompressed) header file, enough for a NIfTI-2 header, and for gzip
  * files the whole compressed file (the data reader reuses it instead of reading it again).
  */
 function readHeaderBytes(file: string, headerFile: string): { bytes: Buffer; compressed?: Buffer } {
   const want = HEADER_BYTES[2] + 4
+  requireRegularFile(file, headerFile)
   let fd: number
   try {
     fd = openSync(headerFile, 'r')
@@ -175,14 +193,11 @@ export async function readNiftiHeader(file: string, opts: { maxBytes?: number; s
   return loadNiftiHeader(file, opts).info
 }
 
-function parseHeader(
-  file: string,
-  headerFile: string,
-  pairedImage: string | null,
-  bytes: Buffer,
-  compressed: Buffer | undefined,
-  maxBytes: number
-): NiftiHeaderInfo {
+/** A header as nifti-reader-js parsed it. */
+type ParsedHeader = InstanceType<typeof import('nifti-reader-js')['NIFTI1']> | InstanceType<typeof import('nifti-reader-js')['NIFTI2']>
+
+/** The NIfTI version from sizeof_hdr (either byte order), and its fixed header size. */
+function detectVersion(file: string, bytes: Buffer): { version: 1 | 2; size: number } {
   if (bytes.length < 4) throw new NiftiError(file, `file is ${bytes.length} bytes long, too short for a NIfTI header`)
   const little1 = bytes.readInt32LE(0)
   const big1 = bytes.readInt32BE(0)
@@ -195,7 +210,12 @@ function parseHeader(
   if (bytes.length < size) {
     throw new NiftiError(file, `truncated header: ${bytes.length} bytes, a NIfTI-${version} header has ${size}`)
   }
-  // Only the fixed header goes to the parser, so it never walks extension data.
+  return { version, size }
+}
+
+/** The magic checked and the fixed header parsed by nifti-reader-js; `fixed` is the header's
+ *  bytes alone (the parser never walks extension data). */
+function parseFixedHeader(file: string, bytes: Buffer, version: 1 | 2, size: number): { hdr: ParsedHeader; fixed: ArrayBuffer } {
   const fixed = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + size) as ArrayBuffer
   if (!loadedLibrary) throw new Error('parseHeader: nifti-reader-js is not loaded yet (call readNiftiHeader or ensureNiftiLibrary first)')
   const { NIFTI1, NIFTI2, isNIFTI1, isNIFTI2 } = loadedLibrary
@@ -211,14 +231,22 @@ function parseHeader(
   } catch (err) {
     throw new NiftiError(file, `unreadable header (${(err as Error).message})`, { cause: err })
   }
-  const little = hdr.littleEndian
+  return { hdr, fixed }
+}
+
+/** The file holding the voxel data: the header file itself, or for 'ni1'/'ni2' magic the .img
+ *  found beside it. `pair` tells which. */
+function dataFileOf(file: string, bytes: Buffer, version: 1 | 2, headerFile: string, pairedImage: string | null): { imageFile: string; pair: boolean } {
   const pair = bytes[(version === 1 ? 344 : 4) + 1] === 0x69 // 'ni1' / 'ni2': data in a separate .img
   const imageFile = pair ? (pairedImage && pairedImage !== headerFile ? pairedImage : null) : headerFile
   if (!imageFile) {
     throw new NiftiError(file, `the header says the voxel data is in a separate .img file, and none was found beside it`)
   }
+  return { imageFile, pair }
+}
 
-  // Dimensions: dim[0] in 1..7, each used dim a positive integer.
+/** Dimensions: dim[0] in 1..7, each used dim a positive integer. */
+function checkedDims(file: string, hdr: ParsedHeader): { ndim: number; originalDims: number[]; dims: Vec3; frames: number } {
   const ndim = hdr.dims[0]
   if (!Number.isInteger(ndim) || ndim < 1 || ndim > 7) {
     throw new NiftiError(file, `dim[0] is ${ndim}, must be between 1 and 7 (corrupt header or wrong byte order)`)
@@ -229,11 +257,11 @@ function parseHeader(
   })
   const dims: Vec3 = [originalDims[0] ?? 1, originalDims[1] ?? 1, originalDims[2] ?? 1]
   const frames = originalDims.slice(3).reduce((a, b) => a * b, 1)
-  const dimsText = originalDims.join('x')
+  return { ndim, originalDims, dims, frames }
+}
 
-  const dt: NiftiDatatype | string = datatypeForCode(hdr.datatypeCode)
-  if (typeof dt === 'string') throw new NiftiError(file, dt)
-
+/** Bytes of voxel data, checked against `maxBytes` (and so is the Float32 result). */
+function checkedDataBytes(file: string, dims: Vec3, frames: number, dimsText: string, dt: NiftiDatatype, maxBytes: number): number {
   const voxelsPerFrame = dims[0] * dims[1] * dims[2]
   const dataBytes = voxelsPerFrame * frames * dt.bytes
   const outBytes = voxelsPerFrame * 4 * (frames > 1 ? 2 : 1) // result plus, for 4-D, a frame buffer
@@ -243,8 +271,11 @@ function parseHeader(
       `image too large: dims ${dimsText} of ${dt.name} need ${fmtBytes(Math.max(dataBytes, outBytes))}, more than the limit of ${fmtBytes(maxBytes)}`
     )
   }
+  return dataBytes
+}
 
-  // Voxel offset: inside the single file after the header, or anywhere in a separate .img.
+/** Voxel offset: inside the single file after the header, or anywhere in a separate .img. */
+function checkedVoxOffset(file: string, hdr: ParsedHeader, pair: boolean, size: number): number {
   let voxOffset = Number(hdr.vox_offset)
   if (!Number.isFinite(voxOffset) || voxOffset < 0 || !Number.isInteger(voxOffset)) {
     throw new NiftiError(file, `vox_offset is ${hdr.vox_offset}, must be a non-negative whole number of bytes`)
@@ -253,27 +284,43 @@ function parseHeader(
   if (!pair && voxOffset < size) {
     throw new NiftiError(file, `vox_offset is ${voxOffset}, inside the ${size}-byte header`)
   }
+  return voxOffset
+}
 
-  // Voxel sizes: pixdim[1..3] must be positive and finite for the image to have a geometry.
+/** Voxel sizes: pixdim[1..3] must be positive and finite for the image to have a geometry. */
+function checkedSpacing(file: string, hdr: ParsedHeader, ndim: number): { zooms: number[]; spacing: Vec3 } {
   const zooms = hdr.pixDims.slice(1, ndim + 1).map(Number)
   const spacing = [0, 1, 2].map((i) => (i < ndim ? Math.abs(zooms[i]) : 1)) as Vec3
   if (spacing.some((s) => !Number.isFinite(s) || s === 0)) {
     throw new NiftiError(file, `voxel sizes pixdim[1..3] are ${spacing.join(', ')}: each must be a positive finite number of mm`)
   }
+  return { zooms, spacing }
+}
 
-  // Scaling: slope 0 or NaN means none; otherwise both must be finite.
-  let scl: [number, number] = [hdr.scl_slope, hdr.scl_inter]
-  if (scl[0] === 0 || Number.isNaN(scl[0])) scl = [1, 0]
-  else if (!Number.isFinite(scl[0]) || !Number.isFinite(scl[1])) {
+/** Scaling: slope 0 or NaN means none; otherwise both must be finite. */
+function checkedScaling(file: string, hdr: ParsedHeader): [number, number] {
+  const scl: [number, number] = [hdr.scl_slope, hdr.scl_inter]
+  if (scl[0] === 0 || Number.isNaN(scl[0])) return [1, 0]
+  if (!Number.isFinite(scl[0]) || !Number.isFinite(scl[1])) {
     throw new NiftiError(file, `scl_slope ${hdr.scl_slope} and scl_inter ${hdr.scl_inter} are not finite numbers`)
   }
+  return scl
+}
 
-  // The affine nibabel chooses.
+/** The affine nibabel chooses: sform, else qform, else the base affine; checked usable. */
+function chosenAffine(
+  file: string,
+  hdr: ParsedHeader,
+  version: 1 | 2,
+  fixed: ArrayBuffer,
+  dims: Vec3,
+  spacing: Vec3
+): { affine: Affine; affineSource: NiftiHeaderInfo['affineSource'] } {
   let affine: Affine
   let affineSource: NiftiHeaderInfo['affineSource']
   if (hdr.sform_code > 0) {
     affineSource = 'sform'
-    affine = version === 1 ? nifti1Sform(Buffer.from(fixed), little) : hdr.affine.map((r) => r.map(Number))
+    affine = version === 1 ? nifti1Sform(Buffer.from(fixed), hdr.littleEndian) : hdr.affine.map((r) => r.map(Number))
   } else if (hdr.qform_code > 0) {
     affineSource = 'qform'
     const qfac = hdr.pixDims[0] < 0 ? -1 : 1
@@ -294,34 +341,68 @@ function parseHeader(
   if (!isUsableAffine(affine)) {
     throw new NiftiError(file, `the ${affineSource} affine is singular or not finite: ${JSON.stringify(affine)}`)
   }
+  return { affine, affineSource }
+}
 
-  // The data must all be there (sizes known before any allocation). Gzipped data is checked
-  // while decompressing, since its size is only known then.
+/** What the data file must hold, checked before any allocation; returns whether it is gzipped.
+ *  Gzipped data is checked while decompressing, since its size is only known then. */
+function checkDataFile(
+  file: string,
+  headerFile: string,
+  imageFile: string,
+  compressed: Buffer | undefined,
+  layout: { pair: boolean; voxOffset: number; dataBytes: number; dimsText: string; datatype: NiftiDatatypeName }
+): boolean {
+  const { pair, voxOffset, dataBytes, dimsText, datatype } = layout
   let imageGzipped = compressed !== undefined && imageFile === headerFile
-  if (imageFile !== headerFile || !imageGzipped) {
-    let size: number
+  if (imageFile === headerFile && imageGzipped) return true
+  let size: number
+  requireRegularFile(file, imageFile)
+  try {
+    const fd = openSync(imageFile, 'r')
     try {
-      const fd = openSync(imageFile, 'r')
-      try {
-        size = fstatSync(fd).size
-        const magic = Buffer.alloc(2)
-        imageGzipped = readSync(fd, magic, 0, 2, 0) === 2 && isGzip(magic)
-      } finally {
-        closeSync(fd)
-      }
-    } catch (err) {
-      throw new NiftiError(file, `cannot read the image data file ${imageFile}: ${(err as Error).message}`, { cause: err })
+      size = fstatSync(fd).size
+      const magic = Buffer.alloc(2)
+      imageGzipped = readSync(fd, magic, 0, 2, 0) === 2 && isGzip(magic)
+    } finally {
+      closeSync(fd)
     }
-    if (!imageGzipped) {
-      if (voxOffset > size) {
-        throw new NiftiError(file, `vox_offset ${voxOffset} is past the end of the ${size}-byte ${pair ? 'image ' : ''}file`)
-      }
-      if (voxOffset + dataBytes > size) {
-        throw new NiftiError(file, `data is ${size - voxOffset} bytes but dims ${dimsText} of ${dt.name} need ${dataBytes} (truncated file?)`)
-      }
+  } catch (err) {
+    throw new NiftiError(file, `cannot read the image data file ${imageFile}: ${(err as Error).message}`, { cause: err })
+  }
+  if (!imageGzipped) {
+    if (voxOffset > size) {
+      throw new NiftiError(file, `vox_offset ${voxOffset} is past the end of the ${size}-byte ${pair ? 'image ' : ''}file`)
+    }
+    if (voxOffset + dataBytes > size) {
+      throw new NiftiError(file, `data is ${size - voxOffset} bytes but dims ${dimsText} of ${datatype} need ${dataBytes} (truncated file?)`)
     }
   }
+  return imageGzipped
+}
 
+/** The header checked field by field, in this order (the first problem found is the one reported). */
+function parseHeader(
+  file: string,
+  headerFile: string,
+  pairedImage: string | null,
+  bytes: Buffer,
+  compressed: Buffer | undefined,
+  maxBytes: number
+): NiftiHeaderInfo {
+  const { version, size } = detectVersion(file, bytes)
+  const { hdr, fixed } = parseFixedHeader(file, bytes, version, size)
+  const { imageFile, pair } = dataFileOf(file, bytes, version, headerFile, pairedImage)
+  const { ndim, originalDims, dims, frames } = checkedDims(file, hdr)
+  const dimsText = originalDims.join('x')
+  const dt: NiftiDatatype | string = datatypeForCode(hdr.datatypeCode)
+  if (typeof dt === 'string') throw new NiftiError(file, dt)
+  const dataBytes = checkedDataBytes(file, dims, frames, dimsText, dt, maxBytes)
+  const voxOffset = checkedVoxOffset(file, hdr, pair, size)
+  const { zooms, spacing } = checkedSpacing(file, hdr, ndim)
+  const scl = checkedScaling(file, hdr)
+  const { affine, affineSource } = chosenAffine(file, hdr, version, fixed, dims, spacing)
+  const imageGzipped = checkDataFile(file, headerFile, imageFile, compressed, { pair, voxOffset, dataBytes, dimsText, datatype: dt.name })
   return {
     file,
     imageFile,
@@ -329,7 +410,7 @@ function parseHeader(
     imageGzipped,
     datatype: dt.name,
     datatypeCode: dt.code,
-    byteOrder: little ? 'little' : 'big',
+    byteOrder: hdr.littleEndian ? 'little' : 'big',
     originalDims,
     zooms,
     dims,

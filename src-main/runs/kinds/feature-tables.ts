@@ -29,7 +29,7 @@ function readLines(file: string): string[] {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new Error(`${file}: cannot read (${err instanceof Error ? err.message : String(err)})`)
+    throw new Error(`${file}: cannot read (${err instanceof Error ? err.message : String(err)})`, { cause: err })
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   const lines = text.split(/\r?\n/)

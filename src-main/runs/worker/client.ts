@@ -3,6 +3,7 @@
  * a 'cancelled' status) and rejects with a clear message when the worker reports an error,
  * crashes, is killed, or exits without answering: it never hangs.
  */
+import { basename, dirname } from 'node:path'
 import { startWorker, type WorkerChannel } from '../../process/fork'
 import { isFromWorker, TRAIN_PROTOCOL_VERSION, type RunEvent, type RunResult, type RunSpec, type ToWorker } from './protocol'
 
@@ -60,7 +61,7 @@ export function startTrainingRun(spec: RunSpec, opts: RunClientOptions): RunHand
         reject(
           new Error(
             `training worker for '${spec.kind}' in ${spec.runDir} exited ${signal ? `on signal ${signal}` : `with code ${code}`} before finishing${lastProgress}; ` +
-              `its last checkpoint is in ${spec.runDir}/checkpoints (resume: true continues from it)`
+              `its last checkpoint is in ${spec.runDir}/checkpoints; ${resumeHint(spec)}`
           )
         )
       )
@@ -78,4 +79,13 @@ export function startTrainingRun(spec: RunSpec, opts: RunClientOptions): RunHand
       return worker.pid
     }
   }
+}
+
+/** How to continue a crashed run: a study's run (<study>/runs/<id>/<seed folder>) by its
+ *  command; others by running the same command with resume. */
+export function resumeHint(spec: Pick<RunSpec, 'kind' | 'runDir'>): string {
+  const run = dirname(spec.runDir)
+  const runs = dirname(run)
+  if (spec.kind !== 'study' || basename(runs) !== 'runs') return 'run the same command again with resume to continue from it'
+  return `continue it with: npm run cli -- train --study ${dirname(runs)} --resume ${basename(run)} (or Resume in the window's Results view)`
 }

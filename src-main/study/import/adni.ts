@@ -28,6 +28,7 @@ import {
 } from './plan'
 import { promises as fsp } from 'node:fs'
 import { looksLikeDicomFolder } from '../../readers/dicom/series'
+import type { Modality } from '../../domain/modality'
 
 interface FoundScan {
   ptid: string
@@ -117,7 +118,7 @@ export async function planAdni(source: string, opts: PlanOptions): Promise<Layou
   }
 
   // Group scans per subject.
-  const perSubject = new Map<string, Array<FoundScan & { modality: 'smri' | 'pet'; visit: string; row?: Record<string, string> }>>()
+  const perSubject = new Map<string, Array<FoundScan & { modality: Modality; visit: string; row?: Record<string, string> }>>()
   const meta = new Map<string, { group: string | null; sex: string | null; age: number | null }>()
   const col = (name: string[]) => (csv ? findColumn(csv, name) : null)
   const [visitCol, groupCol, sexCol, ageCol, subjCol] = [col(['Visit', 'VISCODE']), col(['Group', 'DX_bl']), col(['Sex']), col(['Age']), col(['Subject', 'PTID'])]
@@ -155,7 +156,7 @@ export async function planAdni(source: string, opts: PlanOptions): Promise<Layou
   for (const [ptid, list] of perSubject) {
     const visits = sortVisits(list.map((s) => s.visit))
     visits.forEach((v) => allVisits.add(v))
-    const pick = (modality: 'smri' | 'pet'): PlannedScan | null => {
+    const pick = (modality: Modality): PlannedScan | null => {
       const at = list.filter((s) => s.modality === modality && s.visit === visit).sort((a, b) => idNumber(b.imageId) - idNumber(a.imageId))
       if (at.length > 1) problems.push({ file: at[0]!.file, severity: 'warning', message: `${ptid} has ${at.length} ${modality === 'smri' ? 'sMRI' : 'PET'} scans at visit ${visit}; using image ${at[0]!.imageId} (the newest)` })
       const s = at[0]

@@ -22,6 +22,8 @@ import {
   normaliseVisit,
   sortVisits
 } from './plan'
+import { describeReadError } from '../../files/read-error'
+import type { Modality } from '../../domain/modality'
 
 export async function isBids(source: string): Promise<boolean> {
   if (await fsp.stat(join(source, 'dataset_description.json')).then(() => true, () => false)) return true
@@ -30,7 +32,7 @@ export async function isBids(source: string): Promise<boolean> {
 }
 
 interface Found {
-  modality: 'smri' | 'pet'
+  modality: Modality
   visit: string
   file: string
   derived: boolean
@@ -52,7 +54,7 @@ async function suvFromSidecar(file: string, problems: ImportPlan['problems']): P
   try {
     json = JSON.parse(await fsp.readFile(sidecar, 'utf8'))
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ file: sidecar, severity: 'warning', message: `unreadable JSON sidecar (${(err as Error).message}); SUV not computed` })
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ file: sidecar, severity: 'warning', message: `unreadable JSON sidecar (${describeReadError(err)}); SUV not computed` })
     return null
   }
   const dose = Number(json.InjectedRadioactivity)
@@ -100,7 +102,7 @@ export async function planBids(source: string, opts: PlanOptions): Promise<Layou
   if (await fsp.stat(participants).then(() => true, () => false)) {
     const t = await readTable(participants)
     const idCol = findColumn(t, ['participant_id'])
-    if (!idCol) problems.push({ file: participants, severity: 'warning', message: `no participant_id column (header: ${t.columns.join(' | ')}); metadata ignored` })
+    if (!idCol) problems.push({ file: participants, severity: 'warning', message: `no participant_id column among its ${t.columns.length} column(s); metadata ignored` })
     else {
       const [g, s, a] = [findColumn(t, ['group', 'diagnosis', 'dx', 'diagnosis_bl', 'DX_bl']), findColumn(t, ['sex']), findColumn(t, ['age'])]
       if (g) labelSource = participants
@@ -125,7 +127,7 @@ export async function planBids(source: string, opts: PlanOptions): Promise<Layou
     ids.set(id, bidsId)
     const visits = sortVisits(list.map((f) => f.visit))
     visits.forEach((v) => allVisits.add(v))
-    const pick = async (m: 'smri' | 'pet'): Promise<PlannedScan | null> => {
+    const pick = async (m: Modality): Promise<PlannedScan | null> => {
       const at = list.filter((f) => f.modality === m && f.visit === visit).sort((x, y) => Number(y.derived) - Number(x.derived))
       const f = at[0]
       if (!f) return null

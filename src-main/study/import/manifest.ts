@@ -7,6 +7,7 @@ import { promises as fsp } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { column, findColumn, readTable } from '../tables'
 import { type ImportPlan, type LayoutPlan, type PlanOptions, type PlannedScan, type PlannedSubject, normaliseVisit } from './plan'
+import type { Modality } from '../../domain/modality'
 
 export async function planManifest(file: string, opts: PlanOptions): Promise<LayoutPlan> {
   const t = await readTable(file)
@@ -42,7 +43,7 @@ export async function planManifest(file: string, opts: PlanOptions): Promise<Lay
     }
     const dose = doseCol ? Number(r.values[doseCol]) : NaN
     const weight = weightCol ? Number(r.values[weightCol]) : NaN
-    const scan = async (col: string | null, m: 'smri' | 'pet'): Promise<PlannedScan | null> => {
+    const scan = async (col: string | null, m: Modality): Promise<PlannedScan | null> => {
       const raw = col ? r.values[col] : ''
       if (!raw) return null
       const path = isAbsolute(raw) ? raw : resolve(base, raw)

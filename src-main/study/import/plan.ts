@@ -5,8 +5,9 @@
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import type { InputKind, InputSpace, ScanInput } from '../../domain/input-kind'
+import type { Modality } from '../../domain/modality'
 
-export type ImportModality = 'smri' | 'pet'
+export type ImportModality = Modality
 
 export interface PlannedScan {
   path: string
@@ -126,10 +127,6 @@ export function guessModality(name: string): SeriesChoice {
   if (/(^|[^a-z])(pet|fdg|pt|av45|pib|suvr?)([^a-z]|$)|coreg,?_avg|_pet/.test(n)) return { name, modality: 'pet', reason: 'series name looks like PET' }
   if (/mprage|t1w?|spgr|gm|grey|gray|dartel|vbm|mri|_mr_|_t1/.test(n)) return { name, modality: 'smri', reason: 'series name looks like structural MRI' }
   return { name, modality: 'ignore', reason: 'cannot tell the modality from the name; choose one' }
-}
-
-export function pushUnique(arr: string[], v: string): void {
-  if (!arr.includes(v)) arr.push(v)
 }
 
 /** Orders visits bl, m03, m06, ... then the rest alphabetically. */

@@ -9,8 +9,9 @@ import { mirrorAffineX } from '../cache'
 import type { ScanContext, ScanPreprocessor } from './run'
 import type { StudyFile } from '../schema'
 import { studyTransformStore } from '../transform-cache'
+import type { Modality } from '../../domain/modality'
 
-export function preprocessSettingsFor(modality: 'smri' | 'pet', settings: StudyFile['settings'], scan: ScanContext = {}): PreprocessSettings {
+export function preprocessSettingsFor(modality: Modality, settings: StudyFile['settings'], scan: ScanContext = {}): PreprocessSettings {
   return {
     ...defaultPreprocessSettings(modality),
     smriIntensity: settings.proportionalScaling ? 'gm-proportional' : 'gm-raw',

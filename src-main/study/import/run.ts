@@ -4,9 +4,9 @@
  *
  * Re-import of the same source adds only what is new (subjects, or a modality a subject lacked)
  * and changes nothing else: scans already in the study are never replaced, labels already set are
- * never overwritten (diagnoses from the source label only the subjects this import adds).
+ * never overwritten (diagnoses from the source label only subjects that were never labelled).
  * Cancel or kill: study.json is untouched until the merge; finished cache entries are reused next
- * time.
+ * time; a kill inside the merge (after study.json, before the labels) is finished by a re-run.
  */
 import { promises as fsp } from 'node:fs'
 import type { ScanInput } from '../../domain/input-kind'
@@ -16,7 +16,8 @@ import { type CacheMeta, type CropStack, cacheKey, hasCacheEntry, readCacheMeta,
 import { type MciPolicy, mapDiagnosis } from '../diagnosis'
 import type { ScanRecord, StudyFile, SubjectRecord } from '../schema'
 import { labelsFromAdnimerge } from '../label-import'
-import { applyLabels, loadStudy, mutateStudy, saveStudyFile } from '../study'
+import type { LabelEvent } from '../labels'
+import { appendStudyLabelEvents, loadStudy, mutateStudy, saveStudyFile } from '../study'
 import { readTable } from '../tables'
 import { planImport } from './index'
 import { type ImportModality, type ImportPlan, type PlanProblem, type PlannedScan, checkAborted } from './plan'
@@ -203,13 +204,18 @@ async function importWith(studyDir: string, preprocessor: ScanPreprocessor, opts
   checkAborted(opts.signal)
   await preprocessor.close?.() // the workers are done: free their memory before the merge
 
-  // Merge under the lock on a fresh read (another writer may have imported meanwhile).
+  // The source's diagnoses, read before the merge so the merge is one step under the lock.
+  const fromMerge = opts.adnimerge ? labelsFromAdnimerge(await readTable(opts.adnimerge), settings.classNames, plan.visit, opts.mci ?? 'exclude') : null
+  if (fromMerge) problems.push(...fromMerge.problems)
+
+  // One transaction under the lock, on a fresh read (another writer may have imported meanwhile):
+  // study.json with the new subjects, then their labels. A kill between the two leaves subjects
+  // that were never labelled, which is what the next import labels: a re-run finishes the work.
   const merged = await mutateStudy(studyDir, async (s) => {
     const byId = new Map(s.file.subjects.map((x) => [x.id, x]))
     const planned = new Map(plan.subjects.map((x) => [x.id, x]))
     let added = 0
     let updated = 0
-    const newSubjects: string[] = []
     const bySubject = new Map<string, Task[]>()
     for (const t of tasks) if (t.record) bySubject.set(t.subject, [...(bySubject.get(t.subject) ?? []), t])
     for (const [id, ts] of bySubject) {
@@ -219,7 +225,6 @@ async function importWith(studyDir: string, preprocessor: ScanPreprocessor, opts
         rec = { id, sessionId: p.sessionId, group: p.group, sex: p.sex, age: p.age, scans: {} }
         s.file.subjects.push(rec)
         byId.set(id, rec)
-        newSubjects.push(id)
         added++
       } else if (ts.some((t) => !rec!.scans[t.modality])) updated++
       for (const t of ts) if (!rec.scans[t.modality]) rec.scans[t.modality] = t.record!
@@ -227,35 +232,37 @@ async function importWith(studyDir: string, preprocessor: ScanPreprocessor, opts
     s.file.subjects.sort((a, b) => (a.id < b.id ? -1 : 1))
     s.file.source = plan.source
     if (added || updated) await saveStudyFile(s)
-    return { added, updated, newSubjects }
-  })
 
-  // Diagnoses of the source label the subjects this import added (never overwrite a label).
-  let labelled = 0
-  if (plan.labelSource && merged.newSubjects.length) {
-    const labels = new Map<string, string>()
+    // Diagnoses of the source label the subjects of this source the study holds and that were
+    // never labelled (no label event, no hidden label): never overwrite or revive a label.
+    const everLabelled = new Set([...s.events.map((e) => e.subject), ...s.hidden.keys()])
+    const unlabelled = plan.subjects.filter((x) => byId.has(x.id) && !everLabelled.has(x.id)).map((x) => x.id).sort()
+    const changes: Array<Omit<LabelEvent, 'seq' | 'time'>> = []
     let mciCount = 0
     const unknown = new Set<string>()
-    for (const id of merged.newSubjects) {
-      const group = plan.subjects.find((x) => x.id === id)?.group
+    for (const id of unlabelled) {
+      // ADNIMERGE's diagnosis at the visit, when given, comes before the source's Group.
+      const fromTable = fromMerge?.labels.get(id)
+      if (fromTable !== undefined && settings.classNames.includes(fromTable)) {
+        changes.push({ action: 'set', subject: id, label: fromTable, previous: null, undoes: null, source: `import:${opts.adnimerge}` })
+        continue
+      }
+      if (!plan.labelSource) continue
+      const group = planned.get(id)?.group
       const m = mapDiagnosis(group, settings.classNames, opts.mci ?? 'exclude')
-      if (m.label !== null) labels.set(id, m.label)
+      if (m.label !== null) changes.push({ action: 'set', subject: id, label: m.label, previous: null, undoes: null, source: `import:${plan.labelSource}` })
       else if (m.reason === 'mci') mciCount++
       else if (m.reason === 'unknown') unknown.add(group!)
     }
-    const r = await applyLabels(studyDir, labels, `import:${plan.labelSource}`)
-    labelled = r.applied
-    if (mciCount) problems.push({ file: plan.labelSource, severity: 'warning', message: `${mciCount} MCI subject(s) left unlabelled (choose an MCI policy to label them)` })
-    if (unknown.size) problems.push({ file: plan.labelSource, severity: 'warning', message: `diagnoses not matching a class (${settings.classNames.join(', ')}) left unlabelled: ${[...unknown].join(', ')}` })
+    if (changes.length) await appendStudyLabelEvents(s, changes)
+    return { added, updated, labelled: changes.length, mciCount, unknown }
+  })
+  const labelled = merged.labelled
+  if (plan.labelSource && merged.mciCount) {
+    problems.push({ file: plan.labelSource, severity: 'warning', message: `${merged.mciCount} MCI subject(s) left unlabelled (choose an MCI policy to label them)` })
   }
-  // ADNIMERGE, when given, labels the new subjects by its diagnosis at the visit (over Group).
-  if (opts.adnimerge && merged.newSubjects.length) {
-    const table = await readTable(opts.adnimerge)
-    const fromMerge = labelsFromAdnimerge(table, settings.classNames, plan.visit, opts.mci ?? 'exclude')
-    const fresh = new Set(merged.newSubjects)
-    const r = await applyLabels(studyDir, new Map([...fromMerge.labels].filter(([id]) => fresh.has(id))), `import:${opts.adnimerge}`)
-    labelled += r.applied
-    problems.push(...fromMerge.problems)
+  if (plan.labelSource && merged.unknown.size) {
+    problems.push({ file: plan.labelSource, severity: 'warning', message: `diagnoses not matching a class (${settings.classNames.join(', ')}) left unlabelled: ${[...merged.unknown].join(', ')}` })
   }
   opts.onProgress?.(1, `imported ${merged.added} new subject(s)`)
   return { added: merged.added, updated: merged.updated, unchanged, preprocessed, fromCache, labelled, problems }

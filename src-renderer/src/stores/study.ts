@@ -91,6 +91,8 @@ export const useStudyStore = defineStore('study', () => {
     try {
       summary.value = await getApi().call('study.open', { study: folder })
       remember(summary.value.path)
+      // What opening repaired (a damaged label log tail set aside) is the researcher's to know.
+      for (const notice of summary.value.notices ?? []) useErrorsStore().info('Opening the study', notice, summary.value.path)
       return true
     } catch (err) {
       useErrorsStore().report('Opening the study', err, folder)

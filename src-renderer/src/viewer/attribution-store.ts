@@ -10,8 +10,9 @@ import { getApi } from '../api/client'
 import { JobCancelledError, useJobsStore } from '../stores/jobs'
 import { messageOf } from '../stores/errors'
 import { modalityLabel } from '../display/format'
+import type { Modality } from '@contract/contracts/study'
 
-export type AttributionChoice = 'none' | 'smri' | 'pet'
+export type AttributionChoice = 'none' | Modality
 
 export const useAttributionStore = defineStore('viewer-attribution', () => {
   const choice = ref<AttributionChoice>('none')

@@ -3,6 +3,7 @@
  * about 0, and an opacity function that hides the values near 0 on both sides (FSLeyes'
  * "negative and positive" threshold for signed maps). Pure: unit-tested in jsdom.
  */
+import type { Modality } from '@contract/contracts/study'
 
 export interface AttributionDisplay {
   /** Opacity of the drawn values, 0..1. */
@@ -39,6 +40,6 @@ export function attributionOpacityPoints(d: AttributionDisplay): [number, number
 }
 
 /** Which views show the map: the fused ones and those of the map's own modality. */
-export function showsAttribution(viewKind: 'fused' | 'smri' | 'pet', mapModality: 'smri' | 'pet' | null): boolean {
+export function showsAttribution(viewKind: 'fused' | Modality, mapModality: Modality | null): boolean {
   return mapModality !== null && (viewKind === 'fused' || viewKind === mapModality)
 }

@@ -17,8 +17,6 @@ export const payloadScheme = 'tcgm-payload'
 
 /** Payloads waiting for the loader, by volume id. The loader takes them out (no second copy). */
 const staged = new Map<string, VolumePayload>()
-/** Geometry of loaded volumes, by volume id (what the overlays and coordinates need). */
-const geometries = new Map<string, CornerstoneGeometry>()
 
 let initialised = false
 
@@ -49,10 +47,6 @@ export function newVolumeId(tag: string): string {
 export function stagePayload(volumeId: string, payload: VolumePayload): void {
   if (!volumeId.startsWith(`${payloadScheme}:`)) throw new Error(`stagePayload: volume id '${volumeId}' is not of the ${payloadScheme}: scheme`)
   staged.set(volumeId, payload)
-}
-
-export function geometryOf(volumeId: string): CornerstoneGeometry | undefined {
-  return geometries.get(volumeId)
 }
 
 /** Cornerstone's volume metadata for a payload (DICOM-like fields its viewports read). */
@@ -88,7 +82,6 @@ function loadPayloadVolume(volumeId: string): { promise: Promise<Types.IImageVol
   staged.delete(volumeId)
   const promise = new Promise<Types.IImageVolume>((resolve) => {
     const g = toCornerstoneGeometry(payload, payload.source)
-    geometries.set(volumeId, g)
     const volume = volumeLoader.createLocalVolume(volumeId, {
       metadata: payloadMetadata(payload, g),
       dimensions: g.dimensions,
@@ -113,7 +106,6 @@ function loadPayloadSlice(imageId: string): { promise: Promise<Types.IImage> } {
 /** Removes a volume of ours and its per-slice images from cornerstone's cache. */
 export function releaseVolume(volumeId: string): void {
   staged.delete(volumeId)
-  geometries.delete(volumeId)
   const volume = cache.getVolume(volumeId)
   const imageIds = volume?.imageIds ?? []
   if (cache.getVolumeLoadObject(volumeId)) cache.removeVolumeLoadObject(volumeId)

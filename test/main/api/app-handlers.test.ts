@@ -1,11 +1,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { appHandlers } from '../../../src-main/api/handlers/app'
 import { createApiRuntime } from '../../../src-main/api/runtime'
 import { handlers } from '../../../src-main/api/handlers'
 import { recordRecentStudy, maxRecentStudies, recentStudiesFile } from '../../../src-main/settings/recent-studies'
+import { DEFAULT_EPOCHS } from '../../../src-main/domain/training'
+import { defaultTrainConfig } from '../../../src-main/domain/train-config'
+import { PRESETS } from '../../../src-main/engine/model/config'
 
 let base: string
 let root: string
@@ -29,7 +32,7 @@ beforeAll(() => {
 function runtime(shell: 'browser' | 'electron' = 'browser', pickNative?: () => Promise<string | null>) {
   return createApiRuntime({
     shell,
-    userDataDir: mkdtempSync(join(tmpdir(), 'tcgm-ud-')),
+    userDataDir: mkdtempSync(join(base, 'ud-')),
     allowedRoots: [root, join(base, 'does-not-exist')],
     validateOutputs: true,
     handlers,
@@ -56,8 +59,11 @@ describe('app.info', () => {
 
 describe('files.roots / files.list', () => {
   it('offers only the roots that exist', async () => {
-    const out = await runtime().dispatch('files.roots', {})
-    expect(out).toEqual({ ok: true, result: [{ name: 'data', path: root, kind: 'dir' }] })
+    // The app's data folder is always allowed (changed on purpose: it holds the demo studies).
+    const rt = runtime()
+    const out = await rt.dispatch('files.roots', {})
+    const ud = rt.ctx.userDataDir
+    expect(out).toEqual({ ok: true, result: [{ name: 'data', path: root, kind: 'dir' }, { name: basename(ud), path: ud, kind: 'dir' }] })
   })
 
   it('lists folders first, hides dotfiles, filters extensions case-insensitively, and has no parent at a root', async () => {
@@ -85,17 +91,17 @@ describe('files.roots / files.list', () => {
     for (const path of [outside, join(root, '..'), join(root, 'escape'), join(root, 'sub-01', '..', '..', 'private'), 'data/sub-01', '/']) {
       const out = await rt.dispatch('files.list', { path })
       expect(out.ok, path).toBe(false)
-      if (!out.ok) expect(out.error.message).toMatch(/outside the folders this session may browse|not an absolute path/)
+      if (!out.ok) expect(out.error.message).toMatch(/outside the folders this session may use|must be an absolute path|'\.\.' segments/)
     }
   })
 
   it('says which path was not found or is not a folder', async () => {
     const rt = runtime()
     const missing = await rt.dispatch('files.list', { path: join(root, 'nope') })
-    expect(!missing.ok && missing.error.message).toBe(`files.list: folder not found: ${join(root, 'nope')}`)
+    expect(!missing.ok && missing.error.message).toBe(`files.list: path: not found: ${join(root, 'nope')}`)
     const file = join(root, 'sub-01', 'anat', 'notes.txt')
     const notDir = await rt.dispatch('files.list', { path: file })
-    expect(!notDir.ok && notDir.error.message).toBe(`files.list: ${file} is not a folder`)
+    expect(!notDir.ok && notDir.error.message).toBe(`${file} is not a folder`)
   })
 })
 
@@ -150,6 +156,16 @@ describe('dialog.pick and job.cancel', () => {
   })
 
   it('has a handler for each app request', () => {
-    expect(Object.keys(appHandlers).sort()).toEqual(['app.info', 'dialog.pick', 'files.list', 'files.roots', 'job.cancel', 'studies.recent'])
+    expect(Object.keys(appHandlers).sort()).toEqual(['app.info', 'dialog.pick', 'files.list', 'files.roots', 'job.cancel', 'studies.recent', 'training.defaults'])
+  })
+
+  it('serves the training defaults the engine and the CLI use (one definition)', async () => {
+    const c = await appHandlers['training.defaults']({}, {} as never)
+    expect(c.defaults).toEqual({ method: 'tcgm', preset: 'tiny', seeds: 1, epochs: DEFAULT_EPOCHS })
+    expect(DEFAULT_EPOCHS).toBe(30)
+    const byKey = Object.fromEntries(c.hyperparameters.map((h) => [h.key, h.default]))
+    expect(byKey).toEqual({ lrLabelled: defaultTrainConfig.lrLabelled, lrUnlabelled: defaultTrainConfig.lrUnlabelled, batchSize: defaultTrainConfig.batchSize, warmupEpochs: null })
+    expect(c.presets.map((p) => p.id)).toEqual(Object.keys(PRESETS).sort((a, b) => ['tiny', 'small', 'paper'].indexOf(a) - ['tiny', 'small', 'paper'].indexOf(b)))
+    expect(c.selectBy.default).toBe('auto')
   })
 })

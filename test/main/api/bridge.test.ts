@@ -12,7 +12,7 @@ import { startBridge, type RunningBridge } from '../../../src-main/api/adapters/
 import { CALL_PATH, EVENTS_PATH, TOKEN_HEADER } from '../../../src-main/api/wire/bridge-protocol'
 import { createApiRuntime, type ApiRuntime } from '../../../src-main/api/runtime'
 import { decodeWire, encodeWire } from '../../../src-main/api/wire/typed-codec'
-import { cspHeader } from '../../../src-main/shell/csp'
+import { bridgeCspHeader } from '../../../src-main/api/csp'
 import { calledAny, spyHandlers, type SpyTable } from './spy-handlers'
 
 let table: SpyTable
@@ -193,7 +193,7 @@ describe('bridge: static files', () => {
     const index = await fetch(bridge.origin + '/')
     expect(index.status).toBe(200)
     expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8')
-    expect(index.headers.get('content-security-policy')).toBe(cspHeader)
+    expect(index.headers.get('content-security-policy')).toBe(bridgeCspHeader(bridge.port))
     expect(index.headers.get('x-content-type-options')).toBe('nosniff')
     const wasm = await fetch(bridge.origin + '/assets/x.wasm')
     expect(wasm.headers.get('content-type')).toBe('application/wasm')
@@ -205,7 +205,7 @@ describe('bridge: static files', () => {
     // fetch normalises '..' away, so send raw request lines.
     const raw = (path: string) =>
       new Promise<string>((resolve) => {
-        const s = net.connect(bridge.port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`))
+        const s = net.connect(bridge.port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${bridge.port}\r\nConnection: close\r\n\r\n`))
         let text = ''
         s.on('data', (d) => (text += d))
         s.on('end', () => resolve(text))

@@ -35,7 +35,7 @@ const runId = '20260101-000000-tcgm-abcd'
 const index = cropIndexOnGrid(MNI_2MM, 2)
 const dims = index.dims
 const cropSize = 2 * dims[0] * dims[1] * dims[2]
-let states: ModelState[] = []
+const states: ModelState[] = []
 let crop: Float32Array
 
 const inProcess = (task: AttributionTask, cb: Parameters<typeof computeCropAttribution>[1]) => computeCropAttribution(task, cb)

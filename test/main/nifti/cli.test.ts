@@ -1,6 +1,7 @@
 /** The `info` and `crop` commands, called in-process with stdout captured. */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { mkdtempSync, readdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { run as info } from '../../../src-main/cli/info'
@@ -9,6 +10,7 @@ import { readNifti } from '../../../src-main/readers/nifti/read'
 import { writeNifti } from '../../../src-main/readers/nifti/write'
 import { MNI_2MM, vox2world } from '../../../src-main/volume/grid'
 import { fixturesDir, haveFixtures } from '../../helpers/shared'
+import { makeNifti } from './make-nifti'
 
 let dir: string
 beforeAll(() => {
@@ -37,10 +39,40 @@ describe('info', () => {
     const { code, out } = await capture(() => info([file, '--json']))
     expect(code).toBe(0)
     const json = JSON.parse(out)
-    expect(Object.keys(json)).toEqual(['shape', 'zooms', 'datatype', 'byteOrder', 'scl', 'qformCode', 'sformCode', 'affine', 'orientation', 'min', 'max', 'mean'])
+    // nonFinite added on purpose (a scaling that overflows was invisible in --json).
+    expect(Object.keys(json)).toEqual(['shape', 'zooms', 'datatype', 'byteOrder', 'scl', 'qformCode', 'sformCode', 'affine', 'orientation', 'min', 'max', 'mean', 'nonFinite'])
     expect(json).toMatchObject({ shape: [91, 109, 91], zooms: [2, 2, 2], datatype: 'float32', byteOrder: 'little', scl: [1, 0], qformCode: 4, sformCode: 4, affine: MNI_2MM.affine, orientation: 'LAS', min: 0, max: 1 })
     expect(json.mean).toBeCloseTo(0.5, 5)
   })
+  it('--json counts the voxels a scaling overflows and keeps min/max/mean over the finite ones', async () => {
+    const file = join(dir, 'overflow.nii')
+    // uint8 with scl_slope 1e38: stored 0 and 1 stay finite (0, 1e38), 4 and more overflow float32.
+    const values = Array.from({ length: 4 * 3 * 2 }, (_, i) => (i < 6 ? 0 : i < 10 ? 1 : 200))
+    writeFileSync(file, makeNifti({ dims: [4, 3, 2], datatype: 2, values, scl: [1e38, 0] }).file)
+    const { code, out } = await capture(() => info([file, '--json']))
+    expect(code).toBe(0)
+    const json = JSON.parse(out)
+    expect(json.nonFinite).toBe(14)
+    expect(json.min).toBe(0)
+    expect(json.max).toBeCloseTo(1e38, -32)
+    expect(Number.isFinite(json.mean)).toBe(true)
+    expect(json.mean).toBeCloseTo((4 * 1e38) / 10, -32)
+  })
+
+  it('refuses a FIFO or a folder named like an image at once, naming it', async () => {
+    const fifo = join(dir, 'pipe.nii')
+    execFileSync('mkfifo', [fifo])
+    const r = await capture(() => info([fifo]))
+    expect(r.code).toBe(1)
+    expect(r.err).toContain(`error: ${fifo}: this is a named pipe (FIFO), not an image file`)
+    for (const name of ['folder.nii', 'folder.nii.gz', 'folder.hdr']) {
+      mkdirSync(join(dir, name))
+      const d = await capture(() => info([join(dir, name)]))
+      expect(d.code).toBe(1)
+      expect(d.err).toContain(`error: ${join(dir, name)}: this is a folder, not an image file`)
+    }
+  })
+
   it('prints a clear error and exits 1 for a bad file, 2 for bad usage', async () => {
     const bad = join(dir, 'bad.nii')
     writeFileSync(bad, 'not a nifti at all, just text that is long enough')

@@ -1,7 +1,7 @@
 /** The pieces of the Electron shell that keep the renderer locked down, tested without the
  *  Electron binary (it cannot run here): window options, CSP, session, navigation, dialogs. */
 import { describe, expect, it, vi } from 'vitest'
-import { cspDirectives, cspHeader, cspMeta } from '../../../src-main/shell/csp'
+import { cspDirectives, cspHeader, cspMeta } from '../../../src-main/api/csp'
 import { appUrlMatcher, guardNavigation } from '../../../src-main/shell/navigation-guard'
 import { openDialogOptions } from '../../../src-main/shell/native-dialog'
 import { secureSession } from '../../../src-main/shell/security'

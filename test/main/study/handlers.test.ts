@@ -10,6 +10,7 @@ import { DemoResult } from '../../../src-main/api/contracts/study'
 import { handlers } from '../../../src-main/api/handlers'
 import { createApiRuntime } from '../../../src-main/api/runtime'
 import { recordEvents } from '../../helpers/api-events'
+import type { ArgsOf, RequestName, ResultOf } from '../../../src-main/api/contract'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-handlers-'))
 afterAll(() => fsp.rm(root, { recursive: true, force: true }))
@@ -18,10 +19,10 @@ describe('study handlers', () => {
   it('demo -> subjects -> detail -> labels -> splits, all within the contract', async () => {
     const api = createApiRuntime({ shell: 'browser', userDataDir: join(root, 'user'), allowedRoots: [root], validateOutputs: true, handlers })
     const { events, jobEnd } = recordEvents(api)
-    const call = async (name: string, args: unknown) => {
+    const call = async <N extends RequestName>(name: N, args: ArgsOf<N>): Promise<ResultOf<N>> => {
       const r = await api.dispatch(name, args)
       if (!r.ok) throw new Error(`${name}: ${r.error.message}`)
-      return r.result as any
+      return r.result as ResultOf<N>
     }
     const createDemo = async (args: Record<string, unknown>) => {
       const { jobId } = await call('study.createDemo', { ...args, folder: join(root, 'demos') })
@@ -50,7 +51,7 @@ describe('study handlers', () => {
     expect(list.rows).toHaveLength(4)
     const id = list.rows[0].id
     const detail = await call('subject.detail', { study, subject: id })
-    expect(detail.previews.map((p: any) => `${p.modality}-${p.side}-${p.plane}`)).toContain('pet-right-coronal')
+    expect(detail.previews.map((p) => `${p.modality}-${p.side}-${p.plane}`)).toContain('pet-right-coronal')
     const other = list.rows[0].label === 'AD' ? 'NC' : 'AD'
     await call('labels.set', { study, subject: id, label: other })
     expect(events.some((e) => e.name === 'study.changed' && e.payload.what === 'labels')).toBe(true)
@@ -62,7 +63,7 @@ describe('study handlers', () => {
     expect((await call('study.open', { study })).counts).toMatchObject({ labelled: sim.visible, hidden: sim.hidden })
     const split = await call('splits.make', { study, seed: 3, fractions: { train: 0.5, val: 0.25, test: 0.25 } })
     expect(split.train + split.val + split.test).toBe(4)
-    expect((await call('subjects.list', { study })).rows.every((r: any) => ['train', 'val', 'test'].includes(r.split))).toBe(true)
+    expect((await call('subjects.list', { study })).rows.every((r) => ['train', 'val', 'test'].includes(r.split ?? ''))).toBe(true)
     expect(await call('runs.list', { study })).toEqual([])
     const bad = await api.dispatch('labels.set', { study, subject: 'nobody', label: 'AD' })
     expect(bad.ok ? '' : bad.error.message).toMatch(/subject nobody is not in the study/)

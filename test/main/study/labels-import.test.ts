@@ -35,10 +35,14 @@ describe('label import', () => {
     expect(Object.fromEntries((await loadStudy(dir)).labels)).toEqual({ A: 'NC', B: 'AD' })
   })
 
-  it('a file with an unusable delimiter names the header and changes nothing', async () => {
+  // Changed on purpose: the message no longer quotes the header (a message never carries what a
+  // file holds); it says how many columns the first line gave and with which delimiter.
+  it('a file with an unusable delimiter says what was read, quotes nothing, and changes nothing', async () => {
     const dir = await study(['A'])
     const f = await file('l2.csv', 'participant_id|label\nA|AD\n')
-    await expect(importLabelFile(dir, f)).rejects.toThrow(/no participant_id column .*participant_id\|label.*Use comma, tab or semicolon/)
+    const err = await importLabelFile(dir, f).then(() => null, (e: Error) => e)
+    expect(err?.message).toMatch(/no participant_id column .*among the 1 column\(s\) of its first line.*Use comma, tab or semicolon/)
+    expect(err?.message).not.toContain('participant_id|label')
     expect((await loadStudy(dir)).events).toEqual([])
   })
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { writeFileAtomic } from '../../../src-main/study/atomic'
-import { LABEL_LOG, readLabelLog, replayLabels } from '../../../src-main/study/labels'
+import { DAMAGED_LOG_PREFIX, LABEL_LOG, readLabelLog, replayLabels } from '../../../src-main/study/labels'
 import { STUDY_SCHEMA_VERSION } from '../../../src-main/study/schema'
 import {
   STUDY_JSON,
@@ -13,6 +13,7 @@ import {
   loadStudy,
   makeStudySplits,
   mutateStudy,
+  repairStudy,
   saveStudyFile,
   setLabel,
   simulateLabelRate,
@@ -206,5 +207,32 @@ describe('study folder', () => {
     const r = await setLabel(dir, 'S0', 'AD')
     expect(r.seq).toBe(log.events.length + 1)
     expect(existsSync(join(dir, '.lock'))).toBe(false)
+  })
+
+  it('a label log with a damaged tail opens; the tail is set aside, unchanged, with a notice', async () => {
+    const dir = await studyWithSubjects(3)
+    await setLabel(dir, 'S0', 'AD')
+    await setLabel(dir, 'S1', 'NC')
+    const file = join(dir, LABEL_LOG)
+    const good = await fsp.readFile(file, 'utf8')
+    // What two writers racing past the lock used to leave: a repeated event number, then more.
+    const tail = `2\t2026-01-01T00:00:00.000Z\tset\tS2\tAD\t\t\tuser\n3\t2026-01-01T00:00:01.000Z\tset\tS0\tNC\tAD\t\tuser\nnot an event\n`
+    await fsp.appendFile(file, tail)
+    const read = await loadStudy(dir)
+    expect(read.events.map((e) => e.seq)).toEqual([1, 2])
+    expect(read.labels).toEqual(new Map([['S0', 'AD'], ['S1', 'NC']]))
+    expect(read.damagedLog).toMatchObject({ line: 4, lines: 3 })
+
+    const notices = await repairStudy(dir)
+    expect(notices).toHaveLength(1)
+    expect(notices[0]).toMatch(/line 4: event number 2 where 3 was expected; that line and the 2 after it were set aside/)
+    const aside = (await fsp.readdir(dir)).filter((n) => n.startsWith(DAMAGED_LOG_PREFIX))
+    expect(aside).toHaveLength(1)
+    expect(notices[0]).toContain(join(dir, aside[0]!))
+    expect((await fsp.readFile(join(dir, aside[0]!), 'utf8')).split('\n').slice(1).join('\n')).toBe(tail)
+    expect(await fsp.readFile(file, 'utf8')).toBe(good)
+    // The next writer continues the good sequence.
+    expect((await setLabel(dir, 'S2', 'AD')).seq).toBe(3)
+    expect(await repairStudy(dir)).toEqual([])
   })
 })

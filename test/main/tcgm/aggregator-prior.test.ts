@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { aggregate, aggregateRows } from '../../../src-main/engine/tcgm/aggregator'
 import { estimatePrior, uniformPrior } from '../../../src-main/engine/tcgm/prior'
-import { crossEntropyAndGrad } from '../../../src-main/engine/tcgm/cross-entropy'
 
 const logSoftmax = (v: number[]): Float64Array => {
   const mx = Math.max(...v)
@@ -64,15 +63,5 @@ describe('prior', () => {
   it('is uniform without labels and rejects bad labels', () => {
     expect(Array.from(estimatePrior([null, null], 4, { pseudoCount: 0 }).p)).toEqual(Array.from(uniformPrior(4).p))
     expect(() => estimatePrior([0, 5], 3)).toThrow(/label 5 is not a class index in 0..2/)
-  })
-})
-
-describe('cross entropy', () => {
-  it('is the mean negative log-likelihood with a sparse gradient', () => {
-    const a = logSoftmax([1, 2]), b = logSoftmax([0, -1])
-    const logH = Float64Array.from([...a, ...b])
-    const { loss, grad } = crossEntropyAndGrad(logH, [1, 0], 2)
-    expect(loss).toBeCloseTo(-(a[1]! + b[0]!) / 2, 14)
-    expect(Array.from(grad)).toEqual([0, -0.5, -0.5, 0])
   })
 })

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { tcGainAndGrad } from '../../../src-main/engine/tcgm/tc-gain'
-import { tcGainTensor } from '../../../src-main/engine/tcgm/tc-gain-tensor'
+import { tcGainTensor } from './tc-gain-tensor'
 import { Rng } from '../../../src-main/domain/random/sfc32'
 
 beforeAll(async () => {

@@ -8,14 +8,6 @@
  */
 import type * as tf from '@tensorflow/tfjs'
 
-/** Batch-norm parameters and running statistics of some channels, each [C]. */
-export interface BnTensors {
-  gamma: tf.Tensor1D
-  beta: tf.Tensor1D
-  runningMean: tf.Tensor1D
-  runningVar: tf.Tensor1D
-}
-
 /** Batch statistics of one BN application (training mode), each [C]; the biased variance. */
 export interface BatchStats {
   mean: tf.Tensor1D

@@ -3,9 +3,9 @@
  * predictions, and one subject's detail with small hippocampal previews for labelling.
  */
 import type { Preview, StudySummary, SubjectDetail, SubjectRow } from '../domain/study-records'
-import { readCacheCrops } from './cache'
+import { readCacheCrops } from '../study/cache'
 import { getRunDetail, listRuns } from '../runs/study-runs'
-import { type StudyState, loadStudy, studyCounts } from './study'
+import { type StudyState, loadStudy, studyCounts } from '../study/study'
 
 export async function studySummary(study: string): Promise<StudySummary> {
   const s = await loadStudy(study)

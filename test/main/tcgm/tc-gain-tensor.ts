@@ -1,14 +1,16 @@
 /**
- * The TC gain as a differentiable TensorFlow.js expression, for models that want the loss inside
- * their own graph (tf.grad / optimizer.minimize) instead of exchanging Float32Arrays with the loop.
- * Same formula as tc-gain.ts (joint term by logSumExp over log-softmax outputs; marginal term by
- * Moebius inversion over set partitions, exact over distinct tuples), in float32.
+ * A reference implementation for the tests: the TC gain as a differentiable TensorFlow.js
+ * expression, whose autograd gradient checks the hand-written gradient of the app's
+ * src-main/engine/tcgm/tc-gain.ts (tcGainAndGrad, float64). The app does not use it: its training loop
+ * exchanges Float32Arrays with tcGainAndGrad. Same formula (joint term by logSumExp over
+ * log-softmax outputs; marginal term by Moebius inversion over set partitions, exact over
+ * distinct tuples), in float32.
  *
  * Shapes: each logH is [B, C] (rows = samples, columns = classes); logPrior is [C].
  */
 import * as tf from '@tensorflow/tfjs'
-import { distinctTupleCount } from './tc-gain'
-import { setPartitions } from './set-partitions'
+import { distinctTupleCount } from '../../../src-main/engine/tcgm/tc-gain'
+import { setPartitions } from '../../../src-main/engine/tcgm/set-partitions'
 
 /**
  * @returns a scalar tensor: TCg (maximise it; the loss is its negation). The caller owns it.

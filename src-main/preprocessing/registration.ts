@@ -69,7 +69,11 @@ async function runElastix(fixed: Volume, moving: Volume, stages: Array<'rigid' |
   signal?.throwIfAborted()
   let lo = Infinity
   let hi = -Infinity
-  for (const v of moving.data) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v))
+  for (const v of moving.data) {
+    if (!Number.isFinite(v)) continue
+    lo = Math.min(lo, v)
+    hi = Math.max(hi, v)
+  }
   if (!(hi > lo)) throw new Error(`cannot register an image without structure (every voxel ${Number.isFinite(lo) ? `is ${lo}` : 'is NaN or infinite'})`)
   const { elastixNode } = await elastix()
   const t0 = Date.now()

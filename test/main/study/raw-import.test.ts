@@ -34,7 +34,10 @@ afterAll(() => fsp.rm(root, { recursive: true, force: true }))
 
 const sd = (a: Float32Array) => {
   let s = 0, q = 0
-  for (const v of a) (s += v), (q += v * v)
+  for (const v of a) {
+    s += v
+    q += v * v
+  }
   return Math.sqrt(Math.max(0, q / a.length - (s / a.length) ** 2))
 }
 

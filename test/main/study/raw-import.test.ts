@@ -21,6 +21,7 @@ import { runImport } from '../../../src-main/study/import/run'
 import { imagingPreprocessor } from '../../../src-main/study/import/preprocess'
 import { usableForTraining } from '../../../src-main/study/schema'
 import { createStudy, loadStudy } from '../../../src-main/study/study'
+import { acceptRegistration, flaggedScans } from '../../../src-main/study/qc'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-raw-'))
 let tpl: MniTemplates
@@ -129,5 +130,12 @@ describe('native scans registered in the app', () => {
     const again = await imagingPreprocessor.run(join(petDir, 'pet.nii.gz'), 'pet', s.file.settings, { suv: null, input: { kind: 'pet', space: 'native' }, t1File: t1Dir, studyDir: study })
     expect(again.steps.filter((x) => x.includes("(from the study's transform cache)"))).toHaveLength(2)
     expect(existsSync(join(study, 'cache', good!.scans.pet!.cacheKey!))).toBe(true)
+    // The researcher decides: listed, accepted into training, or kept out again.
+    expect((await flaggedScans(study)).map((f) => [f.subject, f.modality, f.accepted])).toEqual([['002_S_0002', 'smri', false]])
+    await acceptRegistration(study, '002_S_0002', 'smri', true)
+    expect(usableForTraining((await loadStudy(study)).file.subjects[1]!.scans.smri)).toBe(true)
+    await acceptRegistration(study, '002_S_0002', 'smri', false)
+    expect(usableForTraining((await loadStudy(study)).file.subjects[1]!.scans.smri)).toBe(false)
+    await expect(acceptRegistration(study, '002_S_0001', 'smri', true)).rejects.toThrow(/was not flagged by registration QC/)
   }, 180_000)
 })

@@ -52,7 +52,8 @@ function elastix(): Promise<ElastixModule> {
   return elastixModule
 }
 
-async function stageMaps(stages: Array<'rigid' | 'affine' | 'bspline'>): Promise<ElastixMap[]> {
+/** The parameter maps the registration steps run (exported for the benchmark against the elastix CLI). */
+export async function stageMaps(stages: Array<'rigid' | 'affine' | 'bspline'>): Promise<ElastixMap[]> {
   const { defaultParameterMapNode } = await elastix()
   const maps: ElastixMap[] = []
   for (const [i, stage] of stages.entries()) {

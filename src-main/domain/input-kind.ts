@@ -32,3 +32,8 @@ export function describeInput(input: ScanInput): string {
 export function legacyInput(modality: 'smri' | 'pet'): ScanInput {
   return { kind: modality === 'smri' ? 'grey-matter-map' : 'pet', space: 'mni' }
 }
+
+/** The scan a native PET is registered to: its subject's structural scan when that is a native T1. */
+export function registrationT1For(smri: { path: string; input?: ScanInput | null } | null | undefined): string | null {
+  return smri?.input?.kind === 't1-weighted' && smri.input.space === 'native' ? smri.path : null
+}

@@ -9,7 +9,7 @@
  * time; a kill inside the merge (after study.json, before the labels) is finished by a re-run.
  */
 import { promises as fsp } from 'node:fs'
-import type { ScanInput } from '../../domain/input-kind'
+import { type ScanInput, registrationT1For } from '../../domain/input-kind'
 import type { RegistrationQc } from '../../preprocessing/registration'
 import type { Affine } from '../../volume/types'
 import { type CacheMeta, type CropStack, cacheKey, hasCacheEntry, readCacheMeta, removeStalePartials, writeCacheEntry } from '../cache'
@@ -148,7 +148,7 @@ async function importWith(studyDir: string, preprocessor: ScanPreprocessor, opts
   // A native PET is registered to its subject's native T1: T1 scans go first, so that the PET
   // finds the T1's registration in the transform cache.
   tasks.sort((a, b) => (a.modality === b.modality ? 0 : a.modality === 'smri' ? -1 : 1))
-  const t1Of = new Map(plan.subjects.map((s) => [s.id, s.smri?.input?.kind === 't1-weighted' && s.smri.input.space === 'native' ? s.smri.path : null]))
+  const t1Of = new Map(plan.subjects.map((s) => [s.id, registrationT1For(s.smri)]))
   let done = 0
   let preprocessed = 0
   let fromCache = 0

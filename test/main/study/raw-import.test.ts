@@ -22,6 +22,7 @@ import { imagingPreprocessor } from '../../../src-main/study/import/preprocess'
 import { usableForTraining } from '../../../src-main/study/schema'
 import { createStudy, loadStudy } from '../../../src-main/study/study'
 import { acceptRegistration, flaggedScans } from '../../../src-main/study/qc'
+import { buildSubjectView } from '../../../src-main/viewer/subject-view'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-raw-'))
 let tpl: MniTemplates
@@ -130,6 +131,11 @@ describe('native scans registered in the app', () => {
     const again = await imagingPreprocessor.run(join(petDir, 'pet.nii.gz'), 'pet', s.file.settings, { suv: null, input: { kind: 'pet', space: 'native' }, t1File: t1Dir, studyDir: study })
     expect(again.steps.filter((x) => x.includes("(from the study's transform cache)"))).toHaveLength(2)
     expect(existsSync(join(study, 'cache', good!.scans.pet!.cacheKey!))).toBe(true)
+    // The viewer shows the registered scans on the MNI grid, through the cached transforms.
+    const view = await buildSubjectView(study, '002_S_0001')
+    expect(view.smri!.dims).toEqual([91, 109, 91])
+    expect(view.smri!.quantity).toBe('T1 intensity, robust z-score in the brain')
+    expect(view.pet!.dims).toEqual([91, 109, 91])
     // The researcher decides: listed, accepted into training, or kept out again.
     expect((await flaggedScans(study)).map((f) => [f.subject, f.modality, f.accepted])).toEqual([['002_S_0002', 'smri', false]])
     await acceptRegistration(study, '002_S_0002', 'smri', true)

@@ -67,8 +67,8 @@ export async function benchSubject(): Promise<ViewerSubject> {
     pet: volumeToPayload(pet, 'pet', petFile, { quantity: 'PET template uptake', units: 'a.u.' }),
     boxes: boxesOnGrid(gm),
     measures: [
-      { key: 'hippocampalGmMl', label: 'Hippocampal grey matter', units: 'mL', subject: 7.1, groups: [{ name: 'NC', values: normals(40, 7.5, 0.6, 1) }, { name: 'AD', values: normals(40, 6.2, 0.7, 2) }] },
-      { key: 'hippocampalMeanSuvr', label: 'Hippocampal mean SUVR', units: 'SUVR', subject: 1.1, groups: [{ name: 'NC', values: normals(40, 1.2, 0.08, 3) }, { name: 'AD', values: normals(40, 1.0, 0.09, 4) }] }
+      { key: 'hippocampalGmMl', label: 'Hippocampal grey matter', description: 'Grey matter inside the two hippocampal boxes', units: 'mL', subject: 7.1, cohortRange: { min: 5, max: 9, n: 80 }, groups: [{ name: 'NC', values: normals(40, 7.5, 0.6, 1) }, { name: 'AD', values: normals(40, 6.2, 0.7, 2) }] },
+      { key: 'hippocampalMeanSuvr', label: 'Hippocampal mean SUVR', description: 'Mean SUVR inside the two hippocampal boxes', units: 'SUVR', subject: 1.1, cohortRange: { min: 0.8, max: 1.4, n: 80 }, groups: [{ name: 'NC', values: normals(40, 1.2, 0.08, 3) }, { name: 'AD', values: normals(40, 1.0, 0.09, 4) }] }
     ],
     prediction: {
       runId: 'bench',
@@ -77,7 +77,8 @@ export async function benchSubject(): Promise<ViewerSubject> {
         { model: 'pet', probabilities: [0.35, 0.65], predicted: 'AD', confidence: 0.65 },
         { model: 'aggregator', probabilities: [0.56, 0.44], predicted: 'NC', confidence: 0.56 }
       ]
-    }
+    },
+    consultedRunId: 'bench'
   }
 }
 

@@ -38,6 +38,8 @@ export const StudySummary = z.object({
   counts: StudyCounts,
   /** Whether splits.make has been run. */
   hasSplits: z.boolean(),
+  /** Subjects the split does not assign (imported after it): place them or re-split before training. */
+  unsplit: z.number().int(),
   /** Folder of the cohort the study was imported from (last import), if any. */
   source: z.string().nullable(),
   /** What opening it repaired, for the researcher (e.g. a damaged label log tail set aside). */
@@ -124,7 +126,8 @@ export type SubjectPrediction = z.infer<typeof SubjectPrediction>
 export const SubjectRow = z.object({
   id: z.string(),
   sessionId: z.string(),
-  /** Diagnosis from the source metadata (collection CSV Group, participants.tsv, ADNIMERGE), if any. */
+  /** Diagnosis from the source metadata (collection CSV Group, participants.tsv, ADNIMERGE), if
+   *  any; null while the subject's label is hidden for evaluation (it would show the diagnosis). */
   group: z.string().nullable(),
   sex: z.string().nullable(),
   age: z.number().nullable(),
@@ -135,7 +138,7 @@ export const SubjectRow = z.object({
   /** True when a known label is hidden by "simulate a label rate". */
   labelHidden: z.boolean(),
   split: SplitName.nullable(),
-  /** Latest finished run's predictions, when there is one. */
+  /** The chosen (default: newest) finished run's predictions, when there is one. */
   prediction: SubjectPrediction.nullable()
 })
 export type SubjectRow = z.infer<typeof SubjectRow>
@@ -176,10 +179,12 @@ export const LabelEvent = z.object({
   label: z.string().nullable(),
   /** Label before the event. */
   previous: z.string().nullable(),
-  /** For 'undo': the seq of the event undone. */
+  /** For 'undo': the seq of the event undone; for a redo (a user set/clear): the seq of the undo it reverses. */
   undoes: z.number().int().nullable(),
   /** Who wrote it: 'user', 'import:<file>', 'simulate'. */
-  source: z.string()
+  source: z.string(),
+  /** The subject's label is hidden for evaluation: label and previous are left out (null). */
+  redacted: z.boolean().optional()
 })
 export type LabelEvent = z.infer<typeof LabelEvent>
 

@@ -49,10 +49,15 @@ export type HippocampalBox = z.infer<typeof HippocampalBox>
 export const CohortMeasure = z.object({
   key: z.enum(['hippocampalGmMl', 'hippocampalMeanSuvr']),
   label: z.string(),
+  /** What is measured, in one or two sentences for the researcher. */
+  description: z.string(),
   units: z.string(),
   /** This subject's value, null when its scan is missing. */
   subject: z.number().nullable(),
-  /** Values of the cohort's subjects by group (class name), this subject included. */
+  /** Smallest and largest value over every subject of the study with the scan (n of them). */
+  cohortRange: z.object({ min: z.number(), max: z.number(), n: z.number().int() }).nullable(),
+  /** Values of the cohort's subjects by visible label (class name), this subject included;
+   *  subjects without a visible label (hidden for evaluation or unknown) are in no group. */
   groups: z.array(z.object({ name: z.string(), values: z.array(z.number()) }))
 })
 export type CohortMeasure = z.infer<typeof CohortMeasure>
@@ -78,7 +83,10 @@ export const ViewerSubject = z.object({
   boxes: z.array(HippocampalBox),
   measures: z.array(CohortMeasure),
   /** The requested (else the newest finished) run's verdicts for this subject, null when there is none. */
-  prediction: z.object({ runId: z.string(), verdicts: z.array(ModelVerdict) }).nullable()
+  prediction: z.object({ runId: z.string(), verdicts: z.array(ModelVerdict) }).nullable(),
+  /** The run whose predictions were looked up (requested, else newest finished); null when no
+   *  run has finished. With `prediction` null, the subject is not in that run. */
+  consultedRunId: z.string().nullable()
 })
 export type ViewerSubject = z.infer<typeof ViewerSubject>
 

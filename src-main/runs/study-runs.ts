@@ -24,6 +24,15 @@ import { loadStudy, makeStudySplits } from '../study/study'
 
 export const RUNS_DIR = 'runs'
 
+/** The split a run was made on, saved in its folder when it starts (older runs have none). */
+export const RUN_SPLIT = 'split.json'
+
+/** The assignment a run used: its own saved split, else (older runs) the study's current one. */
+export async function runSplitAssignment(study: string, id: string, current: Record<string, string> | undefined): Promise<Record<string, string>> {
+  const own = await fsp.readFile(join(runDir(study, id), RUN_SPLIT), 'utf8').then((t) => (JSON.parse(t) as { assignment?: Record<string, string> } | null)?.assignment, () => undefined)
+  return own ?? current ?? {}
+}
+
 export interface RunConfigFile {
   id: string
   method: 'tcgm' | 'ce'
@@ -158,6 +167,9 @@ export async function trainStudy(study: string, options: TrainingOptions, cb: Ru
     classNames: s.file.settings.classNames
   }
   await ensureDir(runDir(s.dir, id))
+  // The run keeps the split it was made on: a later re-split of the study changes neither its
+  // resume nor its results (runs on different splits are not comparable, and say so).
+  await writeJson(join(runDir(s.dir, id), RUN_SPLIT), s.file.splits)
   await writeJson(join(runDir(s.dir, id), 'config.json'), config)
   cb.onCreated?.(id)
   return runSeeds(s.dir, config, false, cb)
@@ -229,8 +241,10 @@ async function runSeeds(study: string, config: RunConfigFile, resume: boolean, c
       if (await fsp.stat(join(sd, 'result.json')).then(() => true, () => false)) continue
       await ensureDir(sd)
       let modalities: string[] = []
+      const splitFile = join(dir, RUN_SPLIT)
+      const ownSplit = await fsp.stat(splitFile).then(() => true, () => false)
       const handle = startTrainingRun(
-        { kind: 'study', params: { study, preset: config.preset, seed }, train: { ...config.train, seed }, runDir: sd, resume, progressIntervalMs: 500 },
+        { kind: 'study', params: { study, preset: config.preset, seed, ...(ownSplit ? { splitFile } : {}) }, train: { ...config.train, seed }, runDir: sd, resume, progressIntervalMs: 500 },
         {
           onEvent: (e) => {
             if (e.type === 'started') modalities = e.modalities
@@ -383,7 +397,7 @@ export async function getRunDetail(study: string, id: string): Promise<RunDetail
   const predictions: PredictionRow[] = []
   if (results.length) {
     const ids = results[0]!.subjectIds
-    const splits = s.file.splits?.assignment ?? {}
+    const splits = await runSplitAssignment(s.dir, id, s.file.splits?.assignment)
     const sessions = new Map(s.file.subjects.map((x) => [x.id, x.sessionId]))
     ids.forEach((pid, i) => {
       const mean = (get: (r: SeedResultFile) => Array<number | null>): number[] | null => {
@@ -407,7 +421,7 @@ export async function getRunDetail(study: string, id: string): Promise<RunDetail
         sessionId: sessions.get(pid) ?? 'ses-M00',
         split: (splits[pid] as PredictionRow['split']) ?? null,
         trueLabel: s.labels.get(pid) ?? null,
-        hiddenLabel: s.hidden.get(pid) ?? null,
+        hiddenLabel: s.labels.has(pid) ? null : s.hidden.get(pid) ?? null,
         predictedLabel: classNames[predicted] ?? String(predicted),
         aggregator,
         modalities: mods

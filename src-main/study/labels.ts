@@ -31,7 +31,7 @@ export interface LabelEvent {
   /** Label after the event; null when cleared. */
   label: string | null
   previous: string | null
-  /** For undo: the seq of the event undone. */
+  /** For undo: the seq of the event undone; for a redo (a user set/clear): the seq of the undo it reverses. */
   undoes: number | null
   /** 'user', 'import:<file>', 'simulate', ... */
   source: string
@@ -164,6 +164,23 @@ export function undoTarget(events: readonly LabelEvent[]): LabelEvent | null {
   return null
 }
 
+/**
+ * What `redo` re-applies: the latest user undo not yet redone, with the event it undid, or null.
+ * A redo is a user set/clear whose `undoes` names the undo it reverses; any other change (a new
+ * label, an import, a simulated rate) empties the redo stack, as in every editor.
+ */
+export function redoTarget(events: readonly LabelEvent[]): { undo: LabelEvent; target: LabelEvent } | null {
+  const stack: LabelEvent[] = []
+  for (const e of events) {
+    if (e.action === 'undo' && e.source === 'user') stack.push(e)
+    else if (e.source === 'user' && e.undoes !== null && stack.at(-1)?.seq === e.undoes) stack.pop()
+    else stack.length = 0
+  }
+  const undo = stack.at(-1)
+  const target = undo ? events[undo.undoes! - 1] : undefined
+  return undo && target ? { undo, target } : null
+}
+
 export function parseTwoColumn(text: string): Map<string, string> {
   const out = new Map<string, string>()
   const lines = text.split('\n')
@@ -189,6 +206,18 @@ export async function readHiddenLabels(studyDir: string): Promise<Map<string, st
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map()
     throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
+}
+
+/** Append-only record of every time the researcher revealed the hidden labels in the window. */
+export const REVEAL_LOG = 'reveals.log.tsv'
+
+export async function appendRevealEvent(studyDir: string, count: number, source: string): Promise<string> {
+  const file = join(studyDir, REVEAL_LOG)
+  const exists = await fsp.stat(file).then(() => true, () => false)
+  if (!exists) await writeFileAtomic(file, 'time\thidden_labels\tsource\n')
+  const time = new Date().toISOString()
+  await appendLinesDurable(file, [`${time}\t${count}\t${clean(source, 'reveal source')}`])
+  return time
 }
 
 export async function writeHiddenLabels(studyDir: string, hidden: Map<string, string>): Promise<void> {

@@ -67,6 +67,51 @@ export function makeSplits(ids: readonly string[], strata: ReadonlyMap<string, s
 }
 
 /**
+ * Places subjects that have no split yet into an existing assignment without moving anyone:
+ * within each stratum, each new subject (in a seeded order) goes to the split furthest below its
+ * share of that stratum (existing members plus the new ones), ties in train, val, test order.
+ * Returns the new subjects' splits only.
+ */
+export function placeIntoSplits(
+  assignment: ReadonlyMap<string, SplitName>,
+  newIds: readonly string[],
+  strata: ReadonlyMap<string, string>,
+  seed: number,
+  fractions: SplitFractions
+): Map<string, SplitName> {
+  const names: SplitName[] = ['train', 'val', 'test']
+  const fs = [fractions.train, fractions.val, fractions.test]
+  const total = fs.reduce((a, b) => a + b, 0)
+  const key = (id: string) => strata.get(id) ?? '\u0000unlabelled'
+  const counts = new Map<string, number[]>()
+  for (const [id, split] of assignment) {
+    const c = counts.get(key(id)) ?? [0, 0, 0]
+    c[names.indexOf(split)]!++
+    counts.set(key(id), c)
+  }
+  const rng = new Rng(seed)
+  const out = new Map<string, SplitName>()
+  for (const [stratum, members] of groupBy(newIds.filter((id) => !assignment.has(id)), strata)) {
+    const c = counts.get(stratum) ?? [0, 0, 0]
+    const size = c.reduce((a, b) => a + b, 0) + members.length
+    for (const id of rng.shuffle(members.slice())) {
+      let best = 0
+      let bestDeficit = -Infinity
+      fs.forEach((f, k) => {
+        const deficit = (size * f) / total - c[k]!
+        if (f > 0 && deficit > bestDeficit + 1e-9) {
+          best = k
+          bestDeficit = deficit
+        }
+      })
+      c[best]!++
+      out.set(id, names[best]!)
+    }
+  }
+  return out
+}
+
+/**
  * The strata of a study's split: class and visibility, so validation gets its share of the visible
  * labels (model selection) and the test split its share of the hidden ones (evaluation). A subject
  * in both maps counts as visible.

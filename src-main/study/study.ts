@@ -20,8 +20,10 @@ import {
   setAsideDamagedTail,
   readHiddenLabels,
   readLabelLog,
+  redoTarget,
   replayLabels,
   undoTarget,
+  appendRevealEvent,
   writeHiddenLabels,
   writeLabelsSnapshot,
   LABELS_TSV,
@@ -30,7 +32,7 @@ import {
 import { withStudyLock } from './lock'
 import { createLogger } from '../log'
 import { DEFAULT_CLASS_NAMES, STUDY_SCHEMA_VERSION, type SplitName, type StudyFile, type SubjectRecord, parseStudyFile } from './schema'
-import { type SplitFractions, DEFAULT_FRACTIONS, chooseVisible, makeSplits, splitStrata } from './splits'
+import { type SplitFractions, DEFAULT_FRACTIONS, chooseVisible, makeSplits, placeIntoSplits, splitStrata } from './splits'
 
 export const STUDY_JSON = 'study.json'
 const logger = createLogger('study')
@@ -41,7 +43,9 @@ export interface StudyState {
   file: StudyFile
   /** Visible labels (from the log). */
   labels: Map<string, string>
-  /** Labels hidden by a simulated label rate (evaluation only). */
+  /** Labels hidden by a simulated label rate (evaluation only). A subject the user has labelled
+   *  since keeps its entry here, so clearing or undoing that label hides it again; it counts as
+   *  hidden only while it has no visible label (see hiddenLabels). */
   hidden: Map<string, string>
   events: LabelEvent[]
   migratedFrom: number | null
@@ -192,10 +196,47 @@ export async function setLabel(dir: string, subject: string, label: string | nul
     subjectOrThrow(s, subject)
     if (label !== null) classOrThrow(s, label)
     const previous = s.labels.get(subject) ?? null
+    // A hidden evaluation label stays in labels.hidden.tsv: the visible label wins while it
+    // exists, and an undo or a clear gives the subject back its hidden label (never lost).
     const [e] = await appendStudyLabelEvents(s, [{ action: label === null ? 'clear' : 'set', subject, label, previous, undoes: null, source }])
-    // A label the user sets or clears by hand is no longer a hidden evaluation label.
-    if (s.hidden.delete(subject)) await writeHiddenLabels(s.dir, s.hidden)
     return { subject, label, previous, seq: e!.seq }
+  })
+}
+
+/** The labels hidden for evaluation right now: known, and not visible. */
+export function hiddenLabels(s: Pick<StudyState, 'labels' | 'hidden'>): Map<string, string> {
+  return new Map([...s.hidden].filter(([id]) => !s.labels.has(id)))
+}
+
+/** True when the subject's diagnosis is hidden for evaluation (the window must not show it). */
+export function isHiddenSubject(s: Pick<StudyState, 'labels' | 'hidden'>, id: string): boolean {
+  return !s.labels.has(id) && s.hidden.has(id)
+}
+
+/**
+ * The researcher's explicit request to see the hidden labels: logged (reveals.log.tsv) before
+ * they are returned, so a study shows whether and when its evaluation labels were looked at.
+ */
+export async function revealHiddenLabels(dir: string): Promise<{ time: string; labels: Map<string, string>; groups: Map<string, string> }> {
+  return mutateStudy(dir, async (s) => {
+    const labels = hiddenLabels(s)
+    const time = await appendRevealEvent(s.dir, labels.size, 'user')
+    const groups = new Map<string, string>()
+    for (const x of s.file.subjects) if (labels.has(x.id) && x.group !== null) groups.set(x.id, x.group)
+    return { time, labels, groups }
+  })
+}
+
+/** Re-applies the change the latest undo reverted (when nothing else changed since); null when there is none. */
+export async function redoLabel(dir: string): Promise<{ redone: LabelEvent; change: LabelChange } | null> {
+  return mutateStudy(dir, async (s) => {
+    const t = redoTarget(s.events)
+    if (!t) return null
+    const subject = t.target.subject
+    const current = s.labels.get(subject) ?? null
+    const label = t.target.label
+    const [e] = await appendStudyLabelEvents(s, [{ action: label === null ? 'clear' : 'set', subject, label, previous: current, undoes: t.undo.seq, source: 'user' }])
+    return { redone: t.target, change: { subject, label, previous: current, seq: e!.seq } }
   })
 }
 
@@ -282,6 +323,35 @@ export async function makeStudySplits(dir: string, seed: number, fractions: Spli
   })
 }
 
+/** Subjects of the study that the stored split does not assign (imported after it was made). */
+export function unsplitSubjects(s: Pick<StudyState, 'file'>): string[] {
+  const a = s.file.splits?.assignment
+  return a ? s.file.subjects.filter((x) => !a[x.id]).map((x) => x.id) : []
+}
+
+/**
+ * Puts the subjects imported after the split into it, stratified like the split (class and
+ * visibility), without moving anyone already assigned: runs made on the split stay comparable.
+ */
+export async function placeNewSubjectsInSplit(dir: string): Promise<{ placed: Record<SplitName, number>; counts: Record<SplitName, number> }> {
+  return mutateStudy(dir, async (s) => {
+    const splits = s.file.splits
+    if (!splits) throw new Error(`study ${s.dir} has no split yet to place subjects into; make one (splits.make)`)
+    const existing = new Map(Object.entries(splits.assignment))
+    // A seed of its own per placement, so two placements do not repeat the same order.
+    const added = placeIntoSplits(existing, unsplitSubjects(s), splitStrata(s.labels, s.hidden), splits.seed + existing.size, splits.fractions)
+    const placed = { train: 0, val: 0, test: 0 }
+    for (const [id, split] of added) {
+      splits.assignment[id] = split
+      placed[split]++
+    }
+    if (added.size) await saveStudyFile(s)
+    const counts = { train: 0, val: 0, test: 0 }
+    for (const v of Object.values(splits.assignment)) counts[v]++
+    return { placed, counts }
+  })
+}
+
 /** Changes class names (only when no label uses a removed name) or the visit. */
 export async function updateSettings(dir: string, change: { classNames?: readonly string[]; visit?: string }): Promise<void> {
   await mutateStudy(dir, async (s) => {
@@ -308,7 +378,7 @@ export function studyCounts(s: StudyState, runs: number) {
     withBoth: subjects.filter((x) => x.scans.smri && x.scans.pet).length,
     labelled: s.labels.size,
     labelledByClass,
-    hidden: s.hidden.size,
+    hidden: hiddenLabels(s).size,
     runs
   }
 }

@@ -55,41 +55,57 @@ export function boxesOnGrid(grid: Pick<Volume, 'dims' | 'affine'>): HippocampalB
 }
 
 /**
- * The group a subject counts in for the cohort distributions: its visible label, else its
- * diagnosis from the source metadata when that is one of the class names; null otherwise.
- * Hidden labels (simulated label rate) are never used.
+ * The group a subject counts in for the cohort distributions: its visible label, else none.
+ * Neither hidden labels nor the source metadata's diagnosis are used: for a subject whose label
+ * is hidden for evaluation, the source group is that hidden diagnosis.
  */
-export function cohortGroup(state: Pick<StudyState, 'labels' | 'file'>, subject: Pick<SubjectRecord, 'id' | 'group'>): string | null {
-  const label = state.labels.get(subject.id)
-  if (label) return label
-  return subject.group !== null && state.file.settings.classNames.includes(subject.group) ? subject.group : null
+export function cohortGroup(state: Pick<StudyState, 'labels'>, subject: Pick<SubjectRecord, 'id'>): string | null {
+  return state.labels.get(subject.id) ?? null
 }
 
-/** The cohort's hippocampal measures by group (from the stats stored at import). */
+/** What each measure is, in words the viewer shows beside the value. */
+const MEASURE_MEANING = {
+  hippocampalGmMl:
+    'Grey matter inside the two hippocampal boxes (left + right), summed over their voxels: the grey-matter probability of each 2 mm voxel times its volume, before proportional scaling.',
+  hippocampalMeanSuvr: 'Mean PET SUVR inside the two hippocampal boxes (left + right).'
+} as const
+
+/** The cohort's hippocampal measures by visible label, and their range over every subject. */
 export function cohortMeasures(state: Pick<StudyState, 'labels' | 'file'>, subjectValues: { gmMl: number | null; suvr: number | null }): CohortMeasure[] {
   const classNames = state.file.settings.classNames
+  const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v)
   const collect = (pick: (s: SubjectRecord) => number | null | undefined) =>
     classNames.map((name) => ({
       name,
       values: state.file.subjects
         .filter((s) => cohortGroup(state, s) === name)
         .map(pick)
-        .filter((v): v is number => typeof v === 'number' && Number.isFinite(v))
+        .filter(finite)
     }))
+  const range = (pick: (s: SubjectRecord) => number | null | undefined): { min: number; max: number; n: number } | null => {
+    const all = state.file.subjects.map(pick).filter(finite)
+    return all.length ? { min: Math.min(...all), max: Math.max(...all), n: all.length } : null
+  }
+  const gm = (s: SubjectRecord) => s.scans.smri?.stats?.hippocampalGmMl
+  const suvr = (s: SubjectRecord) => s.scans.pet?.stats?.hippocampalMeanSuvr
   return [
     {
       key: 'hippocampalGmMl',
       label: 'Hippocampal grey matter',
+      description: MEASURE_MEANING.hippocampalGmMl,
       units: 'mL',
       subject: subjectValues.gmMl,
-      groups: collect((s) => s.scans.smri?.stats?.hippocampalGmMl)
+      cohortRange: range(gm),
+      groups: collect(gm)
     },
     {
       key: 'hippocampalMeanSuvr',
       label: 'Hippocampal mean SUVR',
+      description: MEASURE_MEANING.hippocampalMeanSuvr,
       units: 'SUVR',
       subject: subjectValues.suvr,
-      groups: collect((s) => s.scans.pet?.stats?.hippocampalMeanSuvr)
+      cohortRange: range(suvr),
+      groups: collect(suvr)
     }
   ]
 }
@@ -149,6 +165,8 @@ export async function buildSubjectView(studyDir: string, subjectId: string, opts
   const reference = smri?.result.volume ?? pet!.result.volume
 
   const prediction = await runPrediction(state.dir, subjectId, opts.runId)
+  // Which run was looked in, so the window can tell "no run has finished" from "not in that run".
+  const consultedRunId = prediction?.runId ?? opts.runId ?? (await listRuns(state.dir)).find((r) => r.status === 'done')?.id ?? null
   const classNames = state.file.settings.classNames
   return {
     subject: subjectId,
@@ -163,6 +181,7 @@ export async function buildSubjectView(studyDir: string, subjectId: string, opts
     }),
     prediction: prediction
       ? { runId: prediction.runId, verdicts: verdicts(classNames, { ...prediction.modalities, aggregator: prediction.aggregator }) }
-      : null
+      : null,
+    consultedRunId
   }
 }

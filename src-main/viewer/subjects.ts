@@ -1,11 +1,16 @@
 /**
- * Read models of a study for the window: the summary, the subject table with the latest
+ * Read models of a study for the window: the summary, the subject table with a run's
  * predictions, and one subject's detail with small hippocampal previews for labelling.
+ *
+ * A diagnosis hidden for evaluation never leaves main through these: a hidden subject's source
+ * group (which is its diagnosis) is null and its label history is redacted. Only
+ * labels.revealHidden, an explicit and logged request, returns them.
  */
-import type { Preview, StudySummary, SubjectDetail, SubjectRow } from '../domain/study-records'
+import type { LabelEvent as LabelEventView, Preview, StudySummary, SubjectDetail, SubjectRow } from '../domain/study-records'
 import { readCacheCrops } from '../study/cache'
 import { getRunDetail, listRuns } from '../runs/study-runs'
-import { type StudyState, loadStudy, studyCounts } from '../study/study'
+import type { LabelEvent } from '../study/labels'
+import { type StudyState, isHiddenSubject, loadStudy, studyCounts, unsplitSubjects } from '../study/study'
 
 export async function studySummary(study: string): Promise<StudySummary> {
   const s = await loadStudy(study)
@@ -22,6 +27,7 @@ export function summaryOf(s: StudyState, runs: number): StudySummary {
     settings: s.file.settings,
     counts: studyCounts(s, runs),
     hasSplits: s.file.splits !== null,
+    unsplit: unsplitSubjects(s).length,
     source: s.file.source
   }
 }
@@ -30,31 +36,42 @@ function rowsOf(s: StudyState, predictions: Map<string, SubjectRow['prediction']
   return s.file.subjects.map((x) => ({
     id: x.id,
     sessionId: x.sessionId,
-    group: x.group,
+    group: isHiddenSubject(s, x.id) ? null : x.group,
     sex: x.sex,
     age: x.age,
     hasSmri: Boolean(x.scans.smri),
     hasPet: Boolean(x.scans.pet),
     label: s.labels.get(x.id) ?? null,
-    labelHidden: !s.labels.has(x.id) && s.hidden.has(x.id),
+    labelHidden: isHiddenSubject(s, x.id),
     split: s.file.splits?.assignment[x.id] ?? null,
     prediction: predictions.get(x.id) ?? null
   }))
 }
 
-async function latestPredictions(s: StudyState): Promise<{ runId: string | null; byId: Map<string, SubjectRow['prediction']> }> {
-  const done = (await listRuns(s.dir)).find((r) => r.status === 'done')
-  const byId = new Map<string, SubjectRow['prediction']>()
-  if (!done) return { runId: null, byId }
-  const detail = await getRunDetail(s.dir, done.id)
-  for (const p of detail.predictions) byId.set(p.participantId, { runId: done.id, modalities: p.modalities, aggregator: p.aggregator, predicted: p.predictedLabel })
-  return { runId: done.id, byId }
+/**
+ * Label events as the window may see them: a hidden subject's events carry its hidden diagnosis
+ * (the import that set it, the simulated rate that hid it), so their labels are left out.
+ */
+export function visibleHistory(s: StudyState, events: readonly LabelEvent[]): LabelEventView[] {
+  return events.map((e) => (isHiddenSubject(s, e.subject) ? { ...e, label: null, previous: null, redacted: true } : e))
 }
 
-export async function listSubjects(study: string): Promise<{ classNames: string[]; latestRunId: string | null; rows: SubjectRow[] }> {
+/** The predictions of run `runId` (when given and finished), else of the newest finished run. */
+async function runPredictions(s: StudyState, runId?: string): Promise<{ runId: string | null; latestRunId: string | null; byId: Map<string, SubjectRow['prediction']> }> {
+  const done = (await listRuns(s.dir)).filter((r) => r.status === 'done')
+  const latestRunId = done[0]?.id ?? null
+  const chosen = (runId ? done.find((r) => r.id === runId) : undefined) ?? done[0]
+  const byId = new Map<string, SubjectRow['prediction']>()
+  if (!chosen) return { runId: null, latestRunId, byId }
+  const detail = await getRunDetail(s.dir, chosen.id)
+  for (const p of detail.predictions) byId.set(p.participantId, { runId: chosen.id, modalities: p.modalities, aggregator: p.aggregator, predicted: p.predictedLabel })
+  return { runId: chosen.id, latestRunId, byId }
+}
+
+export async function listSubjects(study: string, runId?: string): Promise<{ classNames: string[]; latestRunId: string | null; runId: string | null; rows: SubjectRow[] }> {
   const s = await loadStudy(study)
-  const latest = await latestPredictions(s)
-  return { classNames: s.file.settings.classNames, latestRunId: latest.runId, rows: rowsOf(s, latest.byId) }
+  const p = await runPredictions(s, runId)
+  return { classNames: s.file.settings.classNames, latestRunId: p.latestRunId, runId: p.runId, rows: rowsOf(s, p.byId) }
 }
 
 /** Central axial (x-y at the middle k) and coronal (x-z at the middle j) slices of each crop channel. */
@@ -88,7 +105,7 @@ export async function subjectDetail(study: string, id: string): Promise<SubjectD
   const s = await loadStudy(study)
   const subj = s.file.subjects.find((x) => x.id === id)
   if (!subj) throw new Error(`subject ${id} is not in the study ${s.dir}`)
-  const latest = await latestPredictions(s)
+  const latest = await runPredictions(s)
   const row = rowsOf(s, latest.byId).find((r) => r.id === id)!
   const scans: SubjectDetail['scans'] = []
   const previews: Preview[] = []
@@ -101,6 +118,6 @@ export async function subjectDetail(study: string, id: string): Promise<SubjectD
       previews.push(...cropPreviews(m, crops.dims, crops.data))
     }
   }
-  const history = s.events.filter((e) => e.subject === id)
+  const history = visibleHistory(s, s.events.filter((e) => e.subject === id))
   return { row, scans, previews, history }
 }

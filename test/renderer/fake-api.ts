@@ -58,6 +58,7 @@ export function studySummary(overrides: Partial<StudySummary> = {}): StudySummar
     settings: { classNames: ['NC', 'AD'], visit: 'bl', petReference: 'pons', proportionalScaling: true },
     counts: { subjects: 6, withSmri: 6, withPet: 6, withBoth: 6, labelled: 0, labelledByClass: {}, hidden: 0, runs: 0 },
     hasSplits: false,
+    unsplit: 0,
     source: null,
     ...overrides
   }

@@ -20,7 +20,7 @@ function server(shell: 'browser' | 'electron', result: (labels: Map<string, stri
   const count = () => [...labels.values()].filter((l) => l !== null).length
   return new FakeApi(shell)
     .handle('study.open', () => studySummary({ counts: { ...studySummary().counts, subjects: ids.length, labelled: count() } }))
-    .handle('subjects.list', () => ({ classNames: ['NC', 'AD'], latestRunId: null, rows: ids.map((id) => subjectRow(id, { label: labels.get(id) ?? null })) }))
+    .handle('subjects.list', () => ({ classNames: ['NC', 'AD'], latestRunId: null, runId: null, rows: ids.map((id) => subjectRow(id, { label: labels.get(id) ?? null })) }))
     .handle('subject.detail', ({ subject }) => ({ row: subjectRow(subject), scans: [], previews: [], history: [] }))
     .handle('labels.importFile', () => result(labels))
 }

@@ -28,7 +28,7 @@ function labelServer(): { api: FakeApi; labels: Map<string, string | null> } {
   }
   api
     .handle('study.open', () => studySummary())
-    .handle('subjects.list', () => ({ classNames: ['NC', 'AD'], latestRunId: null, rows: ids.map((id) => subjectRow(id, { label: labels.get(id) ?? null })) }))
+    .handle('subjects.list', () => ({ classNames: ['NC', 'AD'], latestRunId: null, runId: null, rows: ids.map((id) => subjectRow(id, { label: labels.get(id) ?? null })) }))
     .handle('subject.detail', ({ subject }) => ({ row: subjectRow(subject), scans: [], previews: [], history: [] }))
     .handle('labels.set', ({ subject, label }) => change(subject, label))
     .handle('labels.clear', ({ subject }) => change(subject, null))

@@ -5,6 +5,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import type { RunDetail } from '@contract/contracts/study'
 import { setApi } from '../../src-renderer/src/api/client'
 import { useStudyStore } from '../../src-renderer/src/stores/study'
+import { useSubjectsStore } from '../../src-renderer/src/stores/subjects'
 import { useResultsStore } from '../../src-renderer/src/stores/results'
 import { useNavigationStore } from '../../src-renderer/src/stores/navigation'
 import { rocAuc, rocCurve } from '../../src-renderer/src/metrics/roc'
@@ -90,9 +91,16 @@ describe('results', () => {
     expect(s2.modalities).toEqual({ smri: { predicted: 'AD', prob: 0.8 }, pet: { predicted: 'NC', prob: 0.7 } })
     expect(s2.predicted).toBe('AD')
     expect(s2.disagree).toBe(true)
-    expect(s2.truth).toBe('NC')
+    // s2's label is hidden for evaluation: counted in the ROC, not shown per subject (nor
+    // whether the prediction matched it) until the researcher reveals the hidden labels.
+    expect(s2.truth).toBeNull()
     expect(s2.truthHidden).toBe(true)
-    expect(s2.correct).toBe(false)
+    expect(s2.correct).toBeNull()
+    api.handle('labels.revealHidden', () => ({ time: '2026-11-26T11:00:00Z', subjects: [{ id: 's2', label: 'NC', group: 'CN' }] }))
+    expect(await useSubjectsStore().revealHidden()).toBe(true)
+    const revealed = results.rows.find((r) => r.id === 's2')!
+    expect(revealed.truth).toBe('NC')
+    expect(revealed.correct).toBe(false)
     expect(results.disagreementCount).toBe(1)
     results.disagreementsOnly = true
     expect(results.visibleRows.map((r) => r.id)).toEqual(['s2'])
@@ -121,7 +129,9 @@ describe('results', () => {
     expect(s2.classes()).toContain('lab-disagree')
     expect(s2.get('[data-testid="result-smri"]').text()).toBe('AD 80 %')
     expect(s2.get('[data-testid="result-pet"]').text()).toBe('NC 70 %')
-    expect(s2.text()).toContain('wrong')
+    expect(s2.text()).toContain('hidden')
+    expect(s2.text()).not.toContain('NC (hidden)')
+    expect(s2.text()).not.toContain('wrong')
 
     await s2.trigger('click')
     expect(useNavigationStore().current).toBe('viewer')

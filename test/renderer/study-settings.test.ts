@@ -22,6 +22,7 @@ function settingsServer(labelled: Record<string, string>): FakeApi {
     .handle('subjects.list', () => ({
       classNames: current.settings.classNames,
       latestRunId: null,
+      runId: null,
       rows: ['002_S_0001', '002_S_0002'].map((id) => subjectRow(id, { label: labelled[id] ?? null }))
     }))
     .handle('study.settings', ({ classNames, visit }) => {

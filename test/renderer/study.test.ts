@@ -119,6 +119,32 @@ describe('study panel', () => {
     wrapper.unmount()
   })
 
+  it('New study, with a study open: creates it under its name in the chosen folder, opens it and lists it in recent studies', async () => {
+    const recent = [{ path: STUDY, name: 'demo', openedAt: '2026-11-26T10:00:00Z' }]
+    api
+      .handle('study.create', ({ folder, name }) => {
+        recent.unshift({ path: folder, name: name ?? 'x', openedAt: '2026-11-26T11:00:00Z' })
+        return studySummary({ path: folder, name: name ?? 'x', counts: { ...studySummary().counts, subjects: 0 } })
+      })
+      .handle('studies.recent', () => recent)
+    await useStudyStore().open(STUDY)
+    const wrapper = mount(StudyPanel)
+    await flushPromises()
+    // The demo study is open, and New study is on the page (not only behind the menu).
+    await wrapper.get('[data-testid="new-study-folder"]').setValue('/studies/mine')
+    await wrapper.get('[data-testid="new-study-name"]').setValue('My cohort 2026')
+    await wrapper.get('[data-testid="create-study"]').trigger('click')
+    await flushPromises()
+    expect(api.callsOf('study.create')).toEqual([{ folder: '/studies/mine', name: 'My cohort 2026' }])
+    expect(useStudyStore().summary?.name).toBe('My cohort 2026')
+    expect(wrapper.get('[data-testid="import-target"]').text()).toBe('My cohort 2026')
+    expect(useStudyStore().recent.map((r) => r.path)).toEqual(['/studies/mine', STUDY])
+    // Back to the demo study: the recent list switches.
+    expect(await useStudyStore().open(STUDY)).toBe(true)
+    expect(useStudyStore().path).toBe(STUDY)
+    wrapper.unmount()
+  })
+
   it('opening a folder that is not a study names the folder and the reason', async () => {
     api.handle('study.open', () => {
       throw new Error('/home/me/scans/study.json: no such file (not a study folder)')

@@ -32,7 +32,7 @@ describe('subjects', () => {
     setActivePinia(createPinia())
     setApi(new FakeApi()
       .handle('study.open', () => studySummary())
-      .handle('subjects.list', () => ({ classNames: ['NC', 'AD'], latestRunId: 'r', rows: cohort() })))
+      .handle('subjects.list', () => ({ classNames: ['NC', 'AD'], latestRunId: 'r', runId: 'r', rows: cohort() })))
     await useStudyStore().open(STUDY)
     restoreLayout = fakeScrollerSize(1000, 600)
   })

@@ -156,3 +156,57 @@ describe('Train view', () => {
     localStorage.clear()
   })
 })
+
+describe('Train view after an import into a split study', () => {
+  async function mountWithUnsplit() {
+    setActivePinia(createPinia())
+    let unsplit = 4
+    const api = new FakeApi()
+      .handle('study.open', () => studySummary({ counts: { ...studySummary().counts, labelled: 10 }, hasSplits: true, unsplit }))
+      .handle('app.info', () => ({ name: 'TCGM Lab', version: '0.1.0', platform: 'linux', arch: 'x64', node: '20', shell: 'browser', backend: { name: 'wasm', reason: '', tried: [] }, startWithDemo: false }))
+      .handle('runs.list', () => [])
+      .handle('splits.place', () => {
+        unsplit = 0
+        return { placed: { train: 2, val: 1, test: 1 }, counts: { train: 62, val: 21, test: 21 } }
+      })
+      .handle('splits.make', () => {
+        unsplit = 0
+        return { train: 62, val: 21, test: 21 }
+      })
+      .handle('training.start', () => ({ jobId: JOB }))
+    setApi(api)
+    await useStudyStore().open(STUDY)
+    const wrapper = mount(TrainView)
+    await flushPromises()
+    return { api, wrapper }
+  }
+
+  afterEach(() => {
+    setApi(null)
+    localStorage.clear()
+  })
+
+  it('offers to place the new subjects (the default) and does so before the run starts', async () => {
+    const { api, wrapper } = await mountWithUnsplit()
+    const choice = wrapper.get('[data-testid="split-choice"]')
+    expect(choice.text()).toContain('4 subjects were imported after the split')
+    expect((wrapper.get('[data-testid="split-place"]').element as HTMLInputElement).checked).toBe(true)
+    expect(choice.text()).not.toContain('no longer comparable')
+    await wrapper.get('[data-testid="train-start"]').trigger('click')
+    await flushPromises()
+    expect(api.calls.map((c) => c.name).filter((n) => n.startsWith('splits.') || n === 'training.start')).toEqual(['splits.place', 'training.start'])
+    expect(api.callsOf('splits.make')).toEqual([])
+    expect(wrapper.find('[data-testid="split-choice"]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('a re-split warns that old runs are no longer comparable, and makes a new split', async () => {
+    const { api, wrapper } = await mountWithUnsplit()
+    await wrapper.get('[data-testid="split-resplit"]').setValue(true)
+    expect(wrapper.get('[data-testid="split-choice"]').text()).toContain('no longer comparable')
+    await wrapper.get('[data-testid="train-start"]').trigger('click')
+    await flushPromises()
+    expect(api.calls.map((c) => c.name).filter((n) => n.startsWith('splits.') || n === 'training.start')).toEqual(['splits.make', 'training.start'])
+    wrapper.unmount()
+  })
+})

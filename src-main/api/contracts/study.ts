@@ -72,9 +72,15 @@ export const studyRequests = {
     importPaths
   ),
   'subjects.list': request(
-    z.object(StudyRef).strict(),
-    z.object({ classNames: z.array(z.string()), latestRunId: z.string().nullable(), rows: z.array(SubjectRow) }),
-    'All subjects with modalities, labels, split and the latest predictions',
+    z.object({ ...StudyRef, /** Run whose predictions to show; default (or when not finished): the newest finished run. */ runId: z.string().min(1).max(200).optional() }).strict(),
+    z.object({
+      classNames: z.array(z.string()),
+      latestRunId: z.string().nullable(),
+      /** The run whose predictions the rows carry (null when no run has finished). */
+      runId: z.string().nullable(),
+      rows: z.array(SubjectRow)
+    }),
+    'All subjects with modalities, visible labels, split and one finished run\'s predictions (hidden diagnoses left out)',
     inStudy
   ),
   'subject.detail': request(
@@ -86,6 +92,17 @@ export const studyRequests = {
   'labels.set': request(z.object({ ...StudyRef, subject: SubjectId, label: z.string().min(1) }).strict(), LabelChange, 'Set a subject\'s label', inStudy),
   'labels.clear': request(z.object({ ...StudyRef, subject: SubjectId }).strict(), LabelChange, 'Clear a subject\'s label', inStudy),
   'labels.undo': request(z.object(StudyRef).strict(), z.object({ undone: LabelEvent.nullable(), change: LabelChange.nullable() }), 'Undo the last label change not yet undone', inStudy),
+  'labels.redo': request(z.object(StudyRef).strict(), z.object({ redone: LabelEvent.nullable(), change: LabelChange.nullable() }), 'Redo the change the latest undo reverted, when nothing changed since', inStudy),
+  'labels.revealHidden': request(
+    z.object(StudyRef).strict(),
+    z.object({
+      time: z.string(),
+      /** Hidden label and source group (the diagnosis in the source metadata) by subject id. */
+      subjects: z.array(z.object({ id: z.string(), label: z.string(), group: z.string().nullable() }))
+    }),
+    'The researcher\'s explicit request to see the labels hidden for evaluation; logged in the study (reveals.log.tsv)',
+    inStudy
+  ),
   'labels.history': request(
     z.object({ ...StudyRef, subject: SubjectId.optional(), limit: z.number().int().min(1).max(100000).optional() }).strict(),
     z.array(LabelEvent),
@@ -112,6 +129,12 @@ export const studyRequests = {
     }).strict(),
     SplitCounts,
     'Subject-level stratified train/val/test split (60/20/20 default), stored in the study',
+    inStudy
+  ),
+  'splits.place': request(
+    z.object(StudyRef).strict(),
+    z.object({ placed: SplitCounts, counts: SplitCounts }),
+    'Put the subjects imported after the split into it (stratified like the split), moving no one already assigned',
     inStudy
   ),
   'training.start': request(z.object({ ...StudyRef, ...TrainingOptions.shape }).strict(), JobStarted, 'Job: train a run (progress detail: TrainingProgressDetail; result RunSummary)', inStudy),

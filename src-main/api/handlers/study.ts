@@ -11,8 +11,8 @@ import { runImport } from '../../study/import/run'
 import { importLabelFile } from '../../study/label-import'
 import { parallelImport } from '../../study/import/preprocess-pool'
 import { getRunDetail, listRuns, resumeStudyRun, trainStudy } from '../../runs/study-runs'
-import { studySummary, listSubjects, subjectDetail } from '../../viewer/subjects'
-import { createStudy, loadStudy, makeStudySplits, repairStudy, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
+import { studySummary, listSubjects, subjectDetail, visibleHistory } from '../../viewer/subjects'
+import { createStudy, loadStudy, makeStudySplits, placeNewSubjectsInSplit, redoLabel, repairStudy, revealHiddenLabels, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
 
 function changed(ctx: HandlerContext, study: string, what: 'subjects' | 'labels' | 'splits' | 'runs' | 'settings'): void {
   ctx.emit('study.changed', { study: resolve(study), what })
@@ -102,7 +102,7 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
     return { jobId }
   },
 
-  'subjects.list': async ({ study }) => listSubjects(study),
+  'subjects.list': async ({ study, runId }) => listSubjects(study, runId),
 
   'subject.detail': async ({ study, subject }) => subjectDetail(study, subject),
 
@@ -124,9 +124,20 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
     return { undone: r?.undone ?? null, change: r?.change ?? null }
   },
 
+  'labels.redo': async ({ study }, ctx) => {
+    const r = await redoLabel(study)
+    if (r) changed(ctx, study, 'labels')
+    return { redone: r?.redone ?? null, change: r?.change ?? null }
+  },
+
+  'labels.revealHidden': async ({ study }) => {
+    const r = await revealHiddenLabels(study)
+    return { time: r.time, subjects: [...r.labels].map(([id, label]) => ({ id, label, group: r.groups.get(id) ?? null })) }
+  },
+
   'labels.history': async ({ study, subject, limit }) => {
     const s = await loadStudy(study)
-    const events = s.events.filter((e) => !subject || e.subject === subject).reverse()
+    const events = visibleHistory(s, s.events.filter((e) => !subject || e.subject === subject)).reverse()
     return limit ? events.slice(0, limit) : events
   },
 
@@ -144,6 +155,12 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
 
   'splits.make': async ({ study, seed, fractions }, ctx) => {
     const r = await makeStudySplits(study, seed, fractions)
+    changed(ctx, study, 'splits')
+    return r
+  },
+
+  'splits.place': async ({ study }, ctx) => {
+    const r = await placeNewSubjectsInSplit(study)
     changed(ctx, study, 'splits')
     return r
   },

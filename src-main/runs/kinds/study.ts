@@ -13,10 +13,11 @@
 import { z } from 'zod'
 import { createRemoteImageModalityModel } from '../../engine/model/remote-model'
 import type { ModalityModel } from '../../engine/train/modality-model'
-import type { BuiltRun, FactoryContext } from './index'
+import type { BuiltRun, FactoryContext } from './factory'
 import type { TrainData } from '../../engine/train/train-tcgm'
 import { readCacheCrops } from '../../study/cache'
-import { type SplitName, usableForTraining } from '../../study/schema'
+import { promises as fsp } from 'node:fs'
+import { Splits, type SplitName, usableForTraining } from '../../study/schema'
 import { loadStudy } from '../../study/study'
 
 export const MODALITIES = ['smri', 'pet'] as const
@@ -27,7 +28,10 @@ export const studyRunParams = z.object({
   preset: z.string().min(1),
   /** Seeds the models' weights and augmentation. */
   seed: z.number().int(),
-  modalities: z.array(z.enum(MODALITIES)).min(1).default([...MODALITIES])
+  modalities: z.array(z.enum(MODALITIES)).min(1).default([...MODALITIES]),
+  /** The run's own split (runs/<id>/split.json, saved when it started); without it, the study's
+   *  current split. With it, subjects the run's split does not hold are left out of the run. */
+  splitFile: z.string().min(1).optional()
 })
 export type StudyRunParams = z.input<typeof studyRunParams>
 
@@ -43,12 +47,12 @@ export interface StudyTrainingData {
 export async function loadStudyTrainingData(params: StudyRunParams, signal?: AbortSignal): Promise<StudyTrainingData> {
   const p = studyRunParams.parse(params)
   const s = await loadStudy(p.study)
-  const subjects = s.file.subjects
-  if (subjects.length === 0) throw new Error(`study ${s.dir} has no subjects; import a cohort first`)
-  const splits = s.file.splits
+  if (s.file.subjects.length === 0) throw new Error(`study ${s.dir} has no subjects; import a cohort first`)
+  const splits = p.splitFile ? await readRunSplit(p.splitFile) : s.file.splits
   if (!splits) throw new Error(`study ${s.dir} has no train/validation/test split; make one first (splits.make)`)
+  const subjects = p.splitFile ? s.file.subjects.filter((x) => splits.assignment[x.id]) : s.file.subjects
   const unsplit = subjects.filter((x) => !splits.assignment[x.id]).map((x) => x.id)
-  if (unsplit.length) throw new Error(`${unsplit.length} subject(s) were imported after the split (${unsplit.slice(0, 3).join(', ')}...); make the split again`)
+  if (unsplit.length) throw new Error(`${unsplit.length} subject(s) were imported after the split (${unsplit.slice(0, 3).join(', ')}...); place them into the split or make a new one (Train view)`)
   const classNames = s.file.settings.classNames
   const classIndex = (l: string | undefined) => (l === undefined ? null : classNames.indexOf(l) >= 0 ? classNames.indexOf(l) : null)
   const modalities = p.modalities.filter((m) => subjects.some((x) => usableForTraining(x.scans[m])))
@@ -82,6 +86,15 @@ export async function loadStudyTrainingData(params: StudyRunParams, signal?: Abo
     subjectIds: subjects.map((x) => x.id)
   }
   return { data, subjectIds: data.subjectIds!, classNames, modalities, crops }
+}
+
+/** A run's saved split. @throws naming the file when it cannot be read */
+export async function readRunSplit(file: string): Promise<Splits> {
+  try {
+    return Splits.parse(JSON.parse(await fsp.readFile(file, 'utf8')))
+  } catch (err) {
+    throw new Error(`cannot read the run's split ${file}: ${(err as Error).message}`, { cause: err })
+  }
 }
 
 /** The factory of model-factories.ts for kind 'study'. */

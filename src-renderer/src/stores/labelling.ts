@@ -241,25 +241,35 @@ export const useLabellingStore = defineStore('labelling', () => {
     await advance()
   }
 
-  /** Undoes the last label change in the study (after pending saves) and shows that subject. */
-  async function undo(): Promise<void> {
+  /** Undo and redo: one step of the study's label history (after pending saves), then that subject is shown. */
+  async function stepHistory(request: 'labels.undo' | 'labels.redo'): Promise<void> {
     if (!study.path) return
     const folder = study.path
+    const undoing = request === 'labels.undo'
     try {
-      const { change } = await enqueue(() => getApi().call('labels.undo', { study: folder }))
+      const { change } = await enqueue(() => getApi().call(request, { study: folder }))
       if (!change) {
-        useErrorsStore().info('Undo', 'There is no label change left to undo.')
+        useErrorsStore().info(undoing ? 'Undo' : 'Redo', undoing ? 'There is no label change left to undo.' : 'There is no undone label change to redo.')
         return
       }
       subjects.applyLabel(change.subject, change.label, true)
       saves.value[change.subject] = { state: 'saved', label: change.label }
       cache.delete(change.subject)
-      lastAction.value = { subject: change.subject, text: `Undone: ${change.subject} is ${change.label ?? 'unlabelled'} again` }
+      lastAction.value = {
+        subject: change.subject,
+        text: undoing ? `Undone: ${change.subject} is ${change.label ?? 'unlabelled'} again` : `Redone: ${change.subject} → ${change.label ?? 'unlabelled'}`
+      }
       await goTo(change.subject)
     } catch (err) {
-      useErrorsStore().report('Undoing the last label', err, `${folder}/labels.tsv`)
+      useErrorsStore().report(undoing ? 'Undoing the last label' : 'Redoing the last undone label', err, `${folder}/labels.tsv`)
     }
   }
+
+  /** Undoes the last label change in the study and shows that subject. */
+  const undo = (): Promise<void> => stepHistory('labels.undo')
+
+  /** Re-applies the change the last undo reverted and shows that subject. */
+  const redo = (): Promise<void> => stepHistory('labels.redo')
 
   /**
    * Keeps a stratified, seeded fraction (0..1) of the known labels visible and hides the rest,
@@ -326,6 +336,6 @@ export const useLabellingStore = defineStore('labelling', () => {
   return {
     currentId, detail, detailLoading, detailError, saves, lastAction, skipped,
     order, position, current, labelledCount, budget, pendingSaves, failedSaves, suggestion,
-    setBudget, goTo, start, next, previous, labelCurrent, clearCurrent, skip, undo, simulateRate, importLabels, labelSuggested, reset, settled
+    setBudget, goTo, start, next, previous, labelCurrent, clearCurrent, skip, undo, redo, simulateRate, importLabels, labelSuggested, reset, settled
   }
 })

@@ -8,8 +8,9 @@ import { computed, ref, shallowRef } from 'vue'
 import type { PredictionRow, RunDetail } from '@contract/contracts/study'
 import { getApi } from '../api/client'
 import { useErrorsStore } from './errors'
+import { lastRunKey, writePref } from './preferences'
 import { useStudyStore } from './study'
-import { argmax, modalitiesDisagree } from './subjects'
+import { argmax, modalitiesDisagree, useSubjectsStore } from './subjects'
 import { rocAuc, rocCurve, type RocPoint } from '../metrics/roc'
 
 export interface ResultRow {
@@ -53,8 +54,11 @@ export const useResultsStore = defineStore('results', () => {
     const d = detail.value
     if (!d) return []
     const names = d.classNames
+    // A hidden label counts in the metrics and curves (that is what it is kept for) but is not
+    // shown per subject, nor is whether the prediction matched it, until the researcher revealed it.
+    const revealed = useSubjectsStore().revealed
     return d.predictions.map((p) => {
-      const truth = p.trueLabel ?? p.hiddenLabel
+      const truth = p.trueLabel ?? (revealed?.has(p.participantId) ? p.hiddenLabel : null)
       const a = argmax(p.aggregator)
       const mods: Record<string, { predicted: string; prob: number }> = {}
       for (const [m, probs] of Object.entries(p.modalities)) {
@@ -120,6 +124,8 @@ export const useResultsStore = defineStore('results', () => {
       }
       runId.value = target
       detail.value = target ? await getApi().call('runs.get', { study: folder, runId: target }) : null
+      // The Subjects table shows this run's predictions from now on (it names the run).
+      if (target && detail.value?.summary.status === 'done') writePref(lastRunKey(folder), target)
     } catch (err) {
       useErrorsStore().report(`Reading the results of run ${id ?? '(latest)'}`, err, folder)
     } finally {

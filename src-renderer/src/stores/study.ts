@@ -84,6 +84,13 @@ export const useStudyStore = defineStore('study', () => {
     }
   }
 
+  /** After an open or create the recent list has changed; a failure here is not worth a notice. */
+  function refreshRecentQuietly(): void {
+    void Promise.resolve()
+      .then(() => getApi().call('studies.recent', {}))
+      .then((r) => (recent.value = r), () => undefined)
+  }
+
   /** Opens a study folder; returns false (and reports why) when it cannot be opened. */
   async function open(folder: string): Promise<boolean> {
     connect()
@@ -93,6 +100,7 @@ export const useStudyStore = defineStore('study', () => {
       remember(summary.value.path)
       // What opening repaired (a damaged label log tail set aside) is the researcher's to know.
       for (const notice of summary.value.notices ?? []) useErrorsStore().info('Opening the study', notice, summary.value.path)
+      refreshRecentQuietly()
       return true
     } catch (err) {
       useErrorsStore().report('Opening the study', err, folder)
@@ -148,6 +156,8 @@ export const useStudyStore = defineStore('study', () => {
     try {
       summary.value = await getApi().call('study.create', { folder, name })
       remember(summary.value.path)
+      lastImport.value = null
+      refreshRecentQuietly()
       return true
     } catch (err) {
       useErrorsStore().report('Creating a study', err, folder)

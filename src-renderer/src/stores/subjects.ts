@@ -8,6 +8,7 @@ import { computed, ref, shallowRef } from 'vue'
 import type { SubjectRow } from '@contract/contracts/study'
 import { getApi } from '../api/client'
 import { useErrorsStore } from './errors'
+import { isString, lastRunKey, readPref, writePref } from './preferences'
 import { useStudyStore } from './study'
 
 export type SortKey = 'id' | 'group' | 'modalities' | 'label' | 'split' | 'predicted' | 'confidence' | 'disagreement'
@@ -60,6 +61,13 @@ export const useSubjectsStore = defineStore('subjects', () => {
   const rows = shallowRef<SubjectRow[]>([])
   const classNames = ref<string[]>([])
   const latestRunId = ref<string | null>(null)
+  /** The run whose predictions the rows show (main's answer: the chosen run when finished, else the newest). */
+  const runId = ref<string | null>(null)
+  /**
+   * Labels hidden for evaluation, by subject, once the researcher revealed them (labels.revealHidden,
+   * logged in the study); null until then. Kept for this window only: a reload hides them again.
+   */
+  const revealed = shallowRef<Map<string, { label: string; group: string | null }> | null>(null)
   const loading = ref(false)
   const loadedFor = ref<string | null>(null)
 
@@ -80,7 +88,7 @@ export const useSubjectsStore = defineStore('subjects', () => {
   const filtered = computed(() => {
     const q = search.value.trim().toLowerCase()
     const out = rows.value.filter((r) => {
-      if (q && !r.id.toLowerCase().includes(q) && !(r.group ?? '').toLowerCase().includes(q) && !r.sessionId.toLowerCase().includes(q)) return false
+      if (q && !r.id.toLowerCase().includes(q) && !(groupOf(r) ?? '').toLowerCase().includes(q) && !r.sessionId.toLowerCase().includes(q)) return false
       const lf = labelFilter.value
       if (lf === 'labelled' && r.label === null) return false
       if (lf === 'unlabelled' && r.label !== null) return false
@@ -92,7 +100,7 @@ export const useSubjectsStore = defineStore('subjects', () => {
       if (disagreementsOnly.value && !(r.prediction && modalitiesDisagree(r.prediction.modalities))) return false
       return true
     })
-    const key = sortValue(sortKey.value)
+    const key = sortValue(sortKey.value, groupOf)
     const dir = sortDescending.value ? -1 : 1
     return out.sort((a, b) => {
       const ka = key(a)
@@ -101,6 +109,16 @@ export const useSubjectsStore = defineStore('subjects', () => {
       return (ka < kb ? -1 : 1) * dir
     })
   })
+
+  /** The source group the window may show: null for a hidden subject until the reveal. */
+  function groupOf(r: SubjectRow): string | null {
+    return r.group ?? revealed.value?.get(r.id)?.group ?? null
+  }
+
+  /** The hidden label of a subject, once revealed; null otherwise. */
+  function revealedLabel(r: SubjectRow): string | null {
+    return r.labelHidden ? revealed.value?.get(r.id)?.label ?? null : null
+  }
 
   /** Sort by `key`; a second click on the same key reverses the order. */
   function sortBy(key: SortKey): void {
@@ -121,16 +139,48 @@ export const useSubjectsStore = defineStore('subjects', () => {
     const folder = study.path
     loading.value = true
     try {
-      const list = await getApi().call('subjects.list', { study: folder })
+      // The run last looked at (in Results or chosen here) for this study, else main's newest.
+      const wanted = readPref(lastRunKey(folder), isString)
+      const list = await getApi().call('subjects.list', wanted ? { study: folder, runId: wanted } : { study: folder })
       if (study.path !== folder) return // another study was opened meanwhile
+      if (loadedFor.value !== folder) revealed.value = null
       classNames.value = list.classNames
       latestRunId.value = list.latestRunId
+      runId.value = list.runId
       rows.value = list.rows.map((r) => (pendingLabels.has(r.id) ? { ...r, label: pendingLabels.get(r.id) ?? null } : r))
       loadedFor.value = folder
     } catch (err) {
       useErrorsStore().report('Listing the subjects', err, folder)
     } finally {
       loading.value = false
+    }
+  }
+
+  /** Shows the predictions of run `id` (remembered as the run last looked at for this study). */
+  async function chooseRun(id: string): Promise<void> {
+    const study = useStudyStore()
+    if (!study.path) return
+    writePref(lastRunKey(study.path), id)
+    await load()
+  }
+
+  /**
+   * The researcher's explicit request to see the hidden labels: main logs it in the study and
+   * answers them; the Group column, its search and the Label column then show them. Returns
+   * whether it worked (a failure is reported).
+   */
+  async function revealHidden(): Promise<boolean> {
+    const study = useStudyStore()
+    if (!study.path) return false
+    const folder = study.path
+    try {
+      const r = await getApi().call('labels.revealHidden', { study: folder })
+      if (study.path !== folder) return false
+      revealed.value = new Map(r.subjects.map((x) => [x.id, { label: x.label, group: x.group }]))
+      return true
+    } catch (err) {
+      useErrorsStore().report('Revealing the hidden labels', err, folder)
+      return false
     }
   }
 
@@ -172,16 +222,16 @@ export const useSubjectsStore = defineStore('subjects', () => {
   }
 
   return {
-    rows, classNames, latestRunId, loading, loadedFor,
+    rows, classNames, latestRunId, runId, revealed, loading, loadedFor, groupOf, revealedLabel, chooseRun, revealHidden,
     search, labelFilter, modalityFilter, splitFilter, disagreementsOnly, sortKey, sortDescending,
     filtered, sortBy, load, ensureLoaded, applyLabel, row, follow
   }
 })
 
-function sortValue(key: SortKey): (r: SubjectRow) => string | number {
+function sortValue(key: SortKey, groupOf: (r: SubjectRow) => string | null): (r: SubjectRow) => string | number {
   switch (key) {
     case 'id': return (r) => r.id
-    case 'group': return (r) => r.group ?? '\uffff'
+    case 'group': return (r) => groupOf(r) ?? '\uffff'
     case 'modalities': return (r) => (r.hasSmri ? 2 : 0) + (r.hasPet ? 1 : 0)
     case 'label': return (r) => r.label ?? '\uffff'
     case 'split': return (r) => r.split ?? '\uffff'

@@ -183,6 +183,22 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
+  /**
+   * What to do with subjects imported after the split: 'place' puts them into it (stratified,
+   * nobody moves, earlier runs stay comparable; the default), 'resplit' makes a new split (earlier
+   * runs keep theirs on disk, but their results are no longer comparable with new runs).
+   */
+  const splitChoice = ref<'place' | 'resplit'>('place')
+
+  async function applySplitChoice(): Promise<void> {
+    const study = useStudyStore()
+    const folder = study.path
+    if (!folder) return
+    if (splitChoice.value === 'place') await getApi().call('splits.place', { study: folder })
+    else await getApi().call('splits.make', { study: folder, seed: firstSeed.value })
+    await study.refreshSummary()
+  }
+
   /** Makes the split if the study has none, then starts a run. Returns false when it could not start. */
   async function start(): Promise<boolean> {
     const study = useStudyStore()
@@ -196,6 +212,8 @@ export const useTrainingStore = defineStore('training', () => {
       if (!study.summary?.hasSplits) {
         await getApi().call('splits.make', { study: folder, seed: firstSeed.value })
         await study.refreshSummary()
+      } else if ((study.summary?.unsplit ?? 0) > 0) {
+        await applySplitChoice()
       }
       const { jobId: id } = await getApi().call('training.start', { study: folder, ...options() })
       beginFollowing(id, `Training ${method.value === 'tcgm' ? 'TCGM' : 'CE baseline'} (${preset.value})`)
@@ -278,7 +296,7 @@ export const useTrainingStore = defineStore('training', () => {
 
   return {
     catalogue, method, preset, seeds, firstSeed, epochs, hyper,
-    jobId, runId, latest, curves, starting, lastFinished, runs, compareIds, compared,
+    jobId, runId, latest, curves, starting, lastFinished, runs, compareIds, compared, splitChoice, applySplitChoice,
     running, etaSeconds, fraction, resumable,
     loadCatalogue, choosePreset, resetHyperparameters, connect, start, stop, resume, loadRuns, toggleCompare, loadComparison, reset
   }

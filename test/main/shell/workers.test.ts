@@ -46,7 +46,8 @@ describe('worker side: parent channel', () => {
     const proc = Object.assign(new EventEmitter(), { send: vi.fn(), connected: true })
     const ch = connectToParent(proc as never)
     ch.send({ a: 1 })
-    expect(proc.send).toHaveBeenCalledWith({ a: 1 })
+    // With a callback (changed on purpose): a parent that died mid-send gives no uncaught EPIPE.
+    expect(proc.send).toHaveBeenCalledWith({ a: 1 }, undefined, undefined, expect.any(Function))
     proc.connected = false
     ch.send({ a: 2 })
     expect(proc.send).toHaveBeenCalledTimes(1)

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import { promises as fsp, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateDemoCohort } from '../../../src-main/demo/cohort'
 import { runImport } from '../../../src-main/study/import/run'
@@ -22,7 +22,7 @@ afterAll(() => fsp.rm(root, { recursive: true, force: true }))
 function child(study: string, env: Record<string, string>): ReturnType<typeof spawnSync> {
   return spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/helpers/kill-at-step.ts', 'test/main/study/import-child.ts', study, cohort], {
     cwd: repo,
-    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    env: { ...process.env, LOG_LEVEL: 'silent', KILL_SCOPE: dirname(study), ...env },
     encoding: 'utf8',
     timeout: 60_000
   })

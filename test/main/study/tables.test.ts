@@ -15,6 +15,7 @@ describe('delimited tables', () => {
   it('names the file, line and delimiter on ragged rows and missing columns', () => {
     expect(() => parseTable('x.csv', 'a,b\n1,2\n3\n')).toThrow(/x.csv line 3: 1 fields where the header has 2 \(delimiter: comma\)/)
     const t = parseTable('y.csv', 'participant_id|label\nS1|AD\n')
-    expect(() => column(t, ['participant_id'], 'subject id')).toThrow(/y.csv: no subject id column .*participant_id\|label.*comma, tab or semicolon/)
+    // Changed on purpose: the header is counted, not quoted (a message never carries file contents).
+    expect(() => column(t, ['participant_id'], 'subject id')).toThrow(/y.csv: no subject id column \(looked for participant_id among the 1 column\(s\) of its first line, read with delimiter comma\)\. .*comma, tab or semicolon/)
   })
 })

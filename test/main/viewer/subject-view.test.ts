@@ -73,6 +73,9 @@ describe('buildSubjectView', () => {
       { name: 'NC', values: byLabel('NC') },
       { name: 'AD', values: byLabel('AD') }
     ])
+    const all = state.file.subjects.map((s) => s.scans.smri!.stats!.hippocampalGmMl!)
+    expect(gm.cohortRange).toEqual({ min: Math.min(...all), max: Math.max(...all), n: all.length })
+    expect(gm.description).toMatch(/inside the two hippocampal boxes/)
     const suvr = view.measures.find((m) => m.key === 'hippocampalMeanSuvr')!
     expect(suvr.subject).toBeCloseTo(record.scans.pet!.stats!.hippocampalMeanSuvr!, 6)
     expect(suvr.groups.flatMap((g) => g.values)).toHaveLength(6)
@@ -86,12 +89,10 @@ describe('buildSubjectView', () => {
 })
 
 describe('cohort groups and verdicts', () => {
-  it('uses the visible label, else a source diagnosis that is a class name, never anything else', () => {
-    const s = { labels: new Map([['a', 'AD']]), file: { ...state.file, settings: { ...state.file.settings, classNames: ['NC', 'AD'] } } }
-    expect(cohortGroup(s, { id: 'a', group: 'NC' })).toBe('AD')
-    expect(cohortGroup(s, { id: 'b', group: 'NC' })).toBe('NC')
-    expect(cohortGroup(s, { id: 'c', group: 'MCI' })).toBeNull()
-    expect(cohortGroup(s, { id: 'd', group: null })).toBeNull()
+  it('uses the visible label only: a source diagnosis (a hidden label, for a hidden subject) never counts', () => {
+    const s = { labels: new Map([['a', 'AD']]) }
+    expect(cohortGroup(s, { id: 'a' })).toBe('AD')
+    expect(cohortGroup(s, { id: 'b' })).toBeNull()
   })
 
   it('names the most probable class with its probability for each model', () => {

@@ -14,10 +14,8 @@ import { parseArgs } from 'node:util'
 import { writeNifti } from '../src-main/readers/nifti/write'
 import { type ElastixMap, elastixTransformText, mapToRasAffine, registerT1ToTemplate, stageMaps } from '../src-main/preprocessing/registration'
 import { loadMniTemplates } from '../src-main/preprocessing/templates'
-import { makePose, toNative } from '../src-main/demo/native-pose'
+import { makePose, poseErrorMm, toNative } from '../src-main/demo/native-pose'
 import { SeededRandom } from '../src-main/domain/random/mulberry32'
-import { applyAffine } from '../src-main/volume/affine'
-import { MNI_2MM } from '../src-main/volume/grid'
 import type { Affine } from '../src-main/volume/types'
 
 function parseTransformFile(text: string): ElastixMap {
@@ -43,23 +41,7 @@ async function main(): Promise<void> {
   // Debian's elastix 5.0.1 has no FinalLinearInterpolator; the resampling interpolator does not
   // take part in the registration (no result image is written), so the CLI gets its default.
   writeFileSync(paramFile, elastixTransformText({ ...map!, ResampleInterpolator: ['FinalBSplineInterpolator'] }))
-  const error = (a: Affine, truth: Affine) => {
-    let sum = 0, max = 0, n = 0
-    const [nx, ny, nz] = MNI_2MM.dims
-    for (let k = 0; k < nz; k++)
-      for (let j = 0; j < ny; j++)
-        for (let i = 0; i < nx; i++) {
-          if (tpl.brainMask.data[i + nx * (j + ny * k)]! < 0.5) continue
-          const w = applyAffine(MNI_2MM.affine, [i, j, k])
-          const p = applyAffine(a, w)
-          const q = applyAffine(truth, w)
-          const e = Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2])
-          sum += e
-          max = Math.max(max, e)
-          n++
-        }
-    return { mean: sum / n, max }
-  }
+  const error = (a: Affine, truth: Affine) => poseErrorMm(a, truth, tpl.brainMask)
   const rng = new SeededRandom(17)
   const u = (a: number) => (rng.next() * 2 - 1) * a
   let wasmMs = 0, nativeMs = 0, wasmErr = 0, nativeErr = 0

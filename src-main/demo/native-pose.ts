@@ -80,3 +80,27 @@ export function toNative(mni: Volume, pose: NativePose, opts: { bias: number; no
   }
   return vol
 }
+
+/**
+ * How far a recovered MNI -> scanner mapping is from the true one: mean and max distance (mm)
+ * between where each maps the voxel centres of `grid` inside `mask` (>= 0.5).
+ */
+export function poseErrorMm(recovered: Affine, truth: Affine, mask: Volume): { mean: number; max: number } {
+  let sum = 0
+  let max = 0
+  let n = 0
+  const [nx, ny, nz] = mask.dims
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++) {
+        if (mask.data[i + nx * (j + ny * k)]! < 0.5) continue
+        const w = applyAffine(mask.affine, [i, j, k])
+        const a = applyAffine(recovered, w)
+        const b = applyAffine(truth, w)
+        const e = Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2])
+        sum += e
+        max = Math.max(max, e)
+        n++
+      }
+  return { mean: sum / n, max }
+}

@@ -23,8 +23,10 @@ export interface StructuralKindEvidence {
 
 /** At or above: T1-weighted. */
 export const T1_MIN_CORRELATION = 0.5
-/** At or below (and values within [0, 1]): grey-matter map. */
+/** At or below (and values within [0, MAX_GM_VALUE]): grey-matter map. */
 export const GM_MAX_CORRELATION = 0.3
+/** Highest 99.9th percentile of a grey-matter map: 1 for probabilities, about 2 for modulated maps. */
+export const MAX_GM_VALUE = 3
 
 /** Pearson correlation of a and b over the voxels where mask >= 0.5 (0 when either is constant). */
 export function maskedCorrelation(a: Float32Array, b: Float32Array, mask: Float32Array): number {
@@ -54,7 +56,8 @@ export function recogniseStructuralKind(vol: Volume, templates: MniTemplates): S
   const at = (q: number) => (sorted.length ? sorted[Math.round(q * (sorted.length - 1))]! : NaN)
   const range: [number, number] = [at(0.001), at(0.999)]
   const r = maskedCorrelation(vol.data, templates.t1.data, m)
-  const probabilities = range[0] >= -0.01 && range[1] <= 1.01
+  // Probabilities lie in [0, 1]; modulated maps (probability x Jacobian) reach about 2.
+  const probabilities = range[0] >= -0.01 && range[1] <= MAX_GM_VALUE
   const numbers = `correlation with the MNI T1 template in the brain ${r.toFixed(2)}, values ${range[0].toPrecision(3)}..${range[1].toPrecision(3)}`
   const evidence = (kind: StructuralKindEvidence['kind'], reason: string): StructuralKindEvidence => ({ kind, templateCorrelation: r, range, reason })
   if (!(range[1] > range[0])) return evidence('unknown', `the image is constant inside the brain (${numbers})`)
@@ -62,6 +65,6 @@ export function recogniseStructuralKind(vol: Volume, templates: MniTemplates): S
   if (r <= GM_MAX_CORRELATION && probabilities) return evidence('grey-matter-map', `looks like a grey-matter probability map (${numbers})`)
   return evidence(
     'unknown',
-    `neither a grey-matter probability map (values within 0..1, correlation at most ${GM_MAX_CORRELATION}) nor a T1-weighted image (correlation at least ${T1_MIN_CORRELATION}): ${numbers}`
+    `neither a grey-matter probability map (values within 0..${MAX_GM_VALUE}, correlation at most ${GM_MAX_CORRELATION}) nor a T1-weighted image (correlation at least ${T1_MIN_CORRELATION}): ${numbers}`
   )
 }

@@ -18,7 +18,7 @@ import { HIPPOCAMPUS_BOXES, statsInBoxes, type ReferenceRegionName } from '../ro
 import { voxelVolumeMm3 } from '../volume/grid'
 import { toMni2mm } from './resample'
 import { clampGreyMatter, gmProportionalScaling, t1RobustZScoreInMask, t1ZScore, zeroNonFinite } from './intensity'
-import { recogniseStructuralKind } from './input-kind'
+import { MAX_GM_VALUE, recogniseStructuralKind } from './input-kind'
 import { type TransformStore, normaliseToMni } from './normalise'
 import { DEFAULT_REGISTRATION, type RegistrationQc, type RegistrationSettings } from './registration'
 import { loadMniTemplates } from './templates'
@@ -168,8 +168,10 @@ export async function preprocessScan(file: string, settings: PreprocessSettings,
         // A T1 clipped to [0, 1] as if it were probabilities becomes a constant: refuse any
         // input whose values contradict the kind it is taken for.
         const seen = recogniseStructuralKind(vol, templates!)
-        if (seen.kind !== input.kind) throw new NiftiError(file, `taken as a ${describeInput(input)}, but it ${seen.kind === 'unknown' ? 'is ' + seen.reason : seen.reason}; import it as the kind it is`)
-        steps.push(`input kind confirmed: ${seen.reason}`)
+        // Refused when the values say the other kind; an ambiguous (e.g. constant) image is kept as given, with the numbers recorded.
+        const other = input.kind === 'grey-matter-map' ? seen.kind === 't1-weighted' || seen.range[1] > MAX_GM_VALUE : seen.kind === 'grey-matter-map'
+        if (other) throw new NiftiError(file, `taken as a ${describeInput(input)}, but it ${seen.kind === 'unknown' ? 'is ' + seen.reason : seen.reason}; import it as the kind it is`)
+        steps.push(seen.kind === input.kind ? `input kind confirmed: ${seen.reason}` : `input kind not confirmed by the values, kept as given: ${seen.reason}`)
       }
     }
   } catch (err) {

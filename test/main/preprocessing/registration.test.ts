@@ -4,7 +4,6 @@
  * transform is compared with the truth at every brain voxel of the MNI grid.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
-import { applyAffine } from '../../../src-main/volume/affine'
 import { MNI_2MM } from '../../../src-main/volume/grid'
 import type { Affine, Volume } from '../../../src-main/volume/types'
 import { loadMniTemplates, type MniTemplates } from '../../../src-main/preprocessing/templates'
@@ -17,7 +16,7 @@ import {
   registrationQc,
   resampleOntoMni
 } from '../../../src-main/preprocessing/registration'
-import { type PoseSpec, makePose, toNative } from '../../../src-main/demo/native-pose'
+import { type PoseSpec, makePose, poseErrorMm, toNative } from '../../../src-main/demo/native-pose'
 import { SeededRandom } from '../../../src-main/domain/random/mulberry32'
 
 let tpl: MniTemplates
@@ -30,23 +29,7 @@ const T1_POSE: PoseSpec = { rotationDeg: [12, -8, 15], scale: [1.08, 0.95, 1.03]
 const PET_IN_T1: PoseSpec = { rotationDeg: [-6, 9, 4], scale: [1, 1, 1], shiftMm: [-5, 7, 3], voxelMm: [2, 2, 2.4], gridRotationDeg: [0, 0, 0], fovMm: [256, 256, 220] }
 
 /** Mean and max distance (mm) between the recovered and the true MNI -> scanner mapping over the brain. */
-function errorOverBrain(recovered: Affine, truth: Affine): { mean: number; max: number } {
-  let sum = 0, max = 0, n = 0
-  const [nx, ny, nz] = MNI_2MM.dims
-  for (let k = 0; k < nz; k++)
-    for (let j = 0; j < ny; j++)
-      for (let i = 0; i < nx; i++) {
-        if (tpl.brainMask.data[i + nx * (j + ny * k)]! < 0.5) continue
-        const w = applyAffine(MNI_2MM.affine, [i, j, k])
-        const a = applyAffine(recovered, w)
-        const b = applyAffine(truth, w)
-        const e = Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2])
-        sum += e
-        max = Math.max(max, e)
-        n++
-      }
-  return { mean: sum / n, max }
-}
+const errorOverBrain = (recovered: Affine, truth: Affine) => poseErrorMm(recovered, truth, tpl.brainMask)
 
 function nativeT1(seed: number): { vol: Volume; truth: Affine } {
   const pose = makePose(T1_POSE)

@@ -21,7 +21,8 @@ const mainEntries: Record<string, string> = Object.fromEntries(
     'train-worker': 'src-main/runs/worker/entry.ts',
     'modality-worker': 'src-main/engine/model/modality-worker-entry.ts',
     'preprocess-worker': 'src-main/study/import/preprocess-worker-entry.ts',
-    'attribution-worker': 'src-main/attribution/worker-entry.ts'
+    'attribution-worker': 'src-main/attribution/worker-entry.ts',
+    'model-replica': 'src-main/engine/model/parallel/replica-entry.ts'
   })
     .filter(([, file]) => existsSync(src(file)))
     .map(([name, file]) => [name, src(file)])

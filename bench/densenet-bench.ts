@@ -1,11 +1,14 @@
 /**
  * Training and inference throughput of the 3D DenseNet on every available TensorFlow.js backend,
  * one process per backend, next to the same network in PyTorch CPU (bench/densenet_torch.py,
- * Debian's python3-torch) run in the same invocation; then the two-process setup that TCGM uses
- * (one modality worker per core) against one process.
+ * Debian's python3-torch) with 1 and with all threads, run in the same invocation; then one
+ * network split over K data-parallel replica threads (K = 1, 2, ... up to the core count, each in
+ * a process of its own for its peak memory), and the two-process setup of TCGM (one modality
+ * worker per network, both stepping at once).
  *
  *   node --import tsx bench/densenet-bench.ts [--preset small] [--crop 21x25x24] [--input 17x21x20]
- *        [--batch 4] [--steps 5] [--warmup 2] [--cpu-steps 1] [--skip cpu,torch,pair]
+ *        [--batch 4] [--steps 5] [--warmup 2] [--cpu-steps 1] [--replicas 1,2,4]
+ *        [--skip cpu,wasm,webgpu,torch,pair,replicas]
  *
  * Defaults: the small preset at the demo's crop (2 mm hippocampus boxes + 2-voxel margin:
  * 21x25x24, two channels) with its default 17x21x20 input. The machine may be shared: the load
@@ -22,6 +25,7 @@ import { resolveConfig } from '../src-main/engine/model/config'
 import type { CropDataset } from '../src-main/engine/model/crops'
 import { createImageModalityModel, type ImageModelOptions } from '../src-main/engine/model/image-model'
 import { createRemoteImageModalityModel } from '../src-main/engine/model/remote-model'
+import { createDataParallelImageModel } from '../src-main/engine/model/parallel/data-parallel-model'
 import { SeededRandom } from '../src-main/domain/random/mulberry32'
 import type { ModalityModel } from '../src-main/engine/train/modality-model'
 
@@ -33,6 +37,7 @@ interface Args {
   steps: number
   warmup: number
   cpuSteps: number
+  replicas: number[]
   skip: string[]
   child: string | null
 }
@@ -55,9 +60,17 @@ function parseArgs(argv: string[]): Args {
     steps: Number(get('steps', '5')),
     warmup: Number(get('warmup', '2')),
     cpuSteps: Number(get('cpu-steps', '1')),
+    replicas: get('replicas', replicaCounts(cpus().length).join(',')).split(',').map(Number),
     skip: get('skip', '').split(',').filter(Boolean),
     child: argv.includes('--child') ? get('child', '') : null
   }
+}
+
+/** 1, 2, 4, ... up to the core count, and the core count itself. */
+function replicaCounts(cores: number): number[] {
+  const out: number[] = []
+  for (let k = 1; k < cores; k *= 2) out.push(k)
+  return [...out, cores]
 }
 
 interface Measure {
@@ -117,8 +130,30 @@ function peakRssOf(pid: number | undefined): number | null {
   return m ? Number(m[1]) / 1024 : null
 }
 
+/** Child mode 'replicas:K': one network over K replica threads on wasm, CE steps. CPU time is
+ *  the whole process's (every thread), per step. */
+async function runReplicasChild(args: Args, k: number): Promise<void> {
+  await chooseBackend('wasm', undefined, {})
+  const opts = { ...modelOptions(args, 'mri'), backend: 'wasm' }
+  const model = k > 1 ? await createDataParallelImageModel(opts, k) : await createImageModalityModel(opts)
+  const train = await timeSteps(args.steps, args.warmup, (s) => model.ceStep(batchOf(args, s), labelsOf(batchOf(args, s)), 1e-3))
+  const infer = await timeSteps(args.steps, 1, (s) => model.predictLogProbs(batchOf(args, s)))
+  await model.dispose()
+  const result: Measure = {
+    label: `tfjs wasm, ${k} replica${k > 1 ? ' threads' : ' (in process)'}`,
+    trainMsPerStep: train.wall,
+    trainCpuMsPerStep: train.cpu,
+    trainSamplesPerSec: (1000 * args.batch) / train.wall,
+    inferSamplesPerSec: (1000 * args.batch) / infer.wall,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    note: 'CPU ms of all threads'
+  }
+  console.log(`RESULT ${JSON.stringify(result)}`)
+}
+
 /** Child mode: one backend in this process (its own peak memory). */
 async function runChild(args: Args, backend: string): Promise<void> {
+  if (backend.startsWith('replicas:')) return runReplicasChild(args, Number(backend.slice('replicas:'.length)))
   const chosen = await chooseBackend(backend, undefined, {})
   if (chosen.name !== backend) throw new Error(`backend ${backend} unavailable: ${chosen.reason}`)
   const steps = backend === 'cpu' ? args.cpuSteps : args.steps
@@ -154,9 +189,10 @@ function runChildProcess(args: Args, backend: string): Promise<Measure> {
   })
 }
 
-/** The TCGM setup: two modality workers (one per core), both stepping at once. */
+/** The TCGM setup: two modality workers, both stepping at once, sharing the cores (each splits
+ *  its network over cores/2 replicas; one each on 2 cores). */
 async function runPairs(args: Args): Promise<Measure[]> {
-  const models: ModalityModel[] = await Promise.all(['mri', 'pet'].map((m) => createRemoteImageModalityModel({ ...modelOptions(args, m), backend: 'wasm' })))
+  const models: ModalityModel[] = await Promise.all(['mri', 'pet'].map((m) => createRemoteImageModalityModel({ ...modelOptions(args, m), backend: 'wasm', networks: 2 })))
   const pids = models.map((m) => (m as unknown as { pid?: number }).pid)
   const workersCpu = () => pids.map(cpuMsOf).reduce<number | null>((a, b) => (a === null || b === null ? null : a + b), 0)
   const ceSteps = (s: number) => Promise.all(models.map((m) => m.ceStep(batchOf(args, s), labelsOf(batchOf(args, s)), 1e-3)))
@@ -175,8 +211,8 @@ async function runPairs(args: Args): Promise<Measure[]> {
   const peak = rss.every((r) => r !== null) ? (rss as number[]).reduce((a, b) => a + b, 0) : null
   await Promise.all(models.map((m) => m.dispose()))
   return [
-    { label: 'tfjs wasm x2 processes, CE steps', trainMsPerStep: ce.wall, trainCpuMsPerStep: ceCpu, trainSamplesPerSec: (2000 * args.batch) / ce.wall, inferSamplesPerSec: (2000 * args.batch) / infer.wall, peakRssMB: peak, note: 'samples/s of both workers together; CPU ms per worker' },
-    { label: 'tfjs wasm x2 processes, TC exchange', trainMsPerStep: tc.wall, trainCpuMsPerStep: null, trainSamplesPerSec: (2000 * args.batch) / tc.wall, inferSamplesPerSec: null, peakRssMB: peak, note: 'tcForward x2 || tcBackward x2 (forward recomputed)' }
+    { label: 'tfjs wasm x2 modality workers, CE steps', trainMsPerStep: ce.wall, trainCpuMsPerStep: ceCpu, trainSamplesPerSec: (2000 * args.batch) / ce.wall, inferSamplesPerSec: (2000 * args.batch) / infer.wall, peakRssMB: peak, note: 'samples/s of both workers together; CPU ms per worker' },
+    { label: 'tfjs wasm x2 modality workers, TC exchange', trainMsPerStep: tc.wall, trainCpuMsPerStep: null, trainSamplesPerSec: (2000 * args.batch) / tc.wall, inferSamplesPerSec: null, peakRssMB: peak, note: 'tcForward x2 || tcBackward x2 (forward recomputed)' }
   ]
 }
 
@@ -217,24 +253,46 @@ async function main(): Promise<void> {
       console.error((e as Error).message)
     }
   }
+  const replicaRows: Measure[] = []
+  if (!args.skip.includes('replicas') && info.tried.some((t) => t.name === 'wasm' && t.available)) {
+    for (const k of args.replicas) {
+      try {
+        replicaRows.push(await runChildProcess(args, `replicas:${k}`))
+      } catch (e) {
+        console.error((e as Error).message)
+      }
+    }
+  }
+  rows.push(...replicaRows)
   if (!args.skip.includes('pair') && backends.includes('wasm')) rows.push(...(await runPairs(args)))
-  const torchRows = args.skip.includes('torch') ? [] : [runTorch(args, 2), runTorch(args, 1)].filter((r): r is Measure => r !== null)
+  const cores = cpus().length
+  const torchRows = args.skip.includes('torch') ? [] : [...new Set([cores, 1])].map((t) => runTorch(args, t)).filter((r): r is Measure => r !== null)
   rows.push(...torchRows)
 
   const anchor = torchRows[0] ?? null
   console.log('')
-  console.log('| implementation | train ms/step | train CPU ms/step | train samples/s | infer samples/s | peak RSS MB | train vs PyTorch 2 thr | note |')
+  console.log(`| implementation | train ms/step | train CPU ms/step | train samples/s | infer samples/s | peak RSS MB | train vs PyTorch ${cores} thr | note |`)
   console.log('|---|---|---|---|---|---|---|---|')
   for (const r of rows) {
     const ratio = anchor ? (r.trainSamplesPerSec / anchor.trainSamplesPerSec).toFixed(2) : '-'
     console.log(`| ${r.label} | ${fmt(r.trainMsPerStep, 0)} | ${fmt(r.trainCpuMsPerStep, 0)} | ${fmt(r.trainSamplesPerSec, 2)} | ${fmt(r.inferSamplesPerSec, 1)} | ${fmt(r.peakRssMB, 0)} | ${ratio} | ${r.note ?? ''} |`)
   }
   const single = rows.find((r) => r.label.startsWith('tfjs wasm /'))
-  const pair = rows.find((r) => r.label.startsWith('tfjs wasm x2 processes, CE'))
+  const pair = rows.find((r) => r.label.startsWith('tfjs wasm x2 modality workers, CE'))
   if (single && pair) console.log(`\ntwo-process speed-up over one process (CE steps, wasm): ${(pair.trainSamplesPerSec / single.trainSamplesPerSec).toFixed(2)}x`)
   if (pair && anchor) console.log(`goal (wasm, both cores) >= 0.5x PyTorch CPU 2 threads: ${(pair.trainSamplesPerSec / anchor.trainSamplesPerSec).toFixed(2)}x (wall clock)`)
   // Wall clock is meaningless on a saturated machine; CPU time per step is not (single thread).
   const torch1 = torchRows.find((r) => r.label.endsWith('1 thread'))
+  const torchAll = torchRows.find((r) => r.label.endsWith(`${cores} threads`))
+  if (torch1 && torchAll) {
+    const s = torchAll.trainSamplesPerSec / torch1.trainSamplesPerSec
+    console.log(`PyTorch ${cores} threads vs 1: ${s.toFixed(2)}x${s < 1 + 0.3 * (cores - 1) ? ' - NOT clearly faster: the machine is loaded, do not trust wall-clock ratios of this run' : ''}`)
+  }
+  const r1 = replicaRows.find((r) => r.label.includes(', 1 replica'))
+  for (const r of replicaRows.filter((x) => x !== r1)) {
+    const k = Number(/, (\d+) replica/.exec(r.label)?.[1])
+    if (r1) console.log(`replicas ${k} vs 1: ${(r.trainSamplesPerSec / r1.trainSamplesPerSec).toFixed(2)}x samples/s (goal >= ${(0.8 * Math.min(k, cores)).toFixed(1)}x); CPU ms per step ${fmt(r.trainCpuMsPerStep, 0)} vs ${fmt(r1.trainCpuMsPerStep, 0)}`)
+  }
   if (single?.trainCpuMsPerStep && torch1?.trainCpuMsPerStep) {
     console.log(`per core, by CPU time per training step: tfjs wasm ${single.trainCpuMsPerStep.toFixed(0)} ms, PyTorch 1 thread ${torch1.trainCpuMsPerStep.toFixed(0)} ms: ${(torch1.trainCpuMsPerStep / single.trainCpuMsPerStep).toFixed(2)}x PyTorch's speed`)
   }

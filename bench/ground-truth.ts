@@ -3,7 +3,7 @@
  * never read by training), for the benchmarks that compare runs with the oracle.
  */
 import { readFileSync } from 'node:fs'
-import { parseTable } from '../src-main/study/tables'
+import { parseTable } from '../src-main/files/tables'
 
 export interface GroundTruthRow {
   /** True class name (NC or AD). */

@@ -10,7 +10,8 @@
  */
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { listRuns, readRunConfig, readSeedResult, runDir, runSummary, seedDir } from '../runs/study-runs'
+import { readRunConfig, readSeedResult, runDir, seedDir } from '../runs/folder'
+import { listRuns, runSummary } from '../runs/read'
 import { BEST_MODELS_CHECKPOINT, LOOP_CHECKPOINT, SELECTED_MODELS_CHECKPOINT } from '../engine/train/train-tcgm'
 
 export type ModelSource = 'selected-models' | 'best-models' | 'loop'

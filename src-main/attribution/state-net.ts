@@ -18,7 +18,7 @@ export interface StateNet {
   /** Network input [sx, sy, sz] in voxels: the centred window of a crop it reads. */
   readonly inputSize: [number, number, number]
   /** Probabilities [B, C] (row-major) of crops of `dims` with `channels` channels, channel-major. */
-  predictProbs(samples: readonly Float32Array[], dims: [number, number, number], channels: number): Float32Array
+  predictProbs(samples: readonly Float32Array[], dims: [number, number, number], channels: number): Promise<Float32Array>
   dispose(): void
 }
 
@@ -56,7 +56,7 @@ export function createStateNet(state: ModelState, where: string): StateNet {
   return {
     numClasses: config.numClasses,
     inputSize: [...inputSize],
-    predictProbs(samples, dims, channels) {
+    async predictProbs(samples, dims, channels) {
       if (disposed) throw new Error(`${where}: the network was disposed`)
       if (channels !== config.inChannels) throw new Error(`${where}: the crops have ${channels} channels, the network takes ${config.inChannels}`)
       const window = centredWindow(dims, inputSize)
@@ -67,7 +67,8 @@ export function createStateNet(state: ModelState, where: string): StateNet {
         return tf.exp(tf.logSoftmax(denseNetForward(config, ops, weights, x, false, [])))
       })
       try {
-        return new Float32Array(probs.dataSync())
+        // data(), not dataSync(): webgpu cannot read synchronously under Node.
+        return new Float32Array(await probs.data())
       } finally {
         probs.dispose()
       }

@@ -1,7 +1,8 @@
 /** `export --study DIR --run ID --out DIR`: predictions TSV, metrics TSV, report HTML + JSON. */
 import { parseArgs } from 'node:util'
 import { exportRun } from '../export'
-import { getRunDetail } from '../runs/study-runs'
+import { savedRunTables } from '../runs/folder'
+import { getRunDetail } from '../runs/read'
 import { loadStudy } from '../study/study'
 import { requireOption } from './study-args'
 
@@ -15,7 +16,7 @@ export async function run(argv: string[]): Promise<number> {
   const id = requireOption('export', 'run', values.run)
   const out = requireOption('export', 'out', values.out)
   const detail = await getRunDetail(study, id)
-  const r = await exportRun(detail, out, (await loadStudy(study)).file.name)
+  const r = await exportRun(detail, out, (await loadStudy(study)).file.name, undefined, await savedRunTables(study, id))
   for (const f of r.files) process.stdout.write(`${f}\n`)
   return 0
 }

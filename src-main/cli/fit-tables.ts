@@ -4,10 +4,12 @@
  *   fit-tables --modality NAME=FILE.tsv (repeat) --labels FILE.tsv --method tcgm|ce --seed N --out DIR
  *
  * Trains in a worker process (checkpoints in DIR/checkpoints) and writes
- * - DIR/predictions.tsv: for every subject of the tables, participant_id, split, true_label (from
- *   the labels file, empty if unlabelled), predicted_label and proba0..proba{C-1} of the
- *   aggregator, then <modality>_predicted_label and <modality>_proba0.. per modality (empty when
- *   the subject lacks that modality). Class k is classNames[k] in run.json.
+ * - DIR/predictions.tsv: for every subject of the tables, the app's predictions table
+ *   (runs/tables.ts: ClinicaDL's participant_id, session_id (empty: tables have no sessions),
+ *   true_label and predicted_label as class indices, proba0..proba{C-1} of the aggregator; then
+ *   true_class, predicted_class, <modality>_proba<k> (empty when the subject lacks that
+ *   modality), split, label_hidden). true_label is the labels file's (empty if unlabelled).
+ *   Class k is classNames[k] in run.json.
  * - DIR/run.json: configuration, class names, counts, metrics on the labelled validation subjects,
  *   timings.
  */
@@ -19,6 +21,9 @@ import { resolveTrainConfig } from '../domain/train-config'
 import type { ClassificationMetrics } from '../engine/train/metrics'
 import { startTrainingRun } from '../runs/worker/client'
 import type { TablesRunParams } from '../runs/kinds/tables'
+import { predictionsTsv } from '../runs/tables'
+import type { PredictionRow } from '../domain/runs'
+import { SplitName } from '../domain/study-settings'
 import type { SplitEvaluation, TrainResult } from '../engine/train/train-tcgm'
 import { parseHidden } from './simulate'
 
@@ -50,27 +55,27 @@ function briefSplit(ev: SplitEvaluation | undefined, modalities: string[]): Reco
   return { n: ev.n, aggregator: brief(ev.aggregator), modalities: Object.fromEntries(modalities.map((name, m) => [name, brief(ev.modalities[m] ?? null)])) }
 }
 
-export function predictionsTsv(result: TrainResult, subjectIds: string[], classNames: string[], labels: (number | null)[], split: string[]): string {
+/** One prediction row per subject of the tables (one seed: the posteriors as trained). */
+export function predictionRows(result: TrainResult, subjectIds: string[], classNames: string[], labels: (number | null)[], split: string[]): PredictionRow[] {
   const C = result.numClasses
-  const cols = ['participant_id', 'split', 'true_label', 'predicted_label', ...classNames.map((_, c) => `proba${c}`)]
-  for (const name of result.modalities) cols.push(`${name}_predicted_label`, ...classNames.map((_, c) => `${name}_proba${c}`))
-  const lines = [cols.join('\t')]
-  const fmt = (v: number): string => (Number.isFinite(v) ? v.toPrecision(6) : '')
-  subjectIds.forEach((id, i) => {
-    const agg = result.posteriors.aggregator.subarray(i * C, (i + 1) * C)
-    const row = [id, split[i]!, labels[i] === null ? '' : classNames[labels[i]!]!, classNames[result.predicted[i]!]!, ...Array.from(agg, fmt)]
-    result.posteriors.modalities.forEach((p) => {
-      const r = p.subarray(i * C, (i + 1) * C)
-      if (Number.isNaN(r[0])) row.push('', ...classNames.map(() => ''))
-      else {
-        let best = 0
-        for (let c = 1; c < C; c++) if (r[c]! > r[best]!) best = c
-        row.push(classNames[best]!, ...Array.from(r, fmt))
-      }
+  return subjectIds.map((id, i) => {
+    const modalities: Record<string, number[]> = {}
+    result.posteriors.modalities.forEach((p, m) => {
+      const r = Array.from(p.subarray(i * C, (i + 1) * C))
+      if (!Number.isNaN(r[0])) modalities[result.modalities[m]!] = r
     })
-    lines.push(row.join('\t'))
+    return {
+      participantId: id,
+      // Feature tables have one row per subject and no session.
+      sessionId: '',
+      split: SplitName.safeParse(split[i]).data ?? null,
+      trueLabel: labels[i] === null ? null : classNames[labels[i]!]!,
+      hiddenLabel: null,
+      predictedLabel: classNames[result.predicted[i]!]!,
+      aggregator: Array.from(result.posteriors.aggregator.subarray(i * C, (i + 1) * C)),
+      modalities
+    }
   })
-  return `${lines.join('\n')}\n`
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -150,7 +155,7 @@ export async function run(argv: string[]): Promise<number> {
   const subjectIds = r.subjectIds!
   const classNames = r.classNames!
   const built = { data: r.data }
-  await writeFileAtomic(`${out}/predictions.tsv`, Buffer.from(predictionsTsv(result, subjectIds, classNames, built.data.labels, built.data.split)))
+  await writeFileAtomic(`${out}/predictions.tsv`, predictionsTsv(classNames, predictionRows(result, subjectIds, classNames, built.data.labels, built.data.split)))
   const runJson = {
     command: 'fit-tables',
     method,

@@ -6,7 +6,8 @@
 import { Method } from '../domain/method'
 import { TRAINING_DEFAULTS } from '../domain/training'
 import { parseArgs } from 'node:util'
-import { getRunDetail, resumeStudyRun, trainStudy } from '../runs/study-runs'
+import { getRunDetail } from '../runs/read'
+import { resumeStudyRun, trainStudy } from '../runs/train'
 import { intOption, numberOption, progressPrinter, requireOption } from './study-args'
 
 export const summary = 'Train TCGM or the CE baseline on a study (progress bar; --resume RUN after a crash)'

@@ -14,6 +14,7 @@
  */
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
+import { formatTable } from '../files/tables'
 import { writeNifti } from '../readers/nifti/write'
 import { Rng } from '../domain/random/sfc32'
 import { type Anatomy, MNI_AFFINE, MNI_DIMS, MNI_SPACING, buildAnatomy } from './anatomy'
@@ -171,10 +172,6 @@ function ptidFor(i: number, rng: Rng): string {
   return `${site}_S_${String(1000 + i).padStart(4, '0')}`
 }
 
-function csvRow(fields: ReadonlyArray<string | number>): string {
-  return fields.map((f) => `"${String(f).replace(/"/g, '""')}"`).join(',')
-}
-
 /**
  * Writes the cohort into `out` (created; must not already hold a cohort).
  * @param onProgress fraction 0..1 and a message, after each subject.
@@ -196,7 +193,8 @@ export async function generateDemoCohort(
   const anatomy = buildAnatomy()
   const bank = new NoiseBank(rng.fork())
   const subjects: DemoSubject[] = []
-  const csv = [csvRow(['Image Data ID', 'Subject', 'Group', 'Sex', 'Age', 'Visit', 'Modality', 'Description', 'Type', 'Acq Date', 'Format', 'Downloaded'])]
+  const csvColumns = ['Image Data ID', 'Subject', 'Group', 'Sex', 'Age', 'Visit', 'Modality', 'Description', 'Type', 'Acq Date', 'Format', 'Downloaded']
+  const csv: Array<Array<string | number>> = []
   const used = new Set<string>()
   let imageId = 100000
   const pending: Promise<void>[] = []
@@ -249,7 +247,7 @@ export async function generateDemoCohort(
       if (pending.length >= 4) await pending.shift()
       if (modality === 'smri') subject.smri = file
       else subject.pet = file
-      csv.push(csvRow([`I${id}`, ptid, group, sex, age, 'bl', modality === 'smri' ? 'MRI' : 'PET', series, modality === 'smri' ? 'Processed' : 'Pre-processed', acq, 'NiFTI', '']))
+      csv.push([`I${id}`, ptid, group, sex, age, 'bl', modality === 'smri' ? 'MRI' : 'PET', series, modality === 'smri' ? 'Processed' : 'Pre-processed', acq, 'NiFTI', ''])
     }
     subjects.push(subject)
     opts.onProgress?.((i + 1) / p.subjects, `demo subject ${i + 1}/${p.subjects}`)
@@ -257,10 +255,10 @@ export async function generateDemoCohort(
   await Promise.all(pending)
   const collectionCsv = join(out, COLLECTION_CSV)
   const groundTruth = join(out, GROUND_TRUTH_TSV)
-  await fsp.writeFile(collectionCsv, csv.join('\n') + '\n')
-  const gt = ['participant_id\ty\ta\tb\tp_ad_given_a\tp_ad_given_b\tp_ad_given_ab']
-  for (const s of subjects) gt.push([s.ptid, CLASS_NAMES[s.y], s.a.toFixed(6), s.b.toFixed(6), s.pA.toFixed(6), s.pB.toFixed(6), s.pAB.toFixed(6)].join('\t'))
-  await fsp.writeFile(groundTruth, gt.join('\n') + '\n')
+  // Every field quoted, as ADNI's collection CSVs are.
+  await fsp.writeFile(collectionCsv, formatTable(csvColumns, csv, { delimiter: ',', quoteAll: true }))
+  const gt = subjects.map((s) => [s.ptid, CLASS_NAMES[s.y], s.a.toFixed(6), s.b.toFixed(6), s.pA.toFixed(6), s.pB.toFixed(6), s.pAB.toFixed(6)])
+  await fsp.writeFile(groundTruth, formatTable(['participant_id', 'y', 'a', 'b', 'p_ad_given_a', 'p_ad_given_b', 'p_ad_given_ab'], gt))
   const acc = (f: (s: DemoSubject) => number) => subjects.filter((s) => (f(s) > 0.5 ? 1 : 0) === s.y).length / subjects.length
   return {
     out,

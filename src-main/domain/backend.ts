@@ -2,7 +2,7 @@
 import { z } from 'zod'
 
 export const BackendInfo = z.object({
-  /** The backend the training worker will use: 'tensorflow-gpu', 'tensorflow', 'wasm' or 'cpu'. */
+  /** The backend the training worker will use: 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm' or 'cpu'. */
   name: z.string(),
   /** Why this one, and why each faster one was not used. */
   reason: z.string(),

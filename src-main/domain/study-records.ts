@@ -80,7 +80,10 @@ export const PreviewSubject = z.object({
   pet: z.string().nullable(),
   group: z.string().nullable(),
   /** Already in the study (re-import changes nothing for it). */
-  known: z.boolean()
+  known: z.boolean(),
+  /** Why the import would skip this subject's sMRI / PET scan (read from its header at preview), with what to do; null when it passes. */
+  smriProblem: z.string().nullable(),
+  petProblem: z.string().nullable()
 })
 export type PreviewSubject = z.infer<typeof PreviewSubject>
 

@@ -16,8 +16,8 @@ interface Series {
   points: Array<[number, number]>
 }
 
-/** A line chart as SVG: x = epoch, y = value; axes with min/max ticks. */
-export function lineChartSvg(title: string, series: readonly Series[], width = 420, height = 240): string {
+/** A line chart as SVG: x (named by `axes.x`, default epoch), y = value; axes with min/max ticks. */
+export function lineChartSvg(title: string, series: readonly Series[], width = 420, height = 240, axes: { x: string; y?: string } = { x: 'epoch' }): string {
   const all = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y))
   if (all.length === 0) return `<figure><figcaption>${esc(title)}</figcaption><p>no data</p></figure>`
   const [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))]
@@ -41,7 +41,8 @@ export function lineChartSvg(title: string, series: readonly Series[], width = 4
 <text x="${m.l - 4}" y="${height - m.b}" text-anchor="end" font-size="10">${y0.toFixed(3)}</text>
 <text x="${m.l}" y="${height - m.b + 14}" font-size="10">${x0}</text>
 <text x="${width - m.r}" y="${height - m.b + 14}" text-anchor="end" font-size="10">${x1}</text>
-<text x="${(width + m.l) / 2}" y="${height - 4}" text-anchor="middle" font-size="10">epoch</text>
+<text x="${(width + m.l) / 2}" y="${height - 4}" text-anchor="middle" font-size="10">${esc(axes.x)}</text>${axes.y ? `
+<text x="10" y="${(height - m.b + m.t) / 2}" text-anchor="middle" font-size="10" transform="rotate(-90 10 ${(height - m.b + m.t) / 2})">${esc(axes.y)}</text>` : ''}
 ${lines}</svg><div class="legend">${legend}</div></figure>`
 }
 
@@ -118,7 +119,7 @@ ${lineChartSvg('Cross-entropy loss (labelled)', ceSeries)}
 ${tcSeries.some((x) => x.points.length) ? lineChartSvg('Total Correlation gain', tcSeries) : ''}
 <h2>Test split</h2>
 ${confusionSvg(run.classNames, run.confusion)}
-${run.roc ? lineChartSvg(`ROC, aggregator, first seed (AUC ${pct(run.roc.auc)}%); x here is the false positive rate`, [{ name: 'ROC', points: run.roc.fpr.map((f, k) => [f, run.roc!.tpr[k]!] as [number, number]) }]) : ''}
+${run.roc ? lineChartSvg(`ROC, aggregator, first seed (AUC ${pct(run.roc.auc)}%)`, [{ name: 'ROC', points: run.roc.fpr.map((f, k) => [f, run.roc!.tpr[k]!] as [number, number]) }], 420, 240, { x: 'false-positive rate', y: 'true-positive rate' }) : ''}
 <h2>Configuration</h2>
 <pre>${esc(JSON.stringify(run.config, null, 2))}</pre>
 </body></html>

@@ -18,7 +18,9 @@ export const workerEntries = {
   'train-worker': 'runs/worker/entry.ts',
   'modality-worker': 'engine/model/modality-worker-entry.ts',
   'preprocess-worker': 'study/import/preprocess-worker-entry.ts',
-  'attribution-worker': 'attribution/worker-entry.ts'
+  'attribution-worker': 'attribution/worker-entry.ts',
+  // A worker THREAD (process/thread.ts): one data-parallel replica of a modality network.
+  'model-replica': 'engine/model/parallel/replica-entry.ts'
 } as const
 export type WorkerEntry = keyof typeof workerEntries
 

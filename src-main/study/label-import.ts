@@ -12,7 +12,7 @@
 import type { LabelImportResult } from '../domain/study-records'
 import { type MciPolicy, mapDiagnosis } from './diagnosis'
 import { normaliseVisit } from './import/plan'
-import { type Table, column, findColumn, readTable } from './tables'
+import { type Table, column, findColumn, readTable } from '../files/tables'
 import { applyLabels, loadStudy } from './study'
 
 function isAdnimerge(t: Table): boolean {

@@ -12,6 +12,7 @@
  */
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
+import { formatTable, parseRecords } from '../files/tables'
 import { appendLinesDurable, describeWriteError, writeFileAtomic } from './atomic'
 
 export const LABEL_LOG = 'labels.log.tsv'
@@ -181,13 +182,11 @@ export function redoTarget(events: readonly LabelEvent[]): { undo: LabelEvent; t
   return undo && target ? { undo, target } : null
 }
 
-export function parseTwoColumn(text: string): Map<string, string> {
+/** participant_id -> label from labels.tsv or labels.hidden.tsv (rows without both are skipped). */
+export function parseTwoColumn(file: string, text: string): Map<string, string> {
   const out = new Map<string, string>()
-  const lines = text.split('\n')
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, '')
-    if (!line) continue
-    const [id, label] = line.split('\t')
+  for (const { fields } of parseRecords(file, text, { delimiter: '\t' }).records.slice(1)) {
+    const [id, label] = fields
     if (id && label) out.set(id, label)
   }
   return out
@@ -195,13 +194,13 @@ export function parseTwoColumn(text: string): Map<string, string> {
 
 function formatTwoColumn(map: Map<string, string>): string {
   const rows = [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return ['participant_id\tlabel', ...rows.map(([id, l]) => `${id}\t${l}`)].join('\n') + '\n'
+  return formatTable(['participant_id', 'label'], rows)
 }
 
 export async function readHiddenLabels(studyDir: string): Promise<Map<string, string>> {
   const file = join(studyDir, HIDDEN_LABELS_TSV)
   try {
-    return parseTwoColumn(await fsp.readFile(file, 'utf8'))
+    return parseTwoColumn(file, await fsp.readFile(file, 'utf8'))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map()
     throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })

@@ -54,7 +54,7 @@ function parseHolder(text: string): Holder | null {
 /** Whether the lock file's writer is gone (its process died, or it is this process's pid from an
  *  earlier run, which this process does not hold). */
 function isStale(holder: Holder | null, identity: string): boolean {
-  if (holder === null) return true // unreadable or half-written
+  if (holder === null) return true // unreadable (see olderThan)
   if (holder.pid === process.pid) return holder.instance !== instance || !heldHere.has(identity)
   return !pidAlive(holder.pid)
 }
@@ -76,9 +76,21 @@ async function takeOver(file: string, identity: string): Promise<void> {
   }
   try {
     const holder = parseHolder(await fsp.readFile(file, 'utf8').catch(() => ''))
-    if (isStale(holder, identity)) await fsp.rm(file, { force: true })
+    if (isStale(holder, identity) && (holder !== null || (await olderThan(file, 2000)))) await fsp.rm(file, { force: true })
   } finally {
     await fsp.rm(guard, { force: true })
+  }
+}
+
+/** Lock files written and linked into place by {@link acquireFileLock}: `.lock.<pid>.<hex>`. */
+const LOCK_TEMP = /^\.lock\.(\d+)\.[0-9a-f]+$/
+
+/** Removes the lock temp files of processes that died between writing and linking one. */
+async function removeDeadLockTemps(dir: string): Promise<void> {
+  const names = await fsp.readdir(dir).catch(() => [] as string[])
+  for (const name of names) {
+    const m = LOCK_TEMP.exec(name)
+    if (m && !pidAlive(Number(m[1]))) await fsp.rm(join(dir, name), { force: true }).catch(() => undefined)
   }
 }
 
@@ -86,29 +98,46 @@ async function acquireFileLock(dir: string, identity: string, timeoutMs: number)
   const file = join(dir, '.lock')
   const started = Date.now()
   for (;;) {
+    // The lock file appears whole: written beside it, then linked into place (link fails when
+    // the lock exists). Created empty and then written, a reader in between saw no holder and
+    // took over a live lock.
+    const tmp = join(dir, `.lock.${process.pid}.${randomBytes(4).toString('hex')}`)
+    let taken = false
     try {
-      const handle = await fsp.open(file, 'wx')
-      await handle.writeFile(`${process.pid} ${instance}\n`)
-      await handle.close()
+      await fsp.writeFile(tmp, `${process.pid} ${instance}\n`, { flag: 'wx' })
+      await fsp.link(tmp, file)
+      taken = true
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'EEXIST') throw describeWriteError(file, err)
+    } finally {
+      await fsp.rm(tmp, { force: true }).catch(() => undefined)
+    }
+    if (taken) {
       heldHere.add(identity)
+      await removeDeadLockTemps(dir)
       return async () => {
         heldHere.delete(identity)
         await fsp.rm(file, { force: true })
       }
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code !== 'EEXIST') throw describeWriteError(file, err)
     }
     const holder = parseHolder(await fsp.readFile(file, 'utf8').catch(() => ''))
-    if (isStale(holder, identity)) {
+    if (isStale(holder, identity) && (holder !== null || (await olderThan(file, 2000)))) {
       await takeOver(file, identity)
       continue
     }
     if (Date.now() - started > timeoutMs) {
-      throw new Error(`the study ${dir} is being changed by another process (pid ${holder!.pid}, lock file ${file}); try again when it has finished`)
+      throw new Error(`the study ${dir} is being changed by another process (pid ${holder?.pid ?? 'unknown'}, lock file ${file}); try again when it has finished`)
     }
     await new Promise((r) => setTimeout(r, 25 + Math.random() * 50))
   }
+}
+
+/** An unreadable lock file is taken over only once it is old: a writer of an earlier version
+ *  created it empty and may be writing its pid right now. */
+async function olderThan(file: string, ms: number): Promise<boolean> {
+  const st = await fsp.stat(file).catch(() => null)
+  return st === null || Date.now() - st.mtimeMs > ms
 }
 
 /** Runs `fn` holding the study's writer lock. */

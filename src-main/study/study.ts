@@ -157,7 +157,9 @@ export async function repairStudy(dir: string): Promise<string[]> {
 }
 
 async function repairSnapshot(s: StudyState): Promise<void> {
-  const snap = await fsp.readFile(join(s.dir, LABELS_TSV), 'utf8').then(parseTwoColumn, () => null)
+  const file = join(s.dir, LABELS_TSV)
+  // A snapshot that cannot be read or parsed is rewritten from the log (the truth).
+  const snap = await fsp.readFile(file, 'utf8').then((text) => parseTwoColumn(file, text)).catch(() => null)
   const same = snap !== null && snap.size === s.labels.size && [...s.labels].every(([k, v]) => snap.get(k) === v)
   if (!same) await writeLabelsSnapshot(s.dir, s.labels)
 }

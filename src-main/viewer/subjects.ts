@@ -8,7 +8,7 @@
  */
 import type { LabelEvent as LabelEventView, Preview, StudySummary, SubjectDetail, SubjectRow } from '../domain/study-records'
 import { readCacheCrops } from '../study/cache'
-import { getRunDetail, listRuns } from '../runs/study-runs'
+import { getRunDetail, listRuns } from '../runs/read'
 import type { LabelEvent } from '../study/labels'
 import { type StudyState, isHiddenSubject, loadStudy, studyCounts, unsplitSubjects } from '../study/study'
 

@@ -15,9 +15,12 @@ import { FakeApi, STUDY, studySummary } from './fake-api'
 const preview: ImportPreview = {
   source: '/data/adni', layout: 'adni', visit: 'bl', visits: ['bl', 'm12'],
   series: [{ name: 'MPRAGE GM', modality: 'smri', reason: 'series description mentions MPRAGE' }],
-  subjects: [{ id: '002_S_0295', visits: ['bl'], smri: '/data/adni/a.nii', pet: null, group: 'AD', known: false }],
+  subjects: [
+    { id: '002_S_0295', visits: ['bl'], smri: '/data/adni/a.nii', pet: null, group: 'AD', known: false, smriProblem: null, petProblem: null },
+    { id: '002_S_0413', visits: ['bl'], smri: '/data/adni/native.nii', pet: null, group: 'CN', known: false, smriProblem: 'not in MNI space: its field of view x 300..320 mm does not cover the brain. What to do: normalise it to MNI152', petProblem: null }
+  ],
   inputs: [{ modality: 'smri', series: 'MPRAGE GM', kind: 't1-weighted', space: 'native', scans: 1, reason: 'native space: its axes are rotated (oblique by 12.0 degrees)' }],
-  counts: { subjects: 1, withSmri: 1, withPet: 0, new: 1 },
+  counts: { subjects: 2, withSmri: 2, withPet: 0, new: 2 },
   problems: [{ file: '/data/adni/002_S_0295/PET/b.nii', message: 'truncated: header says 902629 voxels, file holds 1200', severity: 'error' }]
 }
 
@@ -107,15 +110,26 @@ describe('study panel', () => {
     expect(shown).toContain('/data/adni/002_S_0295/PET/b.nii')
     // What the scans will be taken as, before importing: a native T1 is registered here.
     expect(wrapper.get('[data-testid="import-inputs"]').text()).toContain('T1-weighted, native space: registered to the MNI template here')
+    // A scan the import would drop is marked at preview, with the reason on the cell.
+    expect(wrapper.get('[data-testid="preview-smri-002_S_0295"]').text()).toBe('✓')
+    const bad = wrapper.get('[data-testid="preview-smri-002_S_0413"]')
+    expect(bad.text()).toBe('✗ will be skipped')
+    expect(bad.attributes('title')).toContain('not in MNI space')
 
-    await wrapper.findAll('button').find((b) => b.text() === 'Import 1 subjects')!.trigger('click')
+    await wrapper.findAll('button').find((b) => b.text() === 'Import 2 subjects')!.trigger('click')
     await flushPromises()
     expect(api.callsOf('import.run')).toEqual([{ study: STUDY, source: '/data/adni', layout: 'adni', visit: 'bl' }])
-    const result: ImportResult = { added: 1, updated: 0, unchanged: 0, preprocessed: 1, fromCache: 0, problems: [], summary: studySummary() }
+    const problem = { file: '/data/adni/native.nii', severity: 'error' as const, message: '002_S_0413 sMRI skipped: must be spatially normalised to MNI space first. Normalise it to MNI152 and import it again.' }
+    const result: ImportResult = { added: 1, updated: 0, unchanged: 0, preprocessed: 1, fromCache: 0, problems: [problem], summary: studySummary() }
     api.emit('job.done', { jobId: 'imp-1', kind: 'import', result })
     await flushPromises()
     expect(useStudyStore().lastImport).toEqual(result)
     expect(useNavigationStore().current).toBe('subjects')
+    // Every problem of the import is listed by file with its message (not only counted).
+    const listed = wrapper.get('[data-testid="import-problems"]').text()
+    expect(listed).toContain('/data/adni/native.nii')
+    expect(listed).toContain('002_S_0413 sMRI skipped')
+    expect(listed).toContain('import it again')
     wrapper.unmount()
   })
 

@@ -147,6 +147,9 @@ describe('Train view', () => {
     await flushPromises()
     expect(wrapper.get('[data-testid="train-status"]').text()).toContain('epoch 1 of 3')
     expect(wrapper.get('[data-testid="eta"]').text()).toBe('1 min 15 s')
+    // No validation scores in the events (fewer than 10 validation labels per class): the chart says why it is empty.
+    expect(wrapper.get('[data-testid="val-empty"]').text()).toContain('fewer than')
+    expect(wrapper.get('[data-testid="val-empty"]').text()).toContain('visible labels in some class')
 
     await wrapper.get('[data-testid="train-stop"]').trigger('click')
     await flushPromises()
@@ -207,6 +210,65 @@ describe('Train view after an import into a split study', () => {
     await wrapper.get('[data-testid="train-start"]').trigger('click')
     await flushPromises()
     expect(api.calls.map((c) => c.name).filter((n) => n.startsWith('splits.') || n === 'training.start')).toEqual(['splits.make', 'training.start'])
+    wrapper.unmount()
+  })
+})
+
+describe('run states in the Train view', () => {
+  const stopped: RunSummary = { ...runSummary, status: 'cancelled', finishedAt: '2026-11-26T10:01:00Z', testAccuracy: null, message: 'cancelled during seed 0, epoch 2' }
+
+  async function mountTrain(runsNow: () => RunSummary[]) {
+    setActivePinia(createPinia())
+    const api = new FakeApi()
+      .handle('study.open', () => studySummary({ counts: { ...studySummary().counts, labelled: 10 }, hasSplits: true }))
+      .handle('app.info', () => ({ name: 'TCGM Lab', version: '0.1.0', platform: 'linux', arch: 'x64', node: '20', shell: 'browser', backend: { name: 'wasm', reason: '', tried: [] }, startWithDemo: false }))
+      .handle('runs.list', runsNow)
+      .handle('runs.get', () => { throw new Error('no curves yet') })
+      .handle('training.start', () => ({ jobId: JOB }))
+      .handle('training.resume', () => ({ jobId: 'job-2' }))
+      .handle('job.cancel', () => ({ cancelled: true }))
+    setApi(api)
+    await useStudyStore().open(STUDY)
+    const wrapper = mount(TrainView)
+    await flushPromises()
+    return { api, wrapper }
+  }
+
+  afterEach(() => {
+    setApi(null)
+    localStorage.clear()
+  })
+
+  it('Stop ends the job with a stopped (resumable) run: never "finished", no results to see', async () => {
+    const { api, wrapper } = await mountTrain(() => [stopped])
+    await wrapper.get('[data-testid="train-start"]').trigger('click')
+    await flushPromises()
+    await wrapper.get('[data-testid="train-stop"]').trigger('click')
+    // main answers a stopped run with its summary (job.done), not with an error
+    api.emit('job.done', { jobId: JOB, kind: 'training', result: stopped })
+    await flushPromises()
+    const text = wrapper.get('[data-testid="train-finished"]').text()
+    expect(text).toContain('Run run-1 stopped')
+    expect(text).toContain('can be resumed')
+    expect(text).not.toContain('finished.')
+    expect(wrapper.find('[data-testid="see-results"]').exists()).toBe(false)
+    expect(wrapper.get('[data-run="run-1"] [data-testid="run-state"]').text()).toBe('stopped (resumable)')
+    wrapper.unmount()
+  })
+
+  it('a resumed run shows as running while it runs, then finished', async () => {
+    let list = [stopped]
+    const { api, wrapper } = await mountTrain(() => list)
+    expect(wrapper.get('[data-run="run-1"] [data-testid="run-state"]').text()).toBe('stopped (resumable)')
+    await wrapper.get('[data-run="run-1"] button').trigger('click') // Resume
+    await flushPromises()
+    expect(api.callsOf('training.resume')).toEqual([{ study: STUDY, runId: 'run-1' }])
+    expect(wrapper.get('[data-run="run-1"] [data-testid="run-state"]').text()).toBe('running')
+    list = [runSummary]
+    api.emit('job.done', { jobId: 'job-2', kind: 'training', result: runSummary })
+    await flushPromises()
+    expect(wrapper.get('[data-run="run-1"] [data-testid="run-state"]').text()).toBe('finished')
+    expect(wrapper.get('[data-testid="train-finished"]').text()).toContain('Run run-1 finished.')
     wrapper.unmount()
   })
 })

@@ -8,9 +8,12 @@ import { exportRun } from '../../export'
 import { recordRecentStudy } from '../../settings/recent-studies'
 import { planImport } from '../../study/import'
 import { runImport } from '../../study/import/run'
+import { scanHeaderProblems } from '../../study/import/scan-check'
 import { importLabelFile } from '../../study/label-import'
 import { parallelImport } from '../../study/import/preprocess-pool'
-import { getRunDetail, listRuns, resumeStudyRun, trainStudy } from '../../runs/study-runs'
+import { savedRunTables } from '../../runs/folder'
+import { getRunDetail, listRuns } from '../../runs/read'
+import { resumeStudyRun, trainStudy } from '../../runs/train'
 import { studySummary, listSubjects, subjectDetail, visibleHistory } from '../../viewer/subjects'
 import { createStudy, loadStudy, makeStudySplits, placeNewSubjectsInSplit, redoLabel, repairStudy, revealHiddenLabels, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
 
@@ -72,6 +75,15 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
     const visit = args.visit ?? (args.study ? (await loadStudy(args.study)).file.settings.visit : 'bl')
     const plan = await planImport(args.source, args.layout, { visit, collectionCsv: args.collectionCsv, adnimerge: args.adnimerge, modalityOverrides: args.modalityOverrides })
     const known = args.study ? new Set((await loadStudy(args.study)).file.subjects.map((x) => x.id)) : new Set<string>()
+    // What the import would refuse that a header already shows (format, datatype, MNI space).
+    const headerProblems = await scanHeaderProblems(plan.subjects.flatMap((x) => [x.smri?.path, x.pet?.path].filter((f): f is string => Boolean(f))))
+    const scanProblems = plan.subjects.flatMap((x) =>
+      (['smri', 'pet'] as const).flatMap((m) => {
+        const f = x[m]?.path
+        const why = f ? headerProblems.get(f) : undefined
+        return f && why ? [{ file: f, severity: 'error' as const, message: `${x.id} ${m === 'smri' ? 'sMRI' : 'PET'} will be skipped: ${why}` }] : []
+      })
+    )
     return {
       source: plan.source,
       layout: plan.layout,
@@ -79,14 +91,18 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
       visits: plan.visits,
       series: plan.series,
       inputs: plan.inputs,
-      subjects: plan.subjects.map((x) => ({ id: x.id, visits: x.visits, smri: x.smri?.path ?? null, pet: x.pet?.path ?? null, group: x.group, known: known.has(x.id) })),
+      subjects: plan.subjects.map((x) => ({
+        id: x.id, visits: x.visits, smri: x.smri?.path ?? null, pet: x.pet?.path ?? null, group: x.group, known: known.has(x.id),
+        smriProblem: x.smri ? headerProblems.get(x.smri.path) ?? null : null,
+        petProblem: x.pet ? headerProblems.get(x.pet.path) ?? null : null
+      })),
       counts: {
         subjects: plan.subjects.length,
         withSmri: plan.subjects.filter((x) => x.smri).length,
         withPet: plan.subjects.filter((x) => x.pet).length,
         new: plan.subjects.filter((x) => !known.has(x.id)).length
       },
-      problems: plan.problems
+      problems: [...plan.problems, ...scanProblems]
     }
   },
 
@@ -195,7 +211,8 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
   'export.run': async ({ study, runId, out }, ctx) => {
     const detail = await getRunDetail(study, runId)
     const name = (await loadStudy(study)).file.name
-    const jobId = ctx.jobs.start('export', async (job) => exportRun(detail, resolve(out), name, job.signal))
+    const saved = await savedRunTables(study, runId)
+    const jobId = ctx.jobs.start('export', async (job) => exportRun(detail, resolve(out), name, job.signal, saved))
     return { jobId }
   }
 }

@@ -7,9 +7,10 @@
  */
 import type { BackendInfo } from '../../domain/backend'
 import { nodeProbe, wasmBinaryDir, type BackendProbe } from './probe'
+import { adapterName, isSoftwareAdapter, WEBGPU_PACKAGES } from './webgpu-adapter'
 
 /** Names as shown to the user and stored in run records. */
-export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const
+export const BACKEND_ORDER = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const
 export type BackendName = (typeof BACKEND_ORDER)[number]
 
 export const BACKEND_ENV_VAR = 'TCGM_BACKEND'
@@ -25,9 +26,20 @@ export interface Availability {
   detail: string
 }
 
-/** Whether a backend can be tried, judged without loading anything heavy. */
-export function checkAvailability(name: BackendName, probe: BackendProbe): Availability {
+/** Whether a backend can be tried, judged without loading anything heavy.
+ *  @param requested whether the user asked for this backend (a software WebGPU adapter is only
+ *    taken then). */
+export function checkAvailability(name: BackendName, probe: BackendProbe, requested = false): Availability {
   switch (name) {
+    case 'webgpu': {
+      const missing = WEBGPU_PACKAGES.find((p) => probe.resolvePackage(p === 'webgpu' ? 'webgpu/package.json' : p) === null)
+      if (missing) return { available: false, detail: `${missing} not installed` }
+      const adapter = probe.webGpuAdapter()
+      if ('none' in adapter) return { available: false, detail: `no WebGPU adapter: ${adapter.none}` }
+      const name = adapterName(adapter)
+      if (isSoftwareAdapter(adapter) && !requested) return { available: false, detail: `only a software adapter (${name}), slower than WebAssembly; TCGM_BACKEND=webgpu uses it anyway` }
+      return { available: true, detail: `WebGPU (Dawn) on ${name}, checked against the cpu backend at start-up` }
+    }
     case 'tensorflow-gpu': {
       const pkg = NATIVE_PACKAGES[name]!
       if (probe.resolvePackage(pkg) === null) return { available: false, detail: `${pkg} not installed` }
@@ -106,7 +118,7 @@ export async function describeBackends(preference?: string, probe: BackendProbe 
   const tried: BackendInfo['tried'] = []
   let chosen: BackendName | null = null
   for (const name of tryOrder(pref)) {
-    const a = checkAvailability(name, probe)
+    const a = checkAvailability(name, probe, pref.requested === name)
     tried.push({ name, available: a.available, detail: a.detail })
     if (a.available && chosen === null) chosen = name
   }

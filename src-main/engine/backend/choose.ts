@@ -9,6 +9,8 @@ import type { BackendInfo } from '../../domain/backend'
 import { createLogger } from '../../log'
 import { checkAvailability, NATIVE_PACKAGES, reasonFor, resolvePreference, tryOrder, type BackendName } from './candidates'
 import { nodeProbe, wasmBinaryDir, type BackendProbe } from './probe'
+import { checkStepAgainstCpu, STEP_CHECK_TOLERANCE } from './step-check'
+import { registerWebGpu, throwIfGpuFailed } from './webgpu'
 
 const log = createLogger('backend')
 
@@ -26,7 +28,7 @@ export function currentBackend(): ChosenBackend | null {
 }
 
 /** Loads and activates one backend; throws with a one-line cause when it cannot. */
-async function initialise(name: BackendName, probe: BackendProbe): Promise<string> {
+async function initialise(name: BackendName, probe: BackendProbe, requested: boolean): Promise<string> {
   switch (name) {
     case 'tensorflow-gpu':
     case 'tensorflow': {
@@ -48,6 +50,18 @@ async function initialise(name: BackendName, probe: BackendProbe): Promise<strin
     case 'cpu':
       if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise')
       return 'cpu'
+    case 'webgpu': {
+      await registerWebGpu(probe.resolvePackage, requested)
+      // One small training step against the cpu backend before any real training.
+      const check = await checkStepAgainstCpu('webgpu')
+      throwIfGpuFailed()
+      if (!(check.worst <= STEP_CHECK_TOLERANCE)) {
+        await tf.setBackend('cpu')
+        tf.removeBackend('webgpu')
+        throw new Error(`its training step differs from the cpu backend's (gradient of ${check.worstWeight}: ${check.worst.toExponential(1)} relative, tolerance ${STEP_CHECK_TOLERANCE})`)
+      }
+      return 'webgpu'
+    }
   }
 }
 
@@ -62,13 +76,13 @@ export async function chooseBackend(preference?: string, probe: BackendProbe = n
   const pref = resolvePreference(preference, env)
   const tried: BackendInfo['tried'] = []
   for (const name of tryOrder(pref)) {
-    const a = checkAvailability(name, probe)
+    const a = checkAvailability(name, probe, pref.requested === name)
     if (!a.available) {
       tried.push({ name, available: false, detail: a.detail })
       continue
     }
     try {
-      const tfBackend = await initialise(name, probe)
+      const tfBackend = await initialise(name, probe, pref.requested === name)
       tried.push({ name, available: true, detail: a.detail })
       const reason = reasonFor(name, pref, tried)
       log.info(`using ${name}: ${reason}`)

@@ -156,11 +156,13 @@ export function denseNetForward(
     const beta = part(`${bn}.beta`, offset, c)
     if (training) {
       const { y, stats } = ops.bnReluTrain(v, gamma, beta)
-      records.push({ bn, offset, count: v.shape[0] * v.shape[1] * v.shape[2] * v.shape[3], stats })
+      records.push({ bn, offset, count: stats.count, stats })
       return y
     }
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(part(`${bn}.runningVar`, offset, c), BN_EPSILON)))
-    return tf.relu(tf.add(tf.mul(tf.sub(v, part(`${bn}.runningMean`, offset, c)), scale), beta)) as tf.Tensor5D
+    // Rank 4 for the broadcasts: webgpu's rank-5 broadcast is invalid WGSL (tfjs 4.22: zeros).
+    const v4 = v.reshape([v.shape[0] * v.shape[1], v.shape[2], v.shape[3], c])
+    return tf.relu(tf.add(tf.mul(tf.sub(v4, part(`${bn}.runningMean`, offset, c)), scale), beta)).reshape(v.shape) as tf.Tensor5D
   }
   /** BN-ReLU-Conv1^3 over the channel concatenation of `pieces`: concatenated first by the
    *  reference ops, summed piecewise by the fast ones (both per-channel, so equal). */
@@ -241,13 +243,13 @@ export class PopulationStats {
   private readonly sums = new Map<string, { n: number; s1: Float64Array; s2: Float64Array }>()
 
   /** Adds one forward pass's records (and disposes their tensors). */
-  add(records: BnRecord[]): void {
+  async add(records: BnRecord[]): Promise<void> {
     const byBn = new Map<string, BnRecord[]>()
     for (const r of records) byBn.set(r.bn, [...(byBn.get(r.bn) ?? []), r])
     for (const [bn, list] of byBn) {
       list.sort((a, b) => a.offset - b.offset)
-      const mean = Float64Array.from(list.flatMap((r) => Array.from(r.stats.mean.dataSync())))
-      const variance = Float64Array.from(list.flatMap((r) => Array.from(r.stats.variance.dataSync())))
+      const mean = Float64Array.from((await Promise.all(list.map((r) => r.stats.mean.data()))).flatMap((v) => Array.from(v)))
+      const variance = Float64Array.from((await Promise.all(list.map((r) => r.stats.variance.data()))).flatMap((v) => Array.from(v)))
       const count = list[0]!.count
       let acc = this.sums.get(bn)
       if (!acc) this.sums.set(bn, (acc = { n: 0, s1: new Float64Array(mean.length), s2: new Float64Array(mean.length) }))

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { chooseBackend, currentBackend } from '../backend/choose'
+import { throwIfGpuFailed } from '../backend/webgpu'
 import { createLogger } from '../../log'
 import type { ModalityModel, ModelState } from '../train/modality-model'
 import { Adam } from './adam'
@@ -14,6 +15,9 @@ import { createFastOps } from './ops/fast'
 import { createReferenceOps } from './ops/reference'
 import type { NetOps } from './ops/types'
 import { SeededRandom } from '../../domain/random/mulberry32'
+import { freemem } from 'node:os'
+import { checkTrainingFits, WASM_HEAP_LIMIT } from './memory'
+import { shareOf, type Collective } from './parallel/collective'
 
 const log = createLogger('model')
 
@@ -31,13 +35,21 @@ export interface ImageModelOptions {
   inputSize?: [number, number, number]
   /** Seeds the weights and the augmentation. */
   seed: number
-  /** 'auto' (default): the fast ops on the cpu and wasm backends, tf.conv3d elsewhere. */
+  /** 'auto' (default): the fast ops on the cpu, wasm and webgpu backends, tf.conv3d elsewhere. */
   implementation?: Implementation
   /** Default: flips and transposes on. */
   augment?: Partial<AugmentOptions>
   /** Samples per forward pass in predictLogProbs (bounds memory). Default 8. */
   inferenceBatch?: number
-  /** Backend preference ('auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'; TCGM_BACKEND
+  /** The largest batch a training call will get, for the memory check before building (default
+   *  32: a TC step of the default CE batch of 16 takes twice as many). */
+  trainBatch?: number
+  /** Data-parallel replicas (threads) for this network, in a modality worker (parallel/build.ts):
+   *  a positive integer, or automatic when absent (TCGM_REPLICAS overrides). */
+  replicas?: number
+  /** Networks training at the same time, which share the cores (automatic replicas). Default 1. */
+  networks?: number
+  /** Backend preference ('auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'; TCGM_BACKEND
    *  overrides). When given, or when no backend was chosen in this process yet, `chooseBackend`
    *  runs first; otherwise the active backend is used. */
   backend?: string
@@ -50,12 +62,15 @@ export function pickImplementation(requested: Implementation | undefined, backen
     throw new Error("the 'reference' implementation (tf.conv3d) cannot train on the wasm backend: its Conv3D input gradient is wrong in tfjs 4.22; use 'fast' or 'auto'")
   }
   if (requested === 'fast' || requested === 'reference') return requested
-  return backend === 'wasm' || backend === 'cpu' ? 'fast' : 'reference'
+  // webgpu: tf.conv3d's WGSL is a plain loop there too, and the fast ops are checked on it.
+  return backend === 'wasm' || backend === 'cpu' || backend === 'webgpu' ? 'fast' : 'reference'
 }
 
 export function defaultInputSize(dims: readonly number[]): [number, number, number] {
   return dims.map((d) => (d >= 12 ? d - 4 : d)) as [number, number, number]
 }
+
+export const DEFAULT_TRAIN_BATCH = 32
 
 export const STATE_FORMAT = 'tcgm-densenet3d'
 export const STATE_VERSION = 1
@@ -65,14 +80,24 @@ export interface ImageModalityModel extends ModalityModel {
   info(): ImageModelInfo
 }
 
+/** Which samples [start, end) of a batch of `total` this replica computes, and how many of the
+ *  `replicas` are active (have samples) in this call. */
+interface Share {
+  start: number
+  end: number
+  total: number
+  active: number
+  replicas: number
+}
+
 class LocalImageModel implements ImageModalityModel {
   private readonly weights = new Map<string, tf.Variable>()
   private readonly trainable = new Map<string, tf.Variable>()
   private readonly adam: Adam
   private readonly rng: SeededRandom
   private readonly refreshSeed: number
-  /** The batch of the last tcForward, kept for tcBackward. */
-  private pending: { x: tf.Tensor5D; size: number } | null = null
+  /** The batch of the last tcForward (this replica's share of it), kept for tcBackward. */
+  private pending: { x: tf.Tensor5D | null; size: number; share: Share } | null = null
   private disposed = false
 
   constructor(
@@ -85,7 +110,9 @@ class LocalImageModel implements ImageModalityModel {
     private readonly crops: CropDataset,
     private readonly augment: AugmentOptions,
     private readonly inferenceBatch: number,
-    seed: number
+    seed: number,
+    /** Set when this model is one of K data-parallel replicas (one per thread; see parallel/). */
+    private readonly collective: Collective | null = null
   ) {
     this.rng = new SeededRandom(seed)
     this.refreshSeed = (seed ^ 0x0b57a75) >>> 0
@@ -118,11 +145,48 @@ class LocalImageModel implements ImageModalityModel {
     }
   }
 
-  private batch(indices: readonly number[], training: boolean, rng: SeededRandom = this.rng): tf.Tensor5D {
+  /** This replica's share of a batch of n samples (all of it without replicas); tells the
+   *  collective how many replicas take part in this call. */
+  private share(n: number): Share {
+    if (!this.collective) return { start: 0, end: n, total: n, active: 1, replicas: 1 }
+    const replicas = this.collective.size
+    const active = Math.min(n, replicas)
+    this.collective.setActive(active)
+    const [start, end] = this.collective.rank < active ? shareOf(n, this.collective.rank, active) : [n, n]
+    return { start, end, total: n, active, replicas }
+  }
+
+  /** The input of samples [share.start, share.end) of the batch. Augmentations are drawn for the
+   *  whole batch, so every replica's generator stays in step whatever its share. Null when the
+   *  share is empty (an idle replica). */
+  private batch(indices: readonly number[], training: boolean, rng: SeededRandom = this.rng, share?: Share): tf.Tensor5D | null {
     const size = this.inputSize
     const augs = indices.map(() => (training ? drawAugmentation(rng, this.crops.dims, size, this.augment) : centredWindow(this.crops.dims, size)))
-    const data = assembleBatch(this.crops, indices, size, augs)
-    return tf.tensor5d(data, [indices.length, size[2], size[1], size[0], this.crops.channels])
+    const [start, end] = share ? [share.start, share.end] : [0, indices.length]
+    if (end <= start) return null
+    const data = assembleBatch(this.crops, indices.slice(start, end), size, augs.slice(start, end))
+    return tf.tensor5d(data, [end - start, size[2], size[1], size[0], this.crops.channels])
+  }
+
+  /** Copies rank 0's running BN statistics to every replica, after a call in which some replicas
+   *  were idle (they saw none of the statistics). */
+  private syncRunningStats(share: Share): void {
+    if (!this.collective || share.active === share.replicas) return
+    const stats = [...this.weights].filter(([name]) => name.endsWith('.runningMean') || name.endsWith('.runningVar')).map(([, v]) => v)
+    const flat = new Float32Array(stats.reduce((a, v) => a + v.size, 0))
+    let at = 0
+    for (const v of stats) {
+      flat.set(v.dataSync() as Float32Array, at)
+      at += v.size
+    }
+    const got = this.collective.broadcastAll(flat)
+    at = 0
+    tf.tidy(() => {
+      for (const v of stats) {
+        v.assign(tf.tensor(got.subarray(at, at + v.size), v.shape))
+        at += v.size
+      }
+    })
   }
 
   private forward(x: tf.Tensor5D, training: boolean, records: BnRecord[]): tf.Tensor2D {
@@ -130,24 +194,47 @@ class LocalImageModel implements ImageModalityModel {
   }
 
   /** Gradients of `loss` with respect to the trainable weights, then one Adam step.
-   *  Returns the loss value. Running statistics are updated only when `updateStats`. */
-  private step(loss: (records: BnRecord[]) => tf.Scalar, lr: number, updateStats: boolean): number {
+   *  Returns the loss value. Running statistics are updated only when `updateStats`.
+   *  With replicas, `loss` is this replica's part of the batch loss (null for an idle replica):
+   *  the parts' gradients and values are added across replicas before the same Adam step is
+   *  taken everywhere, so the replicas' weights stay identical. */
+  private async step(loss: ((records: BnRecord[]) => tf.Scalar) | null, lr: number, updateStats: boolean, share: Share): Promise<number> {
     const records: BnRecord[] = []
     const names = [...this.trainable.keys()]
     const vars = names.map((n) => this.trainable.get(n)!)
-    const { value, grads } = tf.variableGrads(() => loss(records), vars)
+    const result = loss ? tf.variableGrads(() => loss(records), vars) : null
+    const byName = new Map<string, tf.Tensor>()
     try {
-      const byName = new Map<string, tf.Tensor>()
-      names.forEach((n, i) => byName.set(n, grads[vars[i].name]))
-      this.adam.apply(this.trainable, byName, lr)
-      const v = value.dataSync()[0]
+      let v: number
+      if (this.collective) {
+        const flat = new Float32Array(vars.reduce((a, x) => a + x.size, 0) + 1)
+        let at = 0
+        for (const x of vars) {
+          if (result) flat.set(result.grads[x.name].dataSync() as Float32Array, at)
+          at += x.size
+        }
+        flat[at] = result ? result.value.dataSync()[0] : 0
+        const sum = this.collective.sumAll(flat)
+        at = 0
+        names.forEach((n, i) => {
+          byName.set(n, tf.tensor(sum.subarray(at, at + vars[i].size), vars[i].shape))
+          at += vars[i].size
+        })
+        v = sum[at]
+      } else {
+        names.forEach((n, i) => byName.set(n, result!.grads[vars[i].name]))
+        v = (await result!.value.data())[0]
+      }
+      throwIfGpuFailed()
       if (!Number.isFinite(v)) throw new Error(`${this.modality} model: the loss became ${v} (learning rate ${lr} too high, or bad input values)`)
+      this.adam.apply(this.trainable, byName, lr)
       return v
     } finally {
-      value.dispose()
-      tf.dispose(grads)
+      if (result) tf.dispose([result.value, ...Object.values(result.grads)])
+      if (this.collective) tf.dispose([...byName.values()])
       if (updateStats) updateRunningStats(this.weights, records)
       else tf.dispose(records.flatMap((r) => [r.stats.mean, r.stats.variance]))
+      if (updateStats) this.syncRunningStats(share)
     }
   }
 
@@ -156,9 +243,10 @@ class LocalImageModel implements ImageModalityModel {
     const out = new Float32Array(indices.length * this.numClasses)
     for (let s = 0; s < indices.length; s += this.inferenceBatch) {
       const part = indices.slice(s, s + this.inferenceBatch)
-      const logp = tf.tidy(() => this.forward(this.batch(part, false), false, []))
-      out.set(logp.dataSync(), s * this.numClasses)
+      const logp = tf.tidy(() => this.forward(this.batch(part, false)!, false, []))
+      out.set(await logp.data(), s * this.numClasses)
       logp.dispose()
+      throwIfGpuFailed()
     }
     return out
   }
@@ -174,32 +262,44 @@ class LocalImageModel implements ImageModalityModel {
     this.check('refreshNormStats', indices)
     const pop = new PopulationStats()
     const rng = new SeededRandom(this.refreshSeed)
+    let someIdle: Share | null = null
     for (let s = 0; s < indices.length; s += this.inferenceBatch) {
       const part = indices.slice(s, s + this.inferenceBatch)
+      // With replicas each pass is split over them, its statistics those of the whole pass.
+      const share = this.share(part.length)
+      if (share.active < share.replicas) someIdle = share
       const records: BnRecord[] = []
       try {
         tf.tidy(() => {
-          this.forward(this.batch(part, true, rng), true, records)
+          const x = this.batch(part, true, rng, share)
+          if (x) this.forward(x, true, records)
         })
-        pop.add(records)
+        await pop.add(records)
       } catch (e) {
         tf.dispose(records.flatMap((r) => [r.stats.mean, r.stats.variance]))
         throw e
       }
     }
     pop.assign(this.weights)
+    if (someIdle) this.syncRunningStats(someIdle)
   }
 
   async ceStep(indices: readonly number[], labels: readonly number[], lr: number): Promise<number> {
     this.check('ceStep', indices)
     if (labels.length !== indices.length) throw new Error(`ceStep: ${indices.length} indices but ${labels.length} labels`)
     for (const y of labels) if (!Number.isInteger(y) || y < 0 || y >= this.numClasses) throw new Error(`ceStep: label ${y} is not a class index in 0..${this.numClasses - 1}`)
-    const x = this.batch(indices, true)
-    const target = tf.tidy(() => tf.oneHot(tf.tensor1d([...labels], 'int32'), this.numClasses))
+    const share = this.share(indices.length)
+    const x = this.batch(indices, true, this.rng, share)
+    const target = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.slice(share.start, share.end), 'int32'), this.numClasses))
+    // The mean over the whole batch: with replicas each adds its share's sum divided by the batch size.
+    const loss = (records: BnRecord[]) => {
+      const perSample = tf.sum(tf.mul(this.forward(x!, true, records), target), 1)
+      return tf.neg(this.collective ? tf.div(tf.sum(perSample), share.total) : tf.mean(perSample)) as tf.Scalar
+    }
     try {
-      return this.step((records) => tf.neg(tf.mean(tf.sum(tf.mul(this.forward(x, true, records), target), 1))) as tf.Scalar, lr, true)
+      return await this.step(x ? loss : null, lr, true, share)
     } finally {
-      x.dispose()
+      x?.dispose()
       target.dispose()
     }
   }
@@ -207,26 +307,32 @@ class LocalImageModel implements ImageModalityModel {
   async tcForward(indices: readonly number[]): Promise<Float32Array> {
     this.check('tcForward', indices)
     this.dropPending()
-    const x = this.batch(indices, true)
+    const share = this.share(indices.length)
+    const x = this.batch(indices, true, this.rng, share)
     const records: BnRecord[] = []
-    const logp = tf.tidy(() => this.forward(x, true, records))
+    const logp = x ? tf.tidy(() => this.forward(x, true, records)) : null
     updateRunningStats(this.weights, records)
-    const out = logp.dataSync() as Float32Array
-    logp.dispose()
-    this.pending = { x, size: indices.length }
-    return new Float32Array(out)
+    this.syncRunningStats(share)
+    const out = logp ? new Float32Array(await logp.data()) : new Float32Array(0)
+    logp?.dispose()
+    throwIfGpuFailed()
+    this.pending = { x, size: indices.length, share }
+    // With replicas: the rows of this replica's share (the coordinator puts them together).
+    return out
   }
 
   async tcBackward(gradLogProbs: Float32Array, lr: number): Promise<void> {
     if (!this.pending) throw new Error(`tcBackward: no batch pending for the ${this.modality} model (call tcForward first)`)
-    const { x, size } = this.pending
+    const { x, size, share } = this.pending
     if (gradLogProbs.length !== size * this.numClasses) throw new Error(`tcBackward: gradient has ${gradLogProbs.length} values, expected ${size} x ${this.numClasses}`)
-    const g = tf.tensor2d(gradLogProbs, [size, this.numClasses])
+    this.collective?.setActive(share.active)
+    const c = this.numClasses
+    const g = tf.tensor2d(gradLogProbs.subarray(share.start * c, share.end * c), [share.end - share.start, c])
     try {
       // The forward pass is recomputed on the same batch (same augmentation, batch statistics)
       // so its gradient is exactly d(sum gradLogProbs * logH)/dtheta; its statistics were
       // already taken into the running averages by tcForward.
-      this.step((records) => tf.sum(tf.mul(this.forward(x, true, records), g)), lr, false)
+      await this.step(x ? (records) => tf.sum(tf.mul(this.forward(x, true, records), g)) : null, lr, false, share)
     } finally {
       g.dispose()
       this.dropPending()
@@ -234,7 +340,7 @@ class LocalImageModel implements ImageModalityModel {
   }
 
   private dropPending(): void {
-    this.pending?.x.dispose()
+    this.pending?.x?.dispose()
     this.pending = null
   }
 
@@ -306,6 +412,8 @@ export interface ImageModelInfo {
   /** TensorFlow.js backend the model runs on, and why it was chosen (for the run record). */
   backend: string
   backendReason: string
+  /** Data-parallel replicas (threads) training this network; absent for one. */
+  replicas?: number
 }
 
 /** The info of an image model (in-process or remote); null for other ModalityModels. */
@@ -319,7 +427,7 @@ export function describeImageModel(model: ModalityModel): ImageModelInfo | null 
  * `chooseBackend` (run here when `opts.backend` is given or nothing was chosen yet).
  * @throws when the crops, the preset or the input size are unusable, naming the problem.
  */
-export async function createImageModalityModel(opts: ImageModelOptions): Promise<ImageModalityModel> {
+export async function createImageModalityModel(opts: ImageModelOptions, replica: Collective | null = null): Promise<ImageModalityModel> {
   const where = `createImageModalityModel(${opts.modality})`
   validateCrops(opts.crops, where)
   if (opts.backend !== undefined || currentBackend() === null) await chooseBackend(opts.backend)
@@ -332,12 +440,16 @@ export async function createImageModalityModel(opts: ImageModelOptions): Promise
       throw new Error(`${where}: input size ${inputSize.join('x')} is invalid along axis ${'xyz'[a]}: needs ${minEdge} <= size <= crop size ${opts.crops.dims[a]}`)
     }
   })
+  const trainBatch = opts.trainBatch ?? DEFAULT_TRAIN_BATCH
+  // A replica trains on its share of each batch only.
+  checkTrainingFits(`${where}`, config, inputSize, Math.ceil(trainBatch / (replica?.size ?? 1)), tf.getBackend() === 'wasm' ? WASM_HEAP_LIMIT : null, freemem())
   const implementation = pickImplementation(opts.implementation, tf.getBackend())
-  const ops = implementation === 'fast' ? createFastOps() : createReferenceOps()
+  if (replica && implementation !== 'fast') throw new Error(`${where}: data-parallel replicas need the fast ops (the CPU backends), not '${implementation}' on ${tf.getBackend()}`)
+  const ops = implementation === 'fast' ? createFastOps(replica && replica.size > 1 ? { sumStats: (v) => replica.sumStats(v) } : {}) : createReferenceOps()
   const augment: AugmentOptions = { flip: opts.augment?.flip ?? true, transpose: opts.augment?.transpose ?? true }
   const inferenceBatch = opts.inferenceBatch ?? 8
   if (!Number.isInteger(inferenceBatch) || inferenceBatch < 1) throw new Error(`${where}: inferenceBatch must be a positive integer, got ${inferenceBatch}`)
-  const model = new LocalImageModel(opts.modality, opts.numClasses, config, [...inputSize], implementation, ops, opts.crops, augment, inferenceBatch, opts.seed)
+  const model = new LocalImageModel(opts.modality, opts.numClasses, config, [...inputSize], implementation, ops, opts.crops, augment, inferenceBatch, opts.seed, replica && replica.size > 1 ? replica : null)
   const presetName = typeof opts.preset === 'string' ? `'${opts.preset}'` : 'custom'
   log.info(`${opts.modality}: 3D DenseNet ${presetName} (blocks ${config.blocks.join('-')}, growth ${config.growth}), ${countParameters(config).toLocaleString('en-US')} parameters, input ${inputSize.join('x')}x${config.inChannels}, ${implementation} ops on ${tf.getBackend()}`)
   return model

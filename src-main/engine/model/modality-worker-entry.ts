@@ -1,12 +1,14 @@
 /**
- * A modality worker: one process holding one modality's 3D DenseNet, so that two modalities
- * train on two CPU cores at once (wasm runs single-threaded under Node). It picks its own
+ * A modality worker: one process holding one modality's 3D DenseNet, so that the modalities
+ * train at once (wasm runs single-threaded under Node); inside it the network may be split over
+ * data-parallel replica threads, one core each (parallel/build.ts). It picks its own
  * backend, builds the model on 'init', then answers ModalityModel calls in arrival order.
  */
 import { chooseBackend } from '../backend/choose'
 import { createLogger } from '../../log'
 import { connectToParent } from '../../process/parent-channel'
-import { createImageModalityModel, type ImageModalityModel } from './image-model'
+import type { ImageModalityModel } from './image-model'
+import { createImageModelOnCores } from './parallel/build'
 import { MODALITY_PROTOCOL_VERSION as V, type FromModalityWorker, type InitResult, type ToModalityWorker } from './modality-protocol'
 
 const log = createLogger('modality-worker')
@@ -22,8 +24,8 @@ async function handle(msg: ToModalityWorker): Promise<unknown> {
   if (msg.type === 'init') {
     if (model) throw new Error('init: the model is already built')
     // A worker always chooses for itself (auto when no preference is given).
-    await chooseBackend(msg.args.options.backend)
-    model = await createImageModalityModel({ ...msg.args.options, backend: undefined })
+    const backend = await chooseBackend(msg.args.options.backend)
+    model = (await createImageModelOnCores(msg.args.options, backend)).model
     const result: InitResult = { info: model.info() }
     return result
   }

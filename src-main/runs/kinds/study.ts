@@ -101,11 +101,11 @@ export async function readRunSplit(file: string): Promise<Splits> {
 export async function buildStudyRun(params: unknown, ctx: FactoryContext): Promise<BuiltRun> {
   const p = studyRunParams.parse(params)
   const t = await loadStudyTrainingData(p, ctx.signal)
-  // One process per modality: the TC step's forward and backward passes of the two networks
-  // run on two cores at once.
+  // One process per modality: the TC step's forward and backward passes of the networks run at
+  // once; each process splits its network over its share of the cores (data-parallel replicas).
   const settled = await Promise.allSettled(
     t.modalities.map((modality, m) =>
-      createRemoteImageModalityModel({ modality, numClasses: t.classNames.length, preset: p.preset, crops: t.crops[m]!, seed: p.seed * 1009 + m + 1 })
+      createRemoteImageModalityModel({ modality, numClasses: t.classNames.length, preset: p.preset, crops: t.crops[m]!, seed: p.seed * 1009 + m + 1, networks: t.modalities.length })
     )
   )
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')

@@ -9,7 +9,7 @@
  * is the baseline). Several scans of one modality at one visit: the highest image id is used.
  */
 import { basename, dirname, join } from 'node:path'
-import { type Table, column, findColumn, readTable } from '../tables'
+import { type Table, column, findColumn, readTable } from '../../files/tables'
 import {
   type ImportPlan,
   type LayoutPlan,

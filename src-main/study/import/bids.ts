@@ -7,7 +7,7 @@
  */
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
-import { findColumn, readTable } from '../tables'
+import { findColumn, readTable } from '../../files/tables'
 import {
   type ImportPlan,
   type LayoutPlan,

@@ -32,16 +32,17 @@ export async function describeInputs(plan: LayoutPlan, signal?: AbortSignal): Pr
   const problems = [...plan.problems]
   const sampled = new Map<string, Placed | { refused: string }>()
   const summary = new Map<string, InputSummary>()
-  const place = async (subject: string, modality: ImportModality, scan: PlannedScan): Promise<Placed | null> => {
+  const place = async (subject: string, modality: ImportModality, scan: PlannedScan): Promise<Placed | 'unread' | null> => {
     checkAborted(signal)
     const what = `${subject} ${modality === 'smri' ? 'sMRI' : 'PET'}`
     if (scan.input) return { input: scan.input, reason: `the layout says so (${scan.series ?? 'its folder'})` }
     let where: Awaited<ReturnType<typeof spaceOf>>
     try {
       where = await spaceOf(scan)
-    } catch (err) {
-      problems.push({ file: scan.path, severity: 'error', message: `${what} skipped: ${(err as Error).message.replace(`${scan.path}: `, '')}` })
-      return null
+    } catch {
+      // Unreadable: left in the plan without a kind; the preview's header check marks it
+      // (scan-check.ts) and the import skips it with the reader's error.
+      return 'unread'
     }
     if (modality === 'pet') return { input: { kind: 'pet', space: where.space }, reason: where.reason }
     if (where.space === 'native') return { input: { kind: 't1-weighted', space: 'native' }, reason: `${where.reason}; a structural scan in scanner space is T1-weighted` }
@@ -73,6 +74,7 @@ export async function describeInputs(plan: LayoutPlan, signal?: AbortSignal): Pr
       const scan = s[m]
       if (!scan) continue
       const placed = await place(s.id, m, scan)
+      if (placed === 'unread') continue
       out[m] = placed ? { ...scan, input: placed.input } : null
       if (!placed) continue
       const key = `${m}\u0000${scan.series ?? ''}\u0000${placed.input.kind}\u0000${placed.input.space}`

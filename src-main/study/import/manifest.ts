@@ -5,7 +5,7 @@
  */
 import { promises as fsp } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
-import { column, findColumn, readTable } from '../tables'
+import { column, findColumn, readTable } from '../../files/tables'
 import { type ImportPlan, type LayoutPlan, type PlanOptions, type PlannedScan, type PlannedSubject, normaliseVisit } from './plan'
 import type { Modality } from '../../domain/modality'
 

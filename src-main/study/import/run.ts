@@ -18,7 +18,7 @@ import type { ScanRecord, StudyFile, SubjectRecord } from '../schema'
 import { labelsFromAdnimerge } from '../label-import'
 import type { LabelEvent } from '../labels'
 import { appendStudyLabelEvents, loadStudy, mutateStudy, saveStudyFile } from '../study'
-import { readTable } from '../tables'
+import { readTable } from '../../files/tables'
 import { planImport } from './index'
 import { type ImportModality, type ImportPlan, type PlanProblem, type PlannedScan, checkAborted } from './plan'
 

@@ -13,6 +13,10 @@ import type { LabelImportResult, MciPolicy, SubjectDetail, SubjectRow } from '@c
 import { getApi } from '../api/client'
 import { useErrorsStore, messageOf } from './errors'
 import { useStudyStore } from './study'
+import { isString, readPref, writePref } from './preferences'
+
+/** Where the label queue was, per study folder. */
+const positionKey = (study: string) => `label.position:${study}`
 import { argmax, modalityDisagreement, marginUncertainty, useSubjectsStore } from './subjects'
 import { modalityLabel, percent } from '../display/format'
 
@@ -113,6 +117,7 @@ export const useLabellingStore = defineStore('labelling', () => {
   /** Makes `subject` the current one and loads its detail (cached), prefetching the next. */
   async function goTo(subject: string): Promise<void> {
     currentId.value = subject
+    if (study.path) writePref(positionKey(study.path), subject)
     detailError.value = null
     const cached = cache.get(subject)
     if (cached) {
@@ -144,10 +149,12 @@ export const useLabellingStore = defineStore('labelling', () => {
     return d
   }
 
-  /** Starts at the suggestion, else the first unlabelled subject, else the first subject. */
+  /** Starts where the researcher left this study's queue (across reloads and launches), else at
+   *  the suggestion, else the first unlabelled subject, else the first subject. */
   async function start(): Promise<void> {
     if (currentId.value && subjects.row(currentId.value)) return
-    const first = suggestion.value?.subject ?? subjects.filtered.find((r) => r.label === null)?.id ?? order.value[0]
+    const saved = study.path ? readPref(positionKey(study.path), isString) : null
+    const first = (saved && subjects.row(saved) ? saved : null) ?? suggestion.value?.subject ?? subjects.filtered.find((r) => r.label === null)?.id ?? order.value[0]
     if (first) await goTo(first)
   }
 

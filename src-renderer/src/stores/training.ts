@@ -7,13 +7,17 @@
  * the job is tracked again and the curves so far are read from the run folder.
  */
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
+import { computed, ref, shallowRef, watch } from 'vue'
 import type { Hyperparameters, RunDetail, RunSummary, TrainingOptions, TrainingProgressDetail } from '@contract/contracts/study'
 import type { JobProgress, TrainingCatalogue } from '@contract/contracts/app'
 import { getApi } from '../api/client'
 import { useErrorsStore } from './errors'
 import { JobCancelledError, useJobsStore } from './jobs'
 import { useStudyStore } from './study'
+import { readPref, writePref } from './preferences'
+
+const EPOCHS_PREF = 'train.epochs'
+const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1
 
 type Detail = TrainingProgressDetail
 
@@ -37,6 +41,16 @@ interface HyperForm {
   selectBy: string
 }
 
+/** A run's state in words: running, finished, stopped (resumable) or failed. */
+export function runStateText(status: RunSummary['status']): string {
+  switch (status) {
+    case 'running': return 'running'
+    case 'done': return 'finished'
+    case 'cancelled': case 'interrupted': return 'stopped (resumable)'
+    case 'failed': return 'failed'
+  }
+}
+
 function defaultHyper(c: TrainingCatalogue | null): HyperForm {
   return { values: Object.fromEntries((c?.hyperparameters ?? []).map((x) => [x.key, x.default])), selectBy: c?.selectBy.default ?? 'auto' }
 }
@@ -57,6 +71,7 @@ export const useTrainingStore = defineStore('training', () => {
   /** Live curves by seed, points in epoch order. */
   const curves = ref<Record<number, LivePoint[]>>({})
   const starting = ref(false)
+  /** How the last followed run ended: finished, stopped (resumable: Stop, or the process ended), or failed. */
   const lastFinished = ref<{ runId: string | null; state: 'done' | 'failed' | 'cancelled'; message?: string } | null>(null)
 
   const runs = ref<RunSummary[]>([])
@@ -69,6 +84,10 @@ export const useTrainingStore = defineStore('training', () => {
   const resumable = computed(() => runs.value.filter((r) => r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'failed'))
 
   /** Reads the catalogue once and fills the form with its defaults. */
+  watch(epochs, (v) => {
+    if (isPositiveInt(v)) writePref(EPOCHS_PREF, v)
+  })
+
   async function loadCatalogue(): Promise<void> {
     if (catalogue.value) return
     try {
@@ -79,7 +98,8 @@ export const useTrainingStore = defineStore('training', () => {
         method.value = c.defaults.method
         preset.value = c.defaults.preset
         seeds.value = c.defaults.seeds
-        epochs.value = c.defaults.epochs
+        // The epochs last used in this window, else main's default (the one the README's table used).
+        epochs.value = readPref(EPOCHS_PREF, isPositiveInt) ?? c.defaults.epochs
       }
       if (Object.keys(hyper.value.values).length === 0) hyper.value = defaultHyper(c)
     } catch (err) {
@@ -156,8 +176,12 @@ export const useTrainingStore = defineStore('training', () => {
   async function follow(id: string, title: string): Promise<void> {
     try {
       const result = await useJobsStore().track(id, 'training', title)
+      // A stopped run also ends its job normally (with its summary): only 'done' has finished.
       const summary = result as RunSummary | undefined
-      lastFinished.value = { runId: summary?.id ?? runId.value, state: 'done' }
+      const id2 = summary?.id ?? runId.value
+      if (!summary || summary.status === 'done') lastFinished.value = { runId: id2, state: 'done' }
+      else if (summary.status === 'failed') lastFinished.value = { runId: id2, state: 'failed', message: summary.message ?? 'the run failed' }
+      else lastFinished.value = { runId: id2, state: 'cancelled', message: summary.message ?? undefined }
     } catch (err) {
       lastFinished.value = err instanceof JobCancelledError
         ? { runId: runId.value, state: 'cancelled' }
@@ -256,6 +280,10 @@ export const useTrainingStore = defineStore('training', () => {
     }
   }
 
+  /** The runs as the window shows them: the run this window is following is running, whatever
+   *  its folder said when the list was read (a resumed run was 'cancelled' until then). */
+  const shownRuns = computed(() => runs.value.map((r) => (running.value && r.id === runId.value && r.status !== 'running' ? { ...r, status: 'running' as const, message: null } : r)))
+
   async function loadRuns(): Promise<void> {
     const study = useStudyStore()
     if (!study.path) {
@@ -296,7 +324,7 @@ export const useTrainingStore = defineStore('training', () => {
 
   return {
     catalogue, method, preset, seeds, firstSeed, epochs, hyper,
-    jobId, runId, latest, curves, starting, lastFinished, runs, compareIds, compared, splitChoice, applySplitChoice,
+    jobId, runId, latest, curves, starting, lastFinished, runs, shownRuns, compareIds, compared, splitChoice, applySplitChoice,
     running, etaSeconds, fraction, resumable,
     loadCatalogue, choosePreset, resetHyperparameters, connect, start, stop, resume, loadRuns, toggleCompare, loadComparison, reset
   }

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { appHandlers } from '../../../src-main/api/handlers/app'
 import { createApiRuntime } from '../../../src-main/api/runtime'
 import { handlers } from '../../../src-main/api/handlers'
-import { recordRecentStudy, maxRecentStudies, recentStudiesFile } from '../../../src-main/settings/recent-studies'
+import { readRecentStudies, recordRecentStudy, maxRecentStudies, recentStudiesFile } from '../../../src-main/settings/recent-studies'
 import { DEFAULT_EPOCHS } from '../../../src-main/domain/training'
 import { defaultTrainConfig } from '../../../src-main/domain/train-config'
 import { PRESETS } from '../../../src-main/engine/model/config'
@@ -140,6 +140,36 @@ describe('dialog.pick and job.cancel', () => {
     expect(!browser.ok && browser.error.message).toMatch(/native dialogs exist only in the desktop app; in browser mode choose files with files\.roots and files\.list/)
     const electron = await runtime('electron', async () => '/picked').dispatch('dialog.pick', { mode: 'openFile' })
     expect(electron).toEqual({ ok: true, result: { path: '/picked' } })
+  })
+
+  it('in Electron allows only what a dialog chose, the data folder and the recent studies', async () => {
+    // As index.ts builds it: no fixed roots beyond the data folder; recent studies read at each check.
+    const userDataDir = mkdtempSync(join(base, 'ud-'))
+    let answer: string | null = null
+    const rt = createApiRuntime({
+      shell: 'electron',
+      userDataDir,
+      allowedRoots: [],
+      moreAllowedRoots: async () => (await readRecentStudies(userDataDir)).map((s) => s.path),
+      pickNative: async () => answer,
+      validateOutputs: true,
+      handlers
+    })
+    const anat = join(root, 'sub-01', 'anat')
+    const before = await rt.dispatch('files.list', { path: anat })
+    expect(!before.ok && before.error).toMatchObject({ code: 'forbidden', message: `files.list: path: ${anat} is outside the folders this session may use` })
+    answer = join(root, 'sub-01')
+    expect(await rt.dispatch('dialog.pick', { mode: 'openFolder' })).toEqual({ ok: true, result: { path: answer } })
+    expect((await rt.dispatch('files.list', { path: anat })).ok).toBe(true)
+    // Above the chosen folder, or a link out to elsewhere, stays refused; a link into it is allowed.
+    expect((await rt.dispatch('files.list', { path: root })).ok).toBe(false)
+    expect((await rt.dispatch('files.list', { path: join(root, 'escape') })).ok).toBe(false)
+    expect((await rt.dispatch('files.list', { path: join(root, 'inside-link') })).ok).toBe(true)
+    expect((await rt.dispatch('files.list', { path: outside })).ok).toBe(false)
+    // The data folder is always allowed; a recent study is allowed again after a relaunch.
+    expect((await rt.dispatch('files.list', { path: userDataDir })).ok).toBe(true)
+    await recordRecentStudy(userDataDir, { path: outside, name: 'old study' })
+    expect((await rt.dispatch('files.list', { path: outside })).ok).toBe(true)
   })
 
   it('cancels a running job and reports false for an unknown one', async () => {

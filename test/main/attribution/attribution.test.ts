@@ -98,7 +98,7 @@ describe('the state network', () => {
     const logp = await model.predictLogProbs([0])
     const before = tf.memory().numTensors
     const net = createStateNet(states[0]!, 'test state')
-    const p = net.predictProbs([crop], dims, 2)
+    const p = await net.predictProbs([crop], dims, 2)
     expect(p[0]).toBeCloseTo(Math.exp(logp[0]!), 5)
     expect(p[1]).toBeCloseTo(Math.exp(logp[1]!), 5)
     net.dispose()

@@ -7,6 +7,7 @@ import { nodeProbe, type BackendProbe } from '../../../src-main/engine/backend/p
 
 /** A probe over the real machine, with some native packages pretended installed. */
 function fakeProbe(opts: { installed?: string[]; gpus?: string[]; loadFails?: Record<string, string> }): BackendProbe & { loaded: string[] } {
+  // WebGPU is tested on its own (webgpu.test.ts): here Dawn finds no adapter.
   const loaded: string[] = []
   return {
     loaded,
@@ -21,7 +22,8 @@ function fakeProbe(opts: { installed?: string[]; gpus?: string[]; loadFails?: Re
       }
       return nodeProbe.loadPackage(name)
     },
-    listGpus: () => opts.gpus ?? []
+    listGpus: () => opts.gpus ?? [],
+    webGpuAdapter: () => ({ none: 'no adapter in this test' })
   }
 }
 
@@ -37,7 +39,7 @@ describe('chooseBackend with the native packages absent (as on CI)', () => {
     const chosen = await chooseBackend(undefined, nodeProbe, noEnv)
     expect(chosen.name).toBe('wasm')
     expect(tf.getBackend()).toBe('wasm')
-    expect(chosen.tried.map((t) => t.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm'])
+    expect(chosen.tried.map((t) => t.name)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm'])
     expect(chosen.tried[0]).toMatchObject({ available: false, detail: '@tensorflow/tfjs-node-gpu not installed' })
     expect(chosen.reason).toContain('tfjs-node not installed')
   })
@@ -57,7 +59,7 @@ describe('chooseBackend with the native packages absent (as on CI)', () => {
 
   it('rejects an unknown name, naming the source and the valid ones', async () => {
     await expect(chooseBackend(undefined, nodeProbe, { TCGM_BACKEND: 'cuda' })).rejects.toThrow(/unknown backend 'cuda' from environment variable TCGM_BACKEND; expected one of auto, tensorflow-gpu/)
-    expect(() => resolvePreference('webgpu', noEnv)).toThrow(/from setting/)
+    expect(() => resolvePreference('metal', noEnv)).toThrow(/from setting/)
   })
 })
 
@@ -83,7 +85,7 @@ describe('chooseBackend with the native packages mocked present', () => {
     const probe = fakeProbe({ installed: ['@tensorflow/tfjs-node'], loadFails: { '@tensorflow/tfjs-node': 'libtensorflow.so.2: cannot open shared object file\nstack...' } })
     const chosen = await chooseBackend(undefined, probe, noEnv)
     expect(chosen.name).toBe('wasm')
-    expect(chosen.tried[1]).toEqual({ name: 'tensorflow', available: false, detail: 'failed to start: libtensorflow.so.2: cannot open shared object file' })
+    expect(chosen.tried[2]).toEqual({ name: 'tensorflow', available: false, detail: 'failed to start: libtensorflow.so.2: cannot open shared object file' })
   })
 })
 
@@ -95,6 +97,7 @@ describe('describeBackends', () => {
     expect(probe.loaded).toEqual([])
     expect(info.tried.map((t) => [t.name, t.available])).toEqual([
       ['tensorflow-gpu', false],
+      ['webgpu', false],
       ['tensorflow', true],
       ['wasm', true],
       ['cpu', true]

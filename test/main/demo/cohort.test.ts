@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { HIPPOCAMPUS_CENTROIDS_MM } from '../../../src-main/demo/anatomy'
 import { COLLECTION_CSV, DEFAULT_DEMO_PARAMS, generateDemoCohort, oraclePosterior } from '../../../src-main/demo/cohort'
 import { readNifti } from '../../../src-main/readers/nifti/read'
-import { readTable } from '../../../src-main/study/tables'
+import { readTable } from '../../../src-main/files/tables'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-demo-'))
 afterAll(() => fsp.rm(root, { recursive: true, force: true }))

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import type { RunDetail } from '../../../src-main/api/contracts/study'
 import { RunDetail as RunDetailSchema } from '../../../src-main/api/contracts/study'
 import { exportRun } from '../../../src-main/export'
-import { parseTable } from '../../../src-main/study/tables'
+import { parseTable } from '../../../src-main/files/tables'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-export-'))
 afterAll(() => fsp.rm(root, { recursive: true, force: true }))
@@ -51,6 +51,12 @@ describe('export', () => {
     expect(html).toContain('<svg')
     expect(html).not.toMatch(/<script|src="http|href="http/)
     expect(html).toContain('>4</text>') // a confusion-matrix cell
+    // The ROC's axes are rates, not epochs (the training curves keep "epoch").
+    const roc = html.slice(html.indexOf('<figcaption>ROC'))
+    const rocSvg = roc.slice(0, roc.indexOf('</svg>'))
+    expect(rocSvg).toContain('>false-positive rate</text>')
+    expect(rocSvg).toContain('>true-positive rate</text>')
+    expect(rocSvg).not.toContain('>epoch</text>')
     expect(JSON.parse(await fsp.readFile(r.files[3]!, 'utf8'))).toEqual(run)
   })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { HYPERPARAMETER_DEFAULTS, MIN_VAL_LABELS_FOR_SELECTION } from '../../../src-main/domain/training'
-import { engineConfigFor } from '../../../src-main/runs/study-runs'
+import { engineConfigFor } from '../../../src-main/runs/plan'
 import { resolveTrainConfig } from '../../../src-main/domain/train-config'
 
 const base = { method: 'tcgm' as const, preset: 'tiny', seeds: 1 }

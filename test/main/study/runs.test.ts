@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { RunDetail } from '../../../src-main/api/contracts/study'
-import { getRunDetail, listRuns } from '../../../src-main/runs/study-runs'
+import { getRunDetail, listRuns } from '../../../src-main/runs/read'
 import { applyLabels, createStudy, makeStudySplits, mutateStudy, saveStudyFile, simulateLabelRate } from '../../../src-main/study/study'
 import { classificationMetrics } from '../../../src-main/engine/train/metrics'
 

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { placeIntoSplits, splitStrata } from '../../../src-main/study/splits'
 import { loadStudyTrainingData } from '../../../src-main/runs/kinds/study'
-import { runSplitAssignment } from '../../../src-main/runs/study-runs'
+import { runSplitAssignment } from '../../../src-main/runs/folder'
 import { studySummary } from '../../../src-main/viewer/subjects'
 import { applyLabels, createStudy, loadStudy, makeStudySplits, mutateStudy, placeNewSubjectsInSplit, saveStudyFile, simulateLabelRate } from '../../../src-main/study/study'
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { run as fitTables } from '../../../src-main/cli/fit-tables'
+import { parseTable } from '../../../src-main/files/tables'
 import { buildTablesRun } from '../../../src-main/runs/kinds/tables'
 import { readFeatureTable, readLabelsTable } from '../../../src-main/runs/kinds/feature-tables'
 import { fitStandardisation, applyStandardisation } from '../../../src-main/engine/tabular/standardise'
@@ -43,6 +44,11 @@ describe('feature and label tables', () => {
     expect(() => readFeatureTable(noId)).toThrow(/no 'participant_id' column/)
     const dup = file('dup.tsv', 'participant_id\ta\nS1\t1\nS1\t2\n')
     expect(() => readFeatureTable(dup)).toThrow(`${dup}:3: participant_id 'S1' appears twice`)
+    // Quoted fields as spreadsheets write them: a tab inside quotes is part of the id.
+    const quoted = readFeatureTable(file('quoted.tsv', 'participant_id\t"a"\n"S\t1"\t"2"\n'))
+    expect(quoted.ids).toEqual(['S\t1'])
+    expect(quoted.columns).toEqual(['a'])
+    expect(Array.from(quoted.values)).toEqual([2])
     const ragged = file('ragged.tsv', 'participant_id\ta\tb\nS1\t1\n')
     expect(() => readFeatureTable(ragged)).toThrow(`${ragged}:2: 2 fields, the header has 3`)
   })
@@ -82,18 +88,23 @@ describe('fit-tables command', () => {
     const out = join(tmp, 'out')
     const code = await fitTables(['--modality', `mri=${c.mri}`, '--modality', `pet=${c.pet}`, '--labels', c.labels, '--method', 'tcgm', '--seed', '3', '--out', out, '--epochs', '100', '--warmup-epochs', '30', '--lr-unlabelled', '0.003', '--tc-batch-size', '32', '--quiet'])
     expect(code).toBe(0)
-    const lines = readFileSync(join(out, 'predictions.tsv'), 'utf8').trim().split('\n').map((l) => l.split('\t'))
-    const header = lines[0]!
-    expect(header).toEqual(['participant_id', 'split', 'true_label', 'predicted_label', 'proba0', 'proba1', 'mri_predicted_label', 'mri_proba0', 'mri_proba1', 'pet_predicted_label', 'pet_proba0', 'pet_proba1'])
-    expect(lines).toHaveLength(241)
-    const rows = lines.slice(1)
-    for (const r of rows) expect(Number(r[4]) + Number(r[5])).toBeCloseTo(1, 4)
-    const noPet = rows.find((r) => r[0] === '002_S_0003')!
-    expect(noPet[9]).toBe('')
+    const pred = parseTable('predictions.tsv', readFileSync(join(out, 'predictions.tsv'), 'utf8'))
+    // The app's one predictions table (ClinicaDL's columns first, class indices in true_label / predicted_label).
+    expect(pred.columns).toEqual([
+      'participant_id', 'session_id', 'true_label', 'predicted_label', 'proba0', 'proba1', 'true_class', 'predicted_class',
+      'mri_proba0', 'mri_proba1', 'pet_proba0', 'pet_proba1', 'split', 'label_hidden'
+    ])
+    expect(pred.rows).toHaveLength(240)
+    const rows = pred.rows.map((r) => r.values)
+    for (const r of rows) expect(Number(r.proba0) + Number(r.proba1)).toBeCloseTo(1, 4)
+    const noPet = rows.find((r) => r.participant_id === '002_S_0003')!
+    expect(noPet.pet_proba0).toBe('')
     // The aggregator of a subject without PET is its MRI posterior (M' = 1).
-    expect(Number(noPet[4])).toBeCloseTo(Number(noPet[7]), 4)
+    expect(Number(noPet.proba0)).toBeCloseTo(Number(noPet.mri_proba0), 4)
+    // Unlabelled subjects have an empty true_label; labelled ones the index of their class.
+    expect(rows.filter((r) => r.true_label !== '').every((r) => ['AD', 'CN'][Number(r.true_label)] === r.true_class)).toBe(true)
     // Well above chance on all subjects (Bayes-optimal: 0.92; measured 0.89).
-    const correct = rows.filter((r, i) => r[3] === c.truth[i]).length / rows.length
+    const correct = rows.filter((r, i) => r.predicted_class === c.truth[i]).length / rows.length
     expect(correct).toBeGreaterThan(0.8)
     const runJson = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'))
     expect(runJson.classNames).toEqual(['AD', 'CN'])

@@ -68,16 +68,18 @@
  *   kernels, transposes at rank <= 3); fast/constants.ts: the constant tensors one instance of
  *   the ops owns.
  */
-import type { NetOps } from './types'
-import { bnReluTrain } from './fast/bn-relu'
+import type { NetOps, StatsSum } from './types'
+import { createBnReluTrain } from './fast/bn-relu'
 import { Constants } from './fast/constants'
 import { conv1 } from './fast/conv1'
 import { createConv3 } from './fast/conv3'
 import { createConv3Pool2 } from './fast/conv3-pool2'
 import { createPool2 } from './fast/pool2'
 
-/** The fast ops; `dispose` frees the constant tensors they made. */
-export function createFastOps(): NetOps {
+/** The fast ops; `dispose` frees the constant tensors they made.
+ *  @param options.sumStats given when the batch is split over data-parallel replicas: batch norm
+ *    then uses the statistics of the whole batch (fast/bn-relu.ts). */
+export function createFastOps(options: { sumStats?: StatsSum } = {}): NetOps {
   const consts = new Constants()
   return {
     name: 'fast',
@@ -86,7 +88,7 @@ export function createFastOps(): NetOps {
     conv3Pool2: createConv3Pool2(consts),
     pool2: createPool2(consts),
     conv1,
-    bnReluTrain,
+    bnReluTrain: createBnReluTrain(options.sumStats),
     dispose: () => consts.dispose()
   }
 }

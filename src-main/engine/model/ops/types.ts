@@ -12,7 +12,14 @@ import type * as tf from '@tensorflow/tfjs'
 export interface BatchStats {
   mean: tf.Tensor1D
   variance: tf.Tensor1D
+  /** Values per channel the statistics were taken over: N*D*H*W of the whole batch, also when
+   *  the batch is split over data-parallel replicas. */
+  count: number
 }
+
+/** Sums per-channel values over the data-parallel replicas of a network (synchronously: it runs
+ *  inside the forward and backward passes); absent when one process holds the whole batch. */
+export type StatsSum = (values: Float64Array) => Float64Array
 
 export const BN_EPSILON = 1e-5
 
@@ -39,7 +46,9 @@ export interface NetOps {
   conv1(x: tf.Tensor5D, w: tf.Tensor2D): tf.Tensor5D
 
   /** Training-mode BN (batch statistics over N,D,H,W) followed by ReLU. The batch statistics
-   *  are returned for the running averages, kept outside any tidy: the caller disposes them. */
+   *  are returned for the running averages, kept outside any tidy: the caller disposes them.
+   *  With data-parallel replicas (the fast ops built with a StatsSum) the statistics are those of
+   *  the whole batch across replicas, in the forward and in the backward pass. */
   bnReluTrain(x: tf.Tensor5D, gamma: tf.Tensor1D, beta: tf.Tensor1D): { y: tf.Tensor5D; stats: BatchStats }
 
   /** Frees the constants the implementation cached. */

@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   demo: () => import('./cli/demo'),
   import: () => import('./cli/import'),
   label: () => import('./cli/label'),
+  qc: () => import('./cli/qc'),
   train: () => import('./cli/train'),
   export: () => import('./cli/export'),
   sweep: () => import('./cli/sweep'),

@@ -13,6 +13,7 @@ import { ApiError } from './wire/errors'
 import { FileAccessError } from '../files/allowed-roots'
 import type { HandlerContext, HandlerTable } from './handler-types'
 import { createLogger } from '../log'
+import { InputError } from '../domain/errors'
 
 const log = createLogger('api')
 
@@ -79,7 +80,7 @@ export function createDispatch(handlers: HandlerTable, ctx: HandlerContext, opti
       result = await handler(args, ctx)
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err)
-      const code = err instanceof ApiError ? err.code : err instanceof FileAccessError ? 'bad-request' : 'failed'
+      const code = err instanceof ApiError ? err.code : err instanceof FileAccessError || err instanceof InputError ? 'bad-request' : 'failed'
       if (code === 'forbidden') log.warn(`'${checked.name}' refused: ${message}`)
       else log.debug(`'${checked.name}' failed: ${message}`)
       return { ok: false, error: { code, message } }

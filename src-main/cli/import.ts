@@ -35,8 +35,8 @@ export async function run(argv: string[]): Promise<number> {
   const source = positionals[0]
   if (!source) throw new Error(`import: SOURCE is required\n${usage}`)
   const study = requireOption('import', 'study', values.study)
-  const layout = values.layout as 'adni' | 'bids' | 'manifest' | undefined
-  if (layout && !['adni', 'bids', 'manifest'].includes(layout)) throw new Error(`import: --layout must be adni, bids or manifest, got '${layout}'`)
+  const layout = values.layout as 'adni' | 'bids' | 'manifest' | 'caps' | undefined
+  if (layout && !['adni', 'bids', 'manifest', 'caps'].includes(layout)) throw new Error(`import: --layout must be adni, bids, caps or manifest, got '${layout}'`)
   const mci = values.mci as MciPolicy | undefined
   const workers = values.concurrency === undefined ? cpuCores() : Number(values.concurrency)
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`import: --concurrency must be a whole number >= 1, got '${values.concurrency}'`)

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { Path } from './paths'
 import { Modality, SeriesChoice } from './modality'
 import { ImportLayout, SplitName, StudySettings } from './study-settings'
+import { InputKind, InputSpace } from './input-kind'
 
 /** An absolute path chosen through a dialog or returned by main. */
 
@@ -94,6 +95,8 @@ export const ImportPreview = z.object({
   /** Series descriptions (ADNI) or folders (BIDS) with the modality they were assigned and why. */
   series: z.array(z.object({ name: z.string(), modality: SeriesChoice, reason: z.string() })),
   subjects: z.array(PreviewSubject),
+  /** What the scans will be taken as, per modality and series, and whether they will be registered to MNI. */
+  inputs: z.array(z.object({ modality: Modality, series: z.string().nullable(), kind: InputKind, space: InputSpace, scans: z.number().int(), reason: z.string() })),
   counts: z.object({ subjects: z.number().int(), withSmri: z.number().int(), withPet: z.number().int(), new: z.number().int() }),
   problems: z.array(Problem)
 })

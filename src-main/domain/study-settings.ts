@@ -25,7 +25,7 @@ export const StudySettings = z.object({
 })
 export type StudySettings = z.infer<typeof StudySettings>
 
-export const ImportLayout = z.enum(['adni', 'bids', 'manifest'])
+export const ImportLayout = z.enum(['adni', 'bids', 'manifest', 'caps'])
 export type ImportLayout = z.infer<typeof ImportLayout>
 
 /** How MCI diagnoses from ADNIMERGE become labels. */

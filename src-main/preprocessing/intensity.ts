@@ -118,3 +118,23 @@ export function zeroNonFinite(vol: Volume): IntensityStep & { replaced: number }
   }
   return { volume: withData(vol, data), replaced, step: `${replaced} NaN/Inf voxels set to 0` }
 }
+
+/**
+ * Robust z-score of a T1-weighted image on the MNI grid inside the template's brain mask:
+ * (v - median) / (IQR / 1.349) inside, 0 outside, so scanner gain, bias left by registration
+ * and a few bright vessels do not set the scale.
+ * @throws Error when the mask is not on the image's grid or the brain is constant.
+ */
+export function t1RobustZScoreInMask(vol: Volume, brainMask: Volume): IntensityStep {
+  if (brainMask.data.length !== vol.data.length) throw new Error('t1RobustZScoreInMask: the brain mask is not on the image grid')
+  const inside: number[] = []
+  for (let i = 0; i < vol.data.length; i++) if (brainMask.data[i]! >= 0.5 && Number.isFinite(vol.data[i]!)) inside.push(vol.data[i]!)
+  const sorted = Float32Array.from(inside).sort()
+  const q = (p: number) => sorted[Math.round(p * (sorted.length - 1))]!
+  const median = q(0.5)
+  const scale = (q(0.75) - q(0.25)) / 1.349
+  if (!(sorted.length > 1 && scale > 0)) throw new Error(`t1RobustZScoreInMask: the brain is constant (${sorted.length} voxels, interquartile range 0)`)
+  const data = new Float32Array(vol.data.length)
+  for (let i = 0; i < data.length; i++) if (brainMask.data[i]! >= 0.5 && Number.isFinite(vol.data[i]!)) data[i] = (vol.data[i]! - median) / scale
+  return { volume: withData(vol, data), step: `T1 robust z-score in the MNI brain mask (${sorted.length} voxels): median ${median.toPrecision(5)}, IQR/1.349 ${scale.toPrecision(5)}` }
+}

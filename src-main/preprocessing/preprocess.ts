@@ -1,19 +1,27 @@
 /**
- * The one preprocessing pipeline from a scan file to what the classifiers and the viewer use:
- * read -> NaN/Inf to 0 -> MNI 2 mm grid -> intensity steps (sMRI: grey matter in [0, 1] with
- * proportional scaling, or T1 z-score; PET: SUV when known, then SUVR) -> hippocampus crops.
+ * The one preprocessing pipeline from a scan (NIfTI file or DICOM series folder) to what the
+ * classifiers and the viewer use:
+ * read -> NaN/Inf to 0 -> MNI 2 mm grid (a native scan registered to the MNI template, one
+ * resampling; an MNI-space scan resampled as it is) -> the input kind checked against the values
+ * -> intensity steps (grey-matter map: [0, 1] with proportional scaling; T1-weighted: robust
+ * z-score in the brain mask; PET: SUV when known, then SUVR) -> hippocampus crops.
  * Every step is recorded in human-readable form with the output.
  */
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { readNifti } from '../readers/nifti/read'
+import { readScan } from '../readers'
+import { type ScanInput, describeInput, legacyInput } from '../domain/input-kind'
 import { NiftiError } from '../readers/nifti/errors'
 import type { Volume } from '../volume/types'
 import { cropHippocampi, type HippocampalCrops } from '../roi/crop'
 import { HIPPOCAMPUS_BOXES, statsInBoxes, type ReferenceRegionName } from '../roi/boxes'
 import { voxelVolumeMm3 } from '../volume/grid'
 import { toMni2mm } from './resample'
-import { clampGreyMatter, gmProportionalScaling, t1ZScore, zeroNonFinite } from './intensity'
+import { clampGreyMatter, gmProportionalScaling, t1RobustZScoreInMask, t1ZScore, zeroNonFinite } from './intensity'
+import { MAX_GM_VALUE, recogniseStructuralKind } from './input-kind'
+import { type TransformStore, normaliseToMni } from './normalise'
+import { DEFAULT_REGISTRATION, type RegistrationQc, type RegistrationSettings } from './registration'
+import { loadMniTemplates } from './templates'
 import { readPetSidecar, sidecarPath, toSuv, toSuvr, type SuvInputs } from './pet'
 import type { Modality } from '../domain/modality'
 
@@ -28,12 +36,20 @@ export interface PreprocessSettings {
   petReference: ReferenceRegionName
   /** Extra voxels on every side of the hippocampus boxes. */
   cropMargin: number
-  /** Resample scans that do not look MNI-normalised anyway. */
+  /** Take a scan given as MNI space even when it does not look normalised (resampled by its world coordinates as it is). */
   allowNonMni: boolean
+  /** What the file is (default: today's grey-matter map or PET in MNI space). */
+  input?: ScanInput
+  /** How a native-space scan is registered to MNI (default affine). */
+  registration?: RegistrationSettings
 }
 
 export function defaultPreprocessSettings(modality: Modality): PreprocessSettings {
   return { modality, smriIntensity: 'gm-proportional', petReference: 'pons', cropMargin: 2, allowNonMni: false }
+}
+
+function inputOf(s: PreprocessSettings): ScanInput {
+  return s.input ?? legacyInput(s.modality)
 }
 
 export interface PreprocessResult {
@@ -53,16 +69,25 @@ export interface PreprocessResult {
     /** NaN/Inf voxels in the input (set to 0). */
     nonFiniteVoxels: number
   }
+  /** What the scan was taken as. */
+  input: ScanInput
+  /** Registration QC of a native-space scan (null for MNI-space scans, which are not registered). */
+  qc: RegistrationQc | null
   /** Stable hash of the settings and the pipeline version, for cache keys. */
   settingsHash: string
 }
 
-/** Stable short hash of the settings (keys sorted) and PIPELINE_VERSION. */
+/** Stable short hash of the settings (keys sorted) and PIPELINE_VERSION. Today's inputs (a
+ *  grey-matter map or PET in MNI space) hash as before input kinds existed, so their caches stay. */
 export function preprocessSettingsHash(settings: PreprocessSettings): string {
+  const input = inputOf(settings)
+  const legacy = input.kind === legacyInput(settings.modality).kind && input.space === 'mni'
+  const s: Record<string, unknown> = { ...settings, input: legacy ? undefined : input, registration: legacy || input.space === 'mni' ? undefined : (settings.registration ?? DEFAULT_REGISTRATION) }
   const canonical = JSON.stringify(
-    Object.keys(settings)
+    Object.keys(s)
+      .filter((k) => s[k] !== undefined)
       .sort()
-      .map((k) => [k, settings[k as keyof PreprocessSettings]])
+      .map((k) => [k, s[k]])
   )
   return createHash('sha256').update(`v${PIPELINE_VERSION}:${canonical}`).digest('hex').slice(0, 16)
 }
@@ -73,40 +98,96 @@ function checkSettings(s: PreprocessSettings): void {
   if (!['gm-proportional', 'gm-raw', 't1-zscore'].includes(s.smriIntensity)) throw bad(`unknown smriIntensity '${s.smriIntensity}'`)
   if (s.petReference !== 'pons' && s.petReference !== 'cerebellum') throw bad(`petReference must be 'pons' or 'cerebellum', got '${s.petReference}'`)
   if (!Number.isInteger(s.cropMargin) || s.cropMargin < 0 || s.cropMargin > 64) throw bad(`cropMargin must be a whole number of voxels in 0..64, got ${s.cropMargin}`)
+  const input = inputOf(s)
+  if ((s.modality === 'pet') !== (input.kind === 'pet')) throw bad(`a ${input.kind} cannot feed the ${s.modality === 'pet' ? 'PET' : 'sMRI'} network`)
+}
+
+export interface PreprocessOptions {
+  signal?: AbortSignal
+  /** SUV inputs (e.g. from a manifest); otherwise a BIDS sidecar beside the file is used when it has them. */
+  suv?: SuvInputs
+  /** A native PET's subject's native T1-weighted scan (file or DICOM folder): the PET is registered to it. */
+  t1File?: string | null
+  /** The DICOM series to read when `file` is a folder holding several. */
+  dicomSeries?: string | null
+  /** Where registrations are kept between runs (the study's cache); none: registered every time. */
+  transforms?: TransformStore
+}
+
+/** A scan read and with NaN/Inf set to 0, plus what was done. */
+async function readClean(file: string, opts: PreprocessOptions): Promise<{ vol: Volume; header: Parameters<typeof toMni2mm>[0]['header']; steps: string[]; nonFinite: number }> {
+  const img = await readScan(file, { signal: opts.signal, dicomSeries: opts.dicomSeries })
+  const steps = [img.readStep]
+  let vol: Volume = { dims: img.dims, spacing: img.spacing, affine: img.affine, data: img.data }
+  if (img.nonFiniteCount > 0) {
+    const z = zeroNonFinite(vol)
+    vol = z.volume
+    steps.push(z.step)
+  }
+  return { vol, header: img.header ?? { file }, steps, nonFinite: img.nonFiniteCount }
 }
 
 /**
- * Preprocesses one scan (NIfTI in MNI space) into the full MNI 2 mm volume after intensity
- * steps and the two hippocampus crops.
- * @param opts.suv SUV inputs (e.g. from a manifest); otherwise a BIDS sidecar beside the file is used when it has them.
- * @throws NiftiError naming the file for unreadable files, non-MNI scans and failed steps.
+ * Preprocesses one scan into the full MNI 2 mm volume after intensity steps and the two
+ * hippocampus crops.
+ * @throws NiftiError (or DicomError) naming the file for unreadable files, inputs whose values
+ *   contradict their kind, and failed steps.
  */
-export async function preprocessScan(
-  file: string,
-  settings: PreprocessSettings,
-  opts: { signal?: AbortSignal; suv?: SuvInputs } = {}
-): Promise<PreprocessResult> {
+export async function preprocessScan(file: string, settings: PreprocessSettings, opts: PreprocessOptions = {}): Promise<PreprocessResult> {
   checkSettings(settings)
-  const img = await readNifti(file, { frame: 'mean', signal: opts.signal })
-  const steps: string[] = [
-    `read ${img.header.originalDims.join('x')} ${img.header.datatype} (${img.header.orientation}, affine from ${img.header.affineSource}${img.header.frames === 'single' ? '' : `, ${img.header.frames} frames`})`
-  ]
-  const nonFiniteVoxels = img.header.nonFiniteCount
-  let vol: Volume = img
-  if (nonFiniteVoxels > 0) {
-    const z = zeroNonFinite(img)
-    vol = { ...z.volume }
-    steps.push(z.step)
+  const input = inputOf(settings)
+  const read = await readClean(file, opts)
+  const steps = [...read.steps, `taken as: ${describeInput(input)}`]
+  const nonFiniteVoxels = read.nonFinite
+  let vol = read.vol
+  const needsTemplates = input.space === 'native' || input.kind !== 'pet'
+  const templates = needsTemplates ? await loadMniTemplates() : null
+  let qc: RegistrationQc | null = null
+  try {
+    if (input.space === 'native') {
+      const t1File = input.kind === 'pet' ? opts.t1File : null
+      const n = await normaliseToMni({
+        file,
+        volume: vol,
+        input,
+        settings: settings.registration ?? DEFAULT_REGISTRATION,
+        templates: templates!,
+        t1: t1File ? { file: t1File, read: async () => (await readClean(t1File, { signal: opts.signal })).vol } : undefined,
+        transforms: opts.transforms,
+        signal: opts.signal
+      })
+      vol = n.volume
+      steps.push(...n.steps)
+      qc = n.qc
+    } else {
+      // An input stated as MNI space (by the import's plan or a CAPS layout) is taken as such.
+      const mni = toMni2mm({ ...vol, header: read.header }, { allowNonMni: settings.allowNonMni || settings.input !== undefined })
+      vol = mni.volume
+      steps.push(mni.step)
+      if (input.kind !== 'pet') {
+        // A T1 clipped to [0, 1] as if it were probabilities becomes a constant: refuse any
+        // input whose values contradict the kind it is taken for.
+        const seen = recogniseStructuralKind(vol, templates!)
+        // Refused when the values say the other kind; an ambiguous (e.g. constant) image is kept as given, with the numbers recorded.
+        const other = input.kind === 'grey-matter-map' ? seen.kind === 't1-weighted' || seen.range[1] > MAX_GM_VALUE : seen.kind === 'grey-matter-map'
+        if (other) throw new NiftiError(file, `taken as a ${describeInput(input)}, but it ${seen.kind === 'unknown' ? 'is ' + seen.reason : seen.reason}; import it as the kind it is`)
+        steps.push(seen.kind === input.kind ? `input kind confirmed: ${seen.reason}` : `input kind not confirmed by the values, kept as given: ${seen.reason}`)
+      }
+    }
+  } catch (err) {
+    if (err instanceof Error && 'file' in err) throw err
+    throw new NiftiError(file, (err instanceof Error ? err.message : String(err)).replace(/^\w+: /, ''), { cause: err })
   }
-  const mni = toMni2mm({ ...vol, header: img.header }, { allowNonMni: settings.allowNonMni })
-  vol = mni.volume
-  steps.push(mni.step)
   opts.signal?.throwIfAborted()
 
   const stats: PreprocessResult['stats'] = { nonFiniteVoxels }
   const inBoxes = (v: Volume) => statsInBoxes(v, [HIPPOCAMPUS_BOXES.left, HIPPOCAMPUS_BOXES.right])
   try {
-    if (settings.modality === 'smri') {
+    if (input.kind === 't1-weighted') {
+      const z = t1RobustZScoreInMask(vol, templates!.brainMask)
+      vol = z.volume
+      steps.push(z.step)
+    } else if (settings.modality === 'smri') {
       if (settings.smriIntensity === 't1-zscore') {
         const z = t1ZScore(vol)
         vol = z.volume
@@ -142,5 +223,5 @@ export async function preprocessScan(
   }
   const crops = cropHippocampi(vol, { margin: settings.cropMargin })
   steps.push(`hippocampus crops ${crops.stacked.dims.join('x')} (margin ${settings.cropMargin} voxels), left and right`)
-  return { volume: vol, crops, steps, stats, settingsHash: preprocessSettingsHash(settings) }
+  return { volume: vol, crops, steps, stats, input, qc, settingsHash: preprocessSettingsHash(settings) }
 }

@@ -132,7 +132,7 @@ export function checkMniSpace(vol: Volume & MaybeHeader): MniCheck {
  * Brings a scan in MNI space onto the 91 x 109 x 91 2 mm MNI grid (trilinear, or nearest for
  * label maps). Scans that do not look normalised (see checkMniSpace) are refused unless
  * `allowNonMni` is set, in which case they are resampled by their world coordinates as they are.
- * @throws NiftiError "… must be spatially normalised to MNI space first …".
+ * @throws NiftiError "… was given as an MNI-space scan but does not look spatially normalised …".
  */
 export function toMni2mm(
   vol: Volume & MaybeHeader,
@@ -143,8 +143,8 @@ export function toMni2mm(
   if (!check.ok && !opts.allowNonMni) {
     throw new NiftiError(
       file,
-      `must be spatially normalised to MNI space first: ${check.reasons.join('; ')}. ` +
-        'Normalise it to MNI152 (e.g. with SPM, FSL or ANTs) and import it again.'
+      `was given as an MNI-space scan but does not look spatially normalised: ${check.reasons.join('; ')}. ` +
+        'Import it as a native-space scan (it is then registered to the MNI template here), or allow non-MNI scans in the settings if you know it is aligned.'
     )
   }
   const method = opts.method ?? 'linear'

@@ -14,6 +14,7 @@ import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
 import { readNifti } from '../readers/nifti/read'
 import type { Affine } from '../volume/types'
+import type { ScanInput } from '../domain/input-kind'
 import { writeNifti } from '../readers/nifti/write'
 import { describeWriteError, ensureDir } from './atomic'
 import type { Modality } from '../domain/modality'
@@ -37,6 +38,10 @@ export interface CacheMeta {
   createdAt: string
   stats: { hippocampalGmMl: number | null; hippocampalMeanSuvr: number | null; nonFiniteVoxels: number }
   steps: string[]
+  /** What the source was taken as (absent in entries written before input kinds). */
+  input?: ScanInput
+  /** Registration QC of a native-space scan (absent or null: not registered). */
+  qc?: { ncc: number; threshold: number; flagged: boolean } | null
 }
 
 /** Hex key of a scan's preprocessed crops. */

@@ -5,6 +5,7 @@
  * study (cache, runs) are relative to the study folder so the folder can be moved.
  */
 import { z } from 'zod'
+import { ScanInput } from '../domain/input-kind'
 import { describeReadError } from '../files/read-error'
 
 /** The version this code writes. Bump it with a migration in `migrations` below. */
@@ -29,9 +30,18 @@ export const ScanRecord = z.object({
   stats: z
     .object({ hippocampalGmMl: z.number().nullable(), hippocampalMeanSuvr: z.number().nullable(), nonFiniteVoxels: z.number().int() })
     .nullable()
-    .default(null)
+    .default(null),
+  /** What the source is (null: recorded before input kinds, i.e. a grey-matter map or PET in MNI space). */
+  input: ScanInput.nullable().default(null),
+  /** Registration QC of a native-space scan; a flagged scan enters training only once accepted. */
+  qc: z.object({ ncc: z.number(), threshold: z.number(), flagged: z.boolean(), accepted: z.boolean() }).nullable().default(null)
 })
 export type ScanRecord = z.infer<typeof ScanRecord>
+
+/** A scan enters training when preprocessed and not flagged by registration QC (or flagged and accepted by the researcher). */
+export function usableForTraining(scan: ScanRecord | undefined): scan is ScanRecord & { cacheKey: string } {
+  return Boolean(scan?.cacheKey) && !(scan!.qc?.flagged && !scan!.qc.accepted)
+}
 
 export const SubjectRecord = z.object({
   id: z.string().min(1),

@@ -33,6 +33,7 @@ import { withStudyLock } from './lock'
 import { createLogger } from '../log'
 import { DEFAULT_CLASS_NAMES, STUDY_SCHEMA_VERSION, type SplitName, type StudyFile, type SubjectRecord, parseStudyFile } from './schema'
 import { type SplitFractions, DEFAULT_FRACTIONS, chooseVisible, makeSplits, placeIntoSplits, splitStrata } from './splits'
+import { InputError } from '../domain/errors'
 
 export const STUDY_JSON = 'study.json'
 const logger = createLogger('study')
@@ -71,7 +72,7 @@ export async function loadStudy(dir: string): Promise<StudyState> {
     text = await fsp.readFile(file, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new Error(`${abs} is not a study folder: ${STUDY_JSON} not found`, { cause: err })
+    if (code === 'ENOENT') throw new InputError(`${abs} is not a study folder: ${STUDY_JSON} not found`, { cause: err })
     throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err })
   }
   const { study, migratedFrom } = parseStudyFile(file, text)
@@ -95,8 +96,8 @@ export async function createStudy(dir: string, opts: { name?: string; classNames
     if (err.code === 'ENOENT') return [] as string[]
     throw new Error(`cannot read ${abs}: ${err.message}`)
   })
-  if (existing.includes(STUDY_JSON)) throw new Error(`${abs} already holds a study (${STUDY_JSON}); open it instead`)
-  if (existing.filter((n) => !n.startsWith('.')).length > 0) throw new Error(`${abs} is not empty; choose an empty or new folder for a study`)
+  if (existing.includes(STUDY_JSON)) throw new InputError(`${abs} already holds a study (${STUDY_JSON}); open it instead`)
+  if (existing.filter((n) => !n.startsWith('.')).length > 0) throw new InputError(`${abs} is not empty; choose an empty or new folder for a study`)
   const classNames = [...(opts.classNames ?? DEFAULT_CLASS_NAMES)]
   checkClassNames(classNames)
   await ensureDir(abs)
@@ -118,9 +119,9 @@ export async function createStudy(dir: string, opts: { name?: string; classNames
 }
 
 function checkClassNames(names: readonly string[]): void {
-  if (names.length < 2) throw new Error(`a study needs at least two class names, got ${JSON.stringify(names)}`)
-  if (new Set(names).size !== names.length) throw new Error(`class names must be distinct, got ${JSON.stringify(names)}`)
-  for (const n of names) if (!/^[A-Za-z0-9_.+-]{1,40}$/.test(n)) throw new Error(`class name '${n}' must be 1-40 letters, digits or _ . + -`)
+  if (names.length < 2) throw new InputError(`a study needs at least two class names, got ${JSON.stringify(names)}`)
+  if (new Set(names).size !== names.length) throw new InputError(`class names must be distinct, got ${JSON.stringify(names)}`)
+  for (const n of names) if (!/^[A-Za-z0-9_.+-]{1,40}$/.test(n)) throw new InputError(`class name '${n}' must be 1-40 letters, digits or _ . + -`)
 }
 
 /**
@@ -131,7 +132,7 @@ function checkClassNames(names: readonly string[]): void {
 export async function mutateStudy<T>(dir: string, fn: (s: StudyState) => Promise<T>): Promise<T> {
   const abs = resolve(dir)
   // Say "not a study" before trying to take the lock in a folder that may not exist.
-  if (!(await fsp.stat(join(abs, STUDY_JSON)).then(() => true, () => false))) throw new Error(`${abs} is not a study folder: ${STUDY_JSON} not found`)
+  if (!(await fsp.stat(join(abs, STUDY_JSON)).then(() => true, () => false))) throw new InputError(`${abs} is not a study folder: ${STUDY_JSON} not found`)
   return withStudyLock(abs, async () => {
     const s = await loadStudy(abs)
     await removeStaleTemps(abs)
@@ -171,13 +172,13 @@ export async function saveStudyFile(s: StudyState): Promise<void> {
 
 function subjectOrThrow(s: StudyState, id: string): SubjectRecord {
   const subj = s.file.subjects.find((x) => x.id === id)
-  if (!subj) throw new Error(`subject ${id} is not in the study ${s.dir}`)
+  if (!subj) throw new InputError(`subject ${id} is not in the study ${s.dir}`)
   return subj
 }
 
 function classOrThrow(s: StudyState, label: string): string {
   if (!s.file.settings.classNames.includes(label)) {
-    throw new Error(`label '${label}' is not a class of this study (classes: ${s.file.settings.classNames.join(', ')})`)
+    throw new InputError(`label '${label}' is not a class of this study (classes: ${s.file.settings.classNames.join(', ')})`)
   }
   return label
 }
@@ -338,7 +339,7 @@ export function unsplitSubjects(s: Pick<StudyState, 'file'>): string[] {
 export async function placeNewSubjectsInSplit(dir: string): Promise<{ placed: Record<SplitName, number>; counts: Record<SplitName, number> }> {
   return mutateStudy(dir, async (s) => {
     const splits = s.file.splits
-    if (!splits) throw new Error(`study ${s.dir} has no split yet to place subjects into; make one (splits.make)`)
+    if (!splits) throw new InputError(`study ${s.dir} has no split yet to place subjects into; make one (splits.make)`)
     const existing = new Map(Object.entries(splits.assignment))
     // A seed of its own per placement, so two placements do not repeat the same order.
     const added = placeIntoSplits(existing, unsplitSubjects(s), splitStrata(s.labels, s.hidden), splits.seed + existing.size, splits.fractions)
@@ -361,7 +362,7 @@ export async function updateSettings(dir: string, change: { classNames?: readonl
       checkClassNames(change.classNames)
       const used = new Set([...s.labels.values(), ...s.hidden.values()])
       const dropped = [...used].filter((l) => !change.classNames!.includes(l))
-      if (dropped.length) throw new Error(`cannot remove class ${dropped.join(', ')}: subjects are labelled with it; clear those labels first`)
+      if (dropped.length) throw new InputError(`cannot remove class ${dropped.join(', ')}: subjects are labelled with it; clear those labels first`)
       s.file.settings.classNames = [...change.classNames]
     }
     if (change.visit) s.file.settings.visit = change.visit

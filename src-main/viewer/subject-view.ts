@@ -9,15 +9,18 @@ import { preprocessScan, type PreprocessSettings } from '../preprocessing/prepro
 import type { Volume } from '../volume/types'
 import { HIPPOCAMPUS_BOXES, boxToVoxelRange, type MniBox } from '../roi/boxes'
 import { preprocessSettingsFor } from '../study/import/preprocess'
+import { studyTransformStore } from '../study/transform-cache'
 import { getRunDetail, listRuns } from '../runs/read'
 import type { SubjectRecord } from '../study/schema'
 import { loadStudy, type StudyState } from '../study/study'
 import { volumeToPayload, type PayloadMeaning } from './payload'
 import type { Modality } from '../domain/modality'
+import { registrationT1For } from '../domain/input-kind'
 
 
 /** What the values of a preprocessed volume mean, for titles and the colour bar. */
 export function payloadMeaning(settings: PreprocessSettings, steps: readonly string[]): PayloadMeaning {
+  if (settings.input?.kind === 't1-weighted') return { quantity: 'T1 intensity, robust z-score in the brain', units: 'z' }
   if (settings.modality === 'pet') {
     const suv = steps.some((s) => /^SUV\b(?!R)/.test(s) && !/not computed/.test(s))
     return { quantity: `SUVR (${settings.petReference}${suv ? ', from SUV' : ''})`, units: 'SUVR' }
@@ -150,9 +153,12 @@ export async function buildSubjectView(studyDir: string, subjectId: string, opts
     const scan = record.scans[modality]
     if (!scan) return null
     // The same settings as the study's import, so the viewer shows what the models saw.
-    const settings = preprocessSettingsFor(modality, state.file.settings)
+    // A native scan is resampled through the registration the import kept in the study's cache.
+    const input = scan.input ?? undefined
+    const t1File = modality === 'pet' && input?.space === 'native' ? registrationT1For(record.scans.smri) : null
+    const settings = preprocessSettingsFor(modality, state.file.settings, { input })
     const suv = scan.suv ? { injectedDoseBq: scan.suv.injectedDoseMBq * 1e6, bodyWeightKg: scan.suv.bodyWeightKg } : undefined
-    const result = await preprocessScan(scan.path, settings, { signal: opts.signal, suv })
+    const result = await preprocessScan(scan.path, settings, { signal: opts.signal, suv, t1File, transforms: studyTransformStore(state.dir) })
     return { result, payload: volumeToPayload(result.volume, modality, scan.path, payloadMeaning(settings, result.steps)) }
   }
   const [smri, pet] = await Promise.all([prepare('smri'), prepare('pet')])

@@ -10,7 +10,6 @@ import { join } from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { generateDemoCohort, type DemoResult } from '../../src-main/demo/cohort'
-import { writeNifti } from '../../src-main/readers/nifti/write'
 import { browserForSuite, screenshot, type BrowserSession } from './browser'
 import { callBridge } from './bridge-api'
 
@@ -103,11 +102,11 @@ describe('a researcher\'s own study, end to end', () => {
       await putSubject(bids, s)
       truth.set(s.ptid, s.y ? 'AD' : 'NC')
     }
-    // One bad scan: an sMRI that is not in MNI space (its PET is fine).
+    // One bad scan: an sMRI that is not a NIfTI file (its PET is fine). (A scan outside MNI space is registered, not refused.)
     const badId = 'sub-ADNI999S9999'
     await fsp.mkdir(join(bids, badId, 'ses-M00', 'anat'), { recursive: true })
     await fsp.mkdir(join(bids, badId, 'ses-M00', 'pet'), { recursive: true })
-    await writeNifti(join(bids, badId, 'ses-M00', 'anat', `${badId}_ses-M00_T1w.nii.gz`), { dims: [20, 20, 20], spacing: [1, 1, 1], affine: [[1, 0, 0, 300], [0, 1, 0, 300], [0, 0, 1, 300], [0, 0, 0, 1]], data: new Float32Array(8000).fill(0.5) })
+    await fsp.writeFile(join(bids, badId, 'ses-M00', 'anat', `${badId}_ses-M00_T1w.nii.gz`), Buffer.from('not a nifti at all'))
     await fsp.copyFile(cohort.subjects[GOOD]!.pet!, join(bids, badId, 'ses-M00', 'pet', `${badId}_ses-M00_pet.nii.gz`))
 
     await page.getByTestId('import-source').fill(bids)
@@ -116,7 +115,7 @@ describe('a researcher\'s own study, end to end', () => {
     const bad = page.getByTestId('preview-smri-999_S_9999')
     await bad.waitFor()
     expect(await bad.textContent()).toContain('will be skipped')
-    expect(await bad.getAttribute('title')).toMatch(/not in MNI space/)
+    expect(await bad.getAttribute('title')).toMatch(/export the scan again as NIfTI/)
     expect(await page.getByTestId('import-preview').textContent()).toMatch(/999_S_9999 sMRI will be skipped/)
     await bad.scrollIntoViewIfNeeded()
     await screenshot(page, 'own-3-preview-bad-scan')
@@ -126,7 +125,7 @@ describe('a researcher\'s own study, end to end', () => {
     await nav(/^Start$/)
     const problems = page.getByTestId('import-problems')
     await problems.waitFor({ timeout: 15_000 })
-    expect(await problems.textContent()).toMatch(/999_S_9999.*skipped.*MNI/s)
+    expect(await problems.textContent()).toMatch(/999_S_9999.*skipped.*not a NIfTI/s)
     await problems.scrollIntoViewIfNeeded()
     await screenshot(page, 'own-4-import-problems')
   }, 300_000)

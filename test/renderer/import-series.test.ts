@@ -25,6 +25,7 @@ function plan(args: ArgsOf<'import.preview'>): ImportPreview {
     source: args.source, layout: args.layout ?? 'adni', visit: args.visit ?? 'bl', visits: ['bl'],
     series,
     subjects: [{ id: '002_S_0295', visits: ['bl'], smri: withSmri ? '/data/adni/a.nii' : null, pet: withPet ? '/data/adni/b.nii' : null, group: 'AD', known: false, smriProblem: null, petProblem: null }],
+    inputs: [],
     counts: { subjects: 1, withSmri, withPet, new: 1 },
     problems: []
   }

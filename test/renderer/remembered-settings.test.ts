@@ -6,6 +6,8 @@ import { useStudyStore } from '../../src-renderer/src/stores/study'
 import { useSubjectsStore } from '../../src-renderer/src/stores/subjects'
 import { useLabellingStore } from '../../src-renderer/src/stores/labelling'
 import { useTrainingStore } from '../../src-renderer/src/stores/training'
+import { mount } from '@vue/test-utils'
+import LabelRatePanel from '../../src-renderer/src/components/LabelRatePanel.vue'
 import { FakeApi, STUDY, flush, studySummary, subjectRow } from './fake-api'
 
 /** A fresh window (a reload): new stores over the same localStorage. */
@@ -48,5 +50,22 @@ describe('remembered settings', () => {
     await useSubjectsStore().load()
     await useLabellingStore().start()
     expect(useLabellingStore().currentId).toBe('S3')
+  })
+})
+
+describe('Keep N% visible', () => {
+  afterEach(() => {
+    setApi(null)
+    localStorage.clear()
+  })
+
+  it('shows the share of the known labels visible now', async () => {
+    setActivePinia(createPinia())
+    setApi(new FakeApi().handle('study.open', () => studySummary({ counts: { ...studySummary().counts, subjects: 120, labelled: 12, hidden: 108 } })))
+    await useStudyStore().open(STUDY)
+    const wrapper = mount(LabelRatePanel)
+    await flush()
+    expect((wrapper.get('[data-testid="rate-percent"]').element as HTMLInputElement).value).toBe('10')
+    wrapper.unmount()
   })
 })

@@ -19,6 +19,7 @@ const preview: ImportPreview = {
     { id: '002_S_0295', visits: ['bl'], smri: '/data/adni/a.nii', pet: null, group: 'AD', known: false, smriProblem: null, petProblem: null },
     { id: '002_S_0413', visits: ['bl'], smri: '/data/adni/native.nii', pet: null, group: 'CN', known: false, smriProblem: 'not in MNI space: its field of view x 300..320 mm does not cover the brain. What to do: normalise it to MNI152', petProblem: null }
   ],
+  inputs: [{ modality: 'smri', series: 'MPRAGE GM', kind: 't1-weighted', space: 'native', scans: 1, reason: 'native space: its axes are rotated (oblique by 12.0 degrees)' }],
   counts: { subjects: 2, withSmri: 2, withPet: 0, new: 2 },
   problems: [{ file: '/data/adni/002_S_0295/PET/b.nii', message: 'truncated: header says 902629 voxels, file holds 1200', severity: 'error' }]
 }
@@ -107,6 +108,8 @@ describe('study panel', () => {
     expect(shown).toContain('002_S_0295')
     expect(shown).toContain('truncated: header says 902629 voxels')
     expect(shown).toContain('/data/adni/002_S_0295/PET/b.nii')
+    // What the scans will be taken as, before importing: a native T1 is registered here.
+    expect(wrapper.get('[data-testid="import-inputs"]').text()).toContain('T1-weighted, native space: registered to the MNI template here')
     // A scan the import would drop is marked at preview, with the reason on the cell.
     expect(wrapper.get('[data-testid="preview-smri-002_S_0295"]').text()).toBe('✓')
     const bad = wrapper.get('[data-testid="preview-smri-002_S_0413"]')

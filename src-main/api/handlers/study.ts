@@ -90,6 +90,7 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
       visit: plan.visit,
       visits: plan.visits,
       series: plan.series,
+      inputs: plan.inputs,
       subjects: plan.subjects.map((x) => ({
         id: x.id, visits: x.visits, smri: x.smri?.path ?? null, pet: x.pet?.path ?? null, group: x.group, known: known.has(x.id),
         smriProblem: x.smri ? headerProblems.get(x.smri.path) ?? null : null,

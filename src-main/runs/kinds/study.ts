@@ -5,7 +5,8 @@
  *
  * Rows are the study's subjects in study.json order (0-based). A subject without a modality gets
  * a zero crop for that model, never used: `available` is false there, and the loop and the
- * aggregator use only the modalities a subject has.
+ * aggregator use only the modalities a subject has. A scan flagged by registration QC and not
+ * accepted counts as missing.
  * Evaluation labels (`trueLabels`) are the visible labels plus the labels hidden by a simulated
  * label rate; the loop never trains or selects on them.
  * A run with its own labelling (a sweep cell, runs/run-labelling.ts) trains on the known labels
@@ -18,7 +19,7 @@ import type { BuiltRun, FactoryContext } from './factory'
 import type { TrainData } from '../../engine/train/train-tcgm'
 import { readCacheCrops } from '../../study/cache'
 import { promises as fsp } from 'node:fs'
-import { Splits, type SplitName } from '../../study/schema'
+import { Splits, type SplitName, usableForTraining } from '../../study/schema'
 import { loadStudy } from '../../study/study'
 import { RunLabelling } from '../run-labelling'
 
@@ -60,7 +61,7 @@ export async function loadStudyTrainingData(params: StudyRunParams, signal?: Abo
   if (unsplit.length) throw new Error(`${unsplit.length} subject(s) were imported after the split (${unsplit.slice(0, 3).join(', ')}...); place them into the split or make a new one (Train view)`)
   const classNames = s.file.settings.classNames
   const classIndex = (l: string | undefined) => (l === undefined ? null : classNames.indexOf(l) >= 0 ? classNames.indexOf(l) : null)
-  const modalities = p.modalities.filter((m) => subjects.some((x) => x.scans[m]?.cacheKey))
+  const modalities = p.modalities.filter((m) => subjects.some((x) => usableForTraining(x.scans[m])))
   if (modalities.length === 0) throw new Error(`study ${s.dir}: no preprocessed scans for ${p.modalities.join(', ')}`)
 
   const crops: StudyTrainingData['crops'] = []
@@ -69,8 +70,10 @@ export async function loadStudyTrainingData(params: StudyRunParams, signal?: Abo
     let dims: [number, number, number] | null = null
     for (let i = 0; i < subjects.length; i++) {
       if (signal?.aborted) throw signal.reason ?? new Error('cancelled')
-      const key = subjects[i]!.scans[m]?.cacheKey
-      if (!key) continue
+      // A scan flagged by registration QC stays out until the researcher accepts it.
+      const scan = subjects[i]!.scans[m]
+      if (!usableForTraining(scan)) continue
+      const key = scan.cacheKey
       const c = await readCacheCrops(s.dir, key)
       if (dims && dims.join() !== c.dims.join()) throw new Error(`${subjects[i]!.id} ${m}: crop ${c.dims.join('x')} differs from ${dims.join('x')} of the other subjects; re-import with one setting`)
       dims = c.dims
@@ -85,7 +88,7 @@ export async function loadStudyTrainingData(params: StudyRunParams, signal?: Abo
   const data: TrainData = {
     numSubjects: subjects.length,
     labels: subjects.map((x) => classIndex(trainsOn(x.id) ? s.labels.get(x.id) ?? s.hidden.get(x.id) : undefined)),
-    available: subjects.map((x) => modalities.map((m) => Boolean(x.scans[m]?.cacheKey))),
+    available: subjects.map((x) => modalities.map((m) => usableForTraining(x.scans[m]))),
     split: subjects.map((x) => splits.assignment[x.id] as SplitName),
     trueLabels: subjects.map((x) => classIndex(s.labels.get(x.id) ?? s.hidden.get(x.id))),
     subjectIds: subjects.map((x) => x.id)

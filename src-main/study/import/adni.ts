@@ -1,5 +1,6 @@
 /**
- * The ADNI download layout: <root>/ADNI/<PTID>/<series description>/<date>/<image id>/*.nii[.gz],
+ * The ADNI download layout: <root>/ADNI/<PTID>/<series description>/<date>/<image id>/*.nii[.gz]
+ * or *.dcm (a DICOM series, read from the folder),
  * with the collection CSV of the download (Image Data ID, Subject, Group, Sex, Age, Visit,
  * Modality, Description, Type, Acq Date) beside or inside the root, and optionally ADNIMERGE.
  *
@@ -11,6 +12,7 @@ import { basename, dirname, join } from 'node:path'
 import { type Table, column, findColumn, readTable } from '../../files/tables'
 import {
   type ImportPlan,
+  type LayoutPlan,
   type PlanOptions,
   type PlannedScan,
   type PlannedSubject,
@@ -25,6 +27,7 @@ import {
   sortVisits
 } from './plan'
 import { promises as fsp } from 'node:fs'
+import { looksLikeDicomFolder } from '../../readers/dicom/series'
 import type { Modality } from '../../domain/modality'
 
 interface FoundScan {
@@ -65,6 +68,8 @@ async function walk(root: string, signal?: AbortSignal): Promise<{ scans: FoundS
       for (const date of (await listDir(series.path)).filter((e) => e.dir)) {
         for (const image of (await listDir(date.path)).filter((e) => e.dir)) {
           const files = (await listDir(image.path)).filter((e) => !e.dir && NIFTI_FILE.test(e.name))
+          // An image folder of DICOM files is one scan: the folder (readers/dicom reads its series).
+          if (files.length === 0 && (await looksLikeDicomFolder(image.path))) files.push({ name: image.name, path: image.path, dir: true })
           if (files.length === 0) strays.push(image.path)
           for (const f of files) scans.push({ ptid: subj.name, series: series.name, date: date.name.slice(0, 10), imageId: image.name, file: f.path })
         }
@@ -82,7 +87,7 @@ function idNumber(id: string): number {
   return Number(imageKey(id)) || 0
 }
 
-export async function planAdni(source: string, opts: PlanOptions): Promise<ImportPlan> {
+export async function planAdni(source: string, opts: PlanOptions): Promise<LayoutPlan> {
   const root = await adniRoot(source)
   if (!root) throw new Error(`${source} does not look like an ADNI download: no ADNI folder and no <PTID> folders (e.g. 002_S_0295) inside`)
   const problems: ImportPlan['problems'] = []
@@ -98,8 +103,8 @@ export async function planAdni(source: string, opts: PlanOptions): Promise<Impor
     problems.push({ file: source, severity: 'warning', message: 'no collection CSV found (a .csv with Image Data ID and Subject columns): modalities guessed from series names, visits from acquisition dates, no diagnoses' })
   }
   const { scans, strays } = await walk(root, opts.signal)
-  for (const s of strays) problems.push({ file: s, severity: 'warning', message: 'image folder without a .nii or .nii.gz file (DICOM downloads must be converted to NIfTI first)' })
-  if (scans.length === 0) throw new Error(`${source}: no NIfTI scans (.nii or .nii.gz) found under ${root}`)
+  for (const s of strays) problems.push({ file: s, severity: 'warning', message: 'image folder without a .nii or .nii.gz file or DICOM series' })
+  if (scans.length === 0) throw new Error(`${source}: no scans (.nii, .nii.gz or DICOM series) found under ${root}`)
 
   // Modality per series.
   const seriesChoice = new Map<string, SeriesChoice>()

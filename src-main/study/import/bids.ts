@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { findColumn, readTable } from '../../files/tables'
 import {
   type ImportPlan,
+  type LayoutPlan,
   type PlanOptions,
   type PlannedScan,
   type PlannedSubject,
@@ -68,7 +69,7 @@ async function suvFromSidecar(file: string, problems: ImportPlan['problems']): P
   return { injectedDoseMBq: dose * factor, bodyWeightKg: weight }
 }
 
-export async function planBids(source: string, opts: PlanOptions): Promise<ImportPlan> {
+export async function planBids(source: string, opts: PlanOptions): Promise<LayoutPlan> {
   const problems: ImportPlan['problems'] = []
   const found = new Map<string, Found[]>()
   const add = (id: string, f: Found) => found.set(id, [...(found.get(id) ?? []), f])
@@ -130,7 +131,7 @@ export async function planBids(source: string, opts: PlanOptions): Promise<Impor
       const at = list.filter((f) => f.modality === m && f.visit === visit).sort((x, y) => Number(y.derived) - Number(x.derived))
       const f = at[0]
       if (!f) return null
-      if (m === 'smri' && !f.derived) problems.push({ file: f.file, severity: 'warning', message: 'raw T1w used (no grey-matter map under derivatives/); it must already be in MNI space' })
+      if (m === 'smri' && !f.derived) problems.push({ file: f.file, severity: 'warning', message: 'raw T1w used (no grey-matter map under derivatives/): taken as a T1-weighted image, registered to MNI here when in scanner space' })
       return { path: f.file, visit, series: f.derived ? 'derivatives GM' : m === 'smri' ? 'T1w' : 'pet', imageId: null, suv: m === 'pet' ? await suvFromSidecar(f.file, problems) : null }
     }
     const smri = await pick('smri')

@@ -6,10 +6,10 @@
 import { promises as fsp } from 'node:fs'
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { column, findColumn, readTable } from '../../files/tables'
-import { type ImportPlan, type PlanOptions, type PlannedScan, type PlannedSubject, normaliseVisit } from './plan'
+import { type ImportPlan, type LayoutPlan, type PlanOptions, type PlannedScan, type PlannedSubject, normaliseVisit } from './plan'
 import type { Modality } from '../../domain/modality'
 
-export async function planManifest(file: string, opts: PlanOptions): Promise<ImportPlan> {
+export async function planManifest(file: string, opts: PlanOptions): Promise<LayoutPlan> {
   const t = await readTable(file)
   const idCol = column(t, ['participant_id', 'subject', 'ptid'], 'participant_id')
   const smriCol = findColumn(t, ['smri', 'mri', 'gm', 't1'])

@@ -4,6 +4,7 @@
  */
 import { promises as fsp } from 'node:fs'
 import { join } from 'node:path'
+import type { InputKind, InputSpace, ScanInput } from '../../domain/input-kind'
 import type { Modality } from '../../domain/modality'
 
 export type ImportModality = Modality
@@ -14,6 +15,22 @@ export interface PlannedScan {
   series: string | null
   imageId: string | null
   suv: { injectedDoseMBq: number; bodyWeightKg: number } | null
+  /** What the file is (set by describeInputs, inputs.ts, once the layout is planned). */
+  input?: ScanInput
+  /** For a folder holding several DICOM series: the one to read. */
+  dicomSeries?: string | null
+}
+
+/** One line of the preview's "what will be done": scans of a modality and series taken as one input kind. */
+export interface InputSummary {
+  modality: ImportModality
+  /** Series description (ADNI), or null for the whole modality. */
+  series: string | null
+  kind: InputKind
+  space: InputSpace
+  scans: number
+  /** Why this kind and space, with the numbers measured on a sample scan. */
+  reason: string
 }
 
 export interface PlannedSubject {
@@ -43,15 +60,20 @@ export interface SeriesChoice {
 
 export interface ImportPlan {
   source: string
-  layout: 'adni' | 'bids' | 'manifest'
+  layout: 'adni' | 'bids' | 'manifest' | 'caps'
   visit: string
   visits: string[]
   series: SeriesChoice[]
   subjects: PlannedSubject[]
   problems: PlanProblem[]
+  /** What each modality's scans will be taken as, and whether they will be registered (inputs.ts). */
+  inputs: InputSummary[]
   /** Table the group labels came from (for the label log's source). */
   labelSource: string | null
 }
+
+/** What a layout's planner returns: the plan before the input kinds are described. */
+export type LayoutPlan = Omit<ImportPlan, 'inputs'>
 
 export interface PlanOptions {
   visit: string

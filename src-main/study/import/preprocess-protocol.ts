@@ -4,11 +4,11 @@
  * exactly one 'result' carrying the same id. Crops (Float32Array) travel as structured clones
  * (the advanced serialization of process/fork.ts, or utilityProcess).
  */
-import type { ScanPreprocessor } from './run'
+import type { ScanContext, ScanPreprocessor } from './run'
 import type { StudyFile } from '../schema'
 import type { ImportModality, PlannedScan } from './plan'
 
-export const PREPROCESS_PROTOCOL_VERSION = 1
+export const PREPROCESS_PROTOCOL_VERSION = 2
 
 export type PreprocessOutput = Awaited<ReturnType<ScanPreprocessor['run']>>
 
@@ -20,6 +20,8 @@ export interface PreprocessRequest {
   modality: ImportModality
   settings: StudyFile['settings']
   suv: PlannedScan['suv']
+  /** The scan's input kind, the T1 of a native PET, the DICOM series, the study (transform cache). */
+  scan: ScanContext
 }
 
 export type FromPreprocessWorker =

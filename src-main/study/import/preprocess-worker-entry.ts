@@ -22,7 +22,7 @@ parent.onMessage((raw) => {
     try {
       if (msg.v !== V) throw new Error(`preprocess worker speaks protocol ${V}, got ${msg.v}`)
       if (msg.type !== 'run') throw new Error(`preprocess worker: unknown message type '${String(msg.type)}'`)
-      const result = await imagingPreprocessor.run(msg.file, msg.modality, msg.settings, { suv: msg.suv })
+      const result = await imagingPreprocessor.run(msg.file, msg.modality, msg.settings, { suv: msg.suv, ...msg.scan })
       send({ v: V, type: 'result', id: msg.id, ok: true, result })
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e)

@@ -9,6 +9,8 @@
  * time; a kill inside the merge (after study.json, before the labels) is finished by a re-run.
  */
 import { promises as fsp } from 'node:fs'
+import { type ScanInput, registrationT1For } from '../../domain/input-kind'
+import type { RegistrationQc } from '../../preprocessing/registration'
 import type { Affine } from '../../volume/types'
 import { type CacheMeta, type CropStack, cacheKey, hasCacheEntry, readCacheMeta, removeStalePartials, writeCacheEntry } from '../cache'
 import { type MciPolicy, mapDiagnosis } from '../diagnosis'
@@ -21,15 +23,25 @@ import { planImport } from './index'
 import { type ImportModality, type ImportPlan, type PlanProblem, type PlannedScan, checkAborted } from './plan'
 
 /** The imaging pipeline as the importer uses it (bound to src-main/imaging in preprocess.ts). */
+/** What the pipeline needs to know about a scan beyond its file (inputs.ts, and the subject's T1 for a native PET). */
+export interface ScanContext {
+  input?: ScanInput
+  /** A native PET's subject's native T1-weighted scan: the PET is registered to it. */
+  t1File?: string | null
+  dicomSeries?: string | null
+  /** The study whose cache keeps the registrations (none: registered every time). */
+  studyDir?: string | null
+}
+
 export interface ScanPreprocessor {
   /** Identity of the settings that change the crops of `modality`. */
-  settingsHash(modality: ImportModality, settings: StudyFile['settings']): string
+  settingsHash(modality: ImportModality, settings: StudyFile['settings'], scan?: ScanContext): string
   run(
     file: string,
     modality: ImportModality,
     settings: StudyFile['settings'],
-    opts: { signal?: AbortSignal; suv: PlannedScan['suv'] }
-  ): Promise<{ crops: CropStack; affines: { left: Affine; right: Affine }; stats: CacheMeta['stats']; steps: string[]; settingsHash: string }>
+    opts: { signal?: AbortSignal; suv: PlannedScan['suv'] } & ScanContext
+  ): Promise<{ crops: CropStack; affines: { left: Affine; right: Affine }; stats: CacheMeta['stats']; steps: string[]; settingsHash: string; input?: ScanInput; qc?: RegistrationQc | null }>
   /** Frees what the preprocessor holds (worker processes, preprocess-pool.ts): runImport calls
    *  it once the scans are preprocessed, and on cancel or error (it may come twice). */
   close?(): Promise<void>
@@ -133,6 +145,10 @@ async function importWith(studyDir: string, preprocessor: ScanPreprocessor, opts
     if (!any) unchanged++
   }
 
+  // A native PET is registered to its subject's native T1: T1 scans go first, so that the PET
+  // finds the T1's registration in the transform cache.
+  tasks.sort((a, b) => (a.modality === b.modality ? 0 : a.modality === 'smri' ? -1 : 1))
+  const t1Of = new Map(plan.subjects.map((s) => [s.id, registrationT1For(s.smri)]))
   let done = 0
   let preprocessed = 0
   let fromCache = 0
@@ -142,20 +158,40 @@ async function importWith(studyDir: string, preprocessor: ScanPreprocessor, opts
     async (t) => {
       try {
         const st = await fsp.stat(t.scan.path)
-        const hash = preprocessor.settingsHash(t.modality, settings)
+        const context: ScanContext = { input: t.scan.input, t1File: t.modality === 'pet' && t.scan.input?.space === 'native' ? t1Of.get(t.subject) : null, dicomSeries: t.scan.dicomSeries ?? null, studyDir }
+        const hash = preprocessor.settingsHash(t.modality, settings, context)
         const key = cacheKey({ path: t.scan.path, size: st.size, mtimeMs: st.mtimeMs }, t.modality, hash)
         let stats: CacheMeta['stats']
+        let qc: CacheMeta['qc'] = null
         if (await hasCacheEntry(studyDir, key)) {
-          stats = (await readCacheMeta(studyDir, key)).stats
+          const meta = await readCacheMeta(studyDir, key)
+          stats = meta.stats
+          qc = meta.qc ?? null
           fromCache++
         } else {
-          const r = await preprocessor.run(t.scan.path, t.modality, settings, { signal: opts.signal, suv: t.scan.suv })
-          const meta: CacheMeta = { key, source: t.scan.path, modality: t.modality, settingsHash: r.settingsHash, createdAt: new Date().toISOString(), stats: r.stats, steps: r.steps }
+          const r = await preprocessor.run(t.scan.path, t.modality, settings, { signal: opts.signal, suv: t.scan.suv, ...context })
+          qc = r.qc ? { ncc: r.qc.ncc, threshold: r.qc.threshold, flagged: r.qc.flagged } : null
+          const meta: CacheMeta = { key, source: t.scan.path, modality: t.modality, settingsHash: r.settingsHash, createdAt: new Date().toISOString(), stats: r.stats, steps: r.steps, input: r.input, qc }
           await writeCacheEntry(studyDir, meta, r.crops, r.affines)
           stats = r.stats
           preprocessed++
         }
-        t.record = { path: t.scan.path, visit: t.scan.visit, size: st.size, mtimeMs: st.mtimeMs, series: t.scan.series, imageId: t.scan.imageId, suv: t.scan.suv, cacheKey: key, stats }
+        if (qc?.flagged) {
+          problems.push({ file: t.scan.path, severity: 'warning', message: `${t.subject} ${t.modality === 'smri' ? 'sMRI' : 'PET'}: registration QC failed (NCC ${qc.ncc.toFixed(3)} with the template, below ${qc.threshold}); kept out of training until you accept it` })
+        }
+        t.record = {
+          path: t.scan.path,
+          visit: t.scan.visit,
+          size: st.size,
+          mtimeMs: st.mtimeMs,
+          series: t.scan.series,
+          imageId: t.scan.imageId,
+          suv: t.scan.suv,
+          cacheKey: key,
+          stats,
+          input: t.scan.input ?? null,
+          qc: qc ? { ...qc, accepted: false } : null
+        }
       } catch (err) {
         if (opts.signal?.aborted) throw err
         problems.push({ file: t.scan.path, severity: 'error', message: `${t.subject} ${t.modality === 'smri' ? 'sMRI' : 'PET'} skipped: ${(err as Error).message}` })

@@ -1,25 +1,21 @@
 /**
  * What can be known about a scan before importing it, from its header alone (no voxel data
- * read): that it is a readable NIfTI with a supported datatype, 3-D or a stack of frames, and
- * that its grid lies in MNI space (the check the import's preprocessing makes before it
- * resamples). The preview says these problems next to the subject, so an import never drops a
+ * read): that it is a readable NIfTI with a supported datatype, 3-D or a stack of frames. A scan
+ * outside MNI space is not a problem: it is registered to MNI in the app (the preview's inputs,
+ * inputs.ts, say so). A DICOM series folder is checked by its reader when it is read. The preview says these problems next to the subject, so an import never drops a
  * scan that the preview showed as fine for a reason it could have known.
  */
 import { readNiftiHeader } from '../../readers/nifti/read'
-import { checkMniSpace } from '../../preprocessing/resample'
+import { promises as fsp } from 'node:fs'
 
 /** Why the import would skip the scan, and what to do about it; null when the header passes. */
 export async function scanHeaderProblem(file: string, signal?: AbortSignal): Promise<string | null> {
-  let h
+  if (await fsp.stat(file).then((s) => s.isDirectory(), () => false)) return null
   try {
-    h = await readNiftiHeader(file, { signal })
+    await readNiftiHeader(file, { signal })
   } catch (err) {
     signal?.throwIfAborted()
     return `${(err as Error).message}. What to do: export the scan again as NIfTI (.nii or .nii.gz), e.g. with dcm2niix, and preview again.`
-  }
-  const mni = checkMniSpace({ dims: h.dims, spacing: h.spacing, affine: h.affine, data: new Float32Array(0), header: { sformCode: h.sformCode, qformCode: h.qformCode, file } })
-  if (!mni.ok) {
-    return `not in MNI space: ${mni.reasons.join('; ')}. What to do: normalise it to MNI152 (SPM, FSL or ANTs; for sMRI, the grey-matter map of a VBM pipeline) and preview again.`
   }
   return null
 }

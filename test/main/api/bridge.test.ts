@@ -14,6 +14,7 @@ import { createApiRuntime, type ApiRuntime } from '../../../src-main/api/runtime
 import { decodeWire, encodeWire } from '../../../src-main/api/wire/typed-codec'
 import { bridgeCspHeader } from '../../../src-main/api/csp'
 import { calledAny, spyHandlers, type SpyTable } from './spy-handlers'
+import { InputError } from '../../../src-main/domain/errors'
 
 let table: SpyTable
 let rt: ApiRuntime
@@ -147,6 +148,12 @@ describe('bridge: what may be called', () => {
     table['studies.recent'].mockRejectedValueOnce(new Error('recent-studies.json is damaged'))
     const r = await call(encodeWire({ name: 'studies.recent', args: {} }))
     expect(r).toEqual({ status: 500, body: { error: { code: 'failed', message: 'recent-studies.json is damaged' } } })
+  })
+
+  it("answers a researcher's mistake with 400 and its message, not 500", async () => {
+    table['studies.recent'].mockRejectedValueOnce(new InputError('/data/cohort is not a study folder: study.json not found'))
+    const r = await call(encodeWire({ name: 'studies.recent', args: {} }))
+    expect(r).toEqual({ status: 400, body: { error: { code: 'bad-request', message: '/data/cohort is not a study folder: study.json not found' } } })
   })
 
   it('carries typed arrays in results', async () => {

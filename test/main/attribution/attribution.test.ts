@@ -84,7 +84,7 @@ beforeAll(async () => {
     { left: MNI_2MM.affine, right: MNI_2MM.affine }
   )
   await mutateStudy(study, async (s) => {
-    const scan = { path: '/cohort/S1_T1.nii.gz', visit: 'bl', size: 1, mtimeMs: 1, series: null, imageId: null, suv: null, cacheKey: key, stats: null }
+    const scan = { path: '/cohort/S1_T1.nii.gz', visit: 'bl', size: 1, mtimeMs: 1, series: null, imageId: null, suv: null, cacheKey: key, stats: null, input: null, qc: null }
     s.file.subjects.push({ id: 'S1', sessionId: 'ses-M00', group: null, sex: null, age: null, scans: { smri: scan } })
     s.file.subjects.push({ id: 'S2', sessionId: 'ses-M00', group: null, sex: null, age: null, scans: { smri: { ...scan, cacheKey: null } } })
     await saveStudyFile(s)

@@ -45,7 +45,7 @@ describe('preprocessScan on generated scans', () => {
     expect(r.volume.dims).toEqual(MNI_2MM.dims)
     expect(r.volume.affine).toEqual(MNI_2MM.affine)
     expect(r.stats.nonFiniteVoxels).toBe(1)
-    expect(r.steps.join('\n')).toMatch(/1 NaN\/Inf voxels set to 0\nresampled 121x145x121 1\.5x1\.5x1\.5 mm onto the MNI 2 mm grid.*\ngrey matter kept in \[0, 1\].*\nproportional scaling/)
+    expect(r.steps.join('\n')).toMatch(/1 NaN\/Inf voxels set to 0\ntaken as: grey-matter map, MNI space\nresampled 121x145x121 1\.5x1\.5x1\.5 mm onto the MNI 2 mm grid.*\ninput kind confirmed: looks like a grey-matter probability map.*\ngrey matter kept in \[0, 1\].*\nproportional scaling/)
     const mean = r.volume.data.reduce((a, b) => a + b, 0) / r.volume.data.length
     expect(mean).toBeCloseTo(GM_REFERENCE_MEAN, 4)
     expect(r.crops.stacked.dims).toEqual([21, 25, 24])
@@ -81,7 +81,7 @@ describe('preprocessScan on generated scans', () => {
     await writeNifti(file, { dims: [120, 140, 110], spacing: [1, 1, 1], affine, data: new Float32Array(120 * 140 * 110).fill(0.3) }, { xformCode: 1 })
     const err = await preprocessScan(file, defaultPreprocessSettings('smri')).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(NiftiError)
-    expect((err as Error).message).toMatch(new RegExp(`^${file}: must be spatially normalised to MNI space first`))
+    expect((err as Error).message).toMatch(new RegExp(`^${file}: was given as an MNI-space scan but does not look spatially normalised`))
     const r = await preprocessScan(file, { ...defaultPreprocessSettings('smri'), allowNonMni: true })
     expect(r.steps.join()).toMatch(/not recognised as MNI space; allowed by the user/)
   })

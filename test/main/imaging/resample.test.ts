@@ -122,9 +122,9 @@ describe('MNI space detection', () => {
     const spm = { ...vol([[-2, 0, 0, 78], [0, 2, 0, -112], [0, 0, 2, -70], [0, 0, 0, 1]], [79, 95, 78]), header: { sformCode: 2, file: 'w.nii' } }
     expect(checkMniSpace(spm).ok).toBe(true)
   })
-  it('toMni2mm says the scan must be normalised first, unless allowed', () => {
+  it('toMni2mm refuses a scan given as MNI space that does not look normalised, unless allowed', () => {
     const native = { ...sampled([120, 120, 90], [[-2, 0, 0, 120], [0, 2, 0, -100], [0, 0, 2, -60], [0, 0, 0, 1]], pattern), header: { sformCode: 1, file: '/data/sub-01_T1w.nii' } }
-    expect(() => toMni2mm(native)).toThrow(/^\/data\/sub-01_T1w\.nii: must be spatially normalised to MNI space first: its field of view is centred 39 mm away/)
+    expect(() => toMni2mm(native)).toThrow(/^\/data\/sub-01_T1w\.nii: was given as an MNI-space scan but does not look spatially normalised: its field of view is centred 39 mm away/)
     const { volume, step } = toMni2mm(native, { allowNonMni: true })
     expect(volume.dims).toEqual([91, 109, 91])
     expect(step).toMatch(/allowed by the user/)

@@ -40,7 +40,7 @@ export async function makeSweepStudy(dir: string, n: number, o: { crops?: boolea
   }
   await mutateStudy(dir, async (s) => {
     ids.forEach((id, i) => {
-      const scan = (m: 'smri' | 'pet') => ({ path: `/cohort/${id}_${m}.nii.gz`, visit: 'bl', size: 1, mtimeMs: 1, series: null, imageId: null, suv: null, cacheKey: keys[i]![m], stats: null })
+      const scan = (m: 'smri' | 'pet') => ({ path: `/cohort/${id}_${m}.nii.gz`, visit: 'bl', size: 1, mtimeMs: 1, series: null, imageId: null, suv: null, cacheKey: keys[i]![m], stats: null, input: null, qc: null })
       s.file.subjects.push({ id, sessionId: 'ses-M00', group: null, sex: null, age: null, scans: { smri: scan('smri'), pet: scan('pet') } })
     })
     await saveStudyFile(s)

@@ -188,7 +188,7 @@ describe('import', () => {
     const study = join(root, 'study-empty')
     await createStudy(study)
     const before = await fsp.readFile(join(study, STUDY_JSON), 'utf8')
-    await expect(runImport(study, imagingPreprocessor, { source: empty })).rejects.toThrow(/no NIfTI scans \(.nii or .nii.gz\) found/)
+    await expect(runImport(study, imagingPreprocessor, { source: empty })).rejects.toThrow(/no scans \(.nii, .nii.gz or DICOM series\) found/)
     const nothing = join(root, 'nothing')
     await fsp.mkdir(nothing)
     await expect(runImport(study, imagingPreprocessor, { source: nothing })).rejects.toThrow(/no scans found in a known layout/)

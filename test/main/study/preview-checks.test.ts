@@ -1,6 +1,6 @@
 /**
  * The import preview says why a scan would be skipped (issue 15, item 6): a file that is not a
- * NIfTI and a scan outside MNI space are marked on their subject at preview, with the reason and
+ * NIfTI is marked on its subject at preview (a scan outside MNI space is registered, not marked), with the reason and
  * what to do, and the import then skips exactly those, naming each file.
  */
 import { promises as fsp, mkdtempSync } from 'node:fs'
@@ -41,9 +41,10 @@ describe('import preview', () => {
     const by = new Map(p.subjects.map((s) => [s.id, s]))
     expect(by.get(demo.subjects[0]!.ptid)).toMatchObject({ smriProblem: null, petProblem: null })
     expect(by.get('BAD1')!.smriProblem).toMatch(/What to do: export the scan again as NIfTI/)
-    expect(by.get('BAD2')!.smriProblem).toMatch(/^not in MNI space: .*field of view.*What to do: normalise it to MNI152/)
+    // A scan outside MNI space is not a problem any more: the preview says it will be registered.
+    expect(by.get('BAD2')!.smriProblem).toBeNull()
+    expect(p.inputs).toContainEqual(expect.objectContaining({ modality: 'smri', kind: 't1-weighted', space: 'native', scans: 1 }))
     const messages = p.problems.map((x) => `${x.file}: ${x.message}`)
-    expect(messages.some((m) => /native\.nii: BAD2 sMRI will be skipped: not in MNI space/.test(m))).toBe(true)
     expect(messages.some((m) => /broken\.nii\.gz: BAD1 sMRI will be skipped/.test(m))).toBe(true)
 
     // The import skips exactly these, and its message no longer points to a setting the window lacks.
@@ -53,7 +54,8 @@ describe('import preview', () => {
     expect(done.added).toBe(1)
     const skipped = done.problems.filter((x) => x.severity === 'error').map((x) => x.message).join('\n')
     expect(skipped).toMatch(/BAD1 sMRI skipped/)
-    expect(skipped).toMatch(/BAD2 sMRI skipped: .*Normalise it to MNI152 .*import it again/)
+    // This one is a constant image: there is nothing to register, and the import says so.
+    expect(skipped).toMatch(/BAD2 sMRI skipped: .*registration to MNI failed: cannot register an image without structure/)
     expect(skipped).not.toMatch(/in the settings/)
   }, 120_000)
 })

@@ -1,6 +1,7 @@
 /**
  * The one preprocessing pipeline from a scan (NIfTI file or DICOM series folder) to what the
- * classifiers and the viewer use:
+ * classifiers and the viewer use, as named steps (volume, settings, context) -> volume plus a record
+ * of what they did, composed by `runPipeline`; only `preprocessScan` reads files:
  * read -> NaN/Inf to 0 -> MNI 2 mm grid (a native scan registered to the MNI template, one
  * resampling; an MNI-space scan resampled as it is) -> the input kind checked against the values
  * -> intensity steps (grey-matter map: [0, 1] with proportional scaling; T1-weighted: robust
@@ -115,7 +116,7 @@ export interface PreprocessOptions {
 }
 
 /** A scan read and with NaN/Inf set to 0, plus what was done. */
-async function readClean(file: string, opts: PreprocessOptions): Promise<{ vol: Volume; header: Parameters<typeof toMni2mm>[0]['header']; steps: string[]; nonFinite: number }> {
+async function readClean(file: string, opts: PreprocessOptions): Promise<{ vol: Volume; header: MniHeader; steps: string[]; nonFinite: number }> {
   const img = await readScan(file, { signal: opts.signal, dicomSeries: opts.dicomSeries })
   const steps = [img.readStep]
   let vol: Volume = { dims: img.dims, spacing: img.spacing, affine: img.affine, data: img.data }
@@ -127,9 +128,115 @@ async function readClean(file: string, opts: PreprocessOptions): Promise<{ vol: 
   return { vol, header: img.header ?? { file }, steps, nonFinite: img.nonFiniteCount }
 }
 
+type MniHeader = Parameters<typeof toMni2mm>[0]['header']
+type MniTemplates = Awaited<ReturnType<typeof loadMniTemplates>>
+
+/** What the pipeline's steps pass on: the volume so far and the record of what was done. */
+export interface PipelineState {
+  volume: Volume
+  steps: string[]
+  stats: PreprocessResult['stats']
+  qc: RegistrationQc | null
+}
+
+/** What a step may use besides the volume and the settings. Steps read no files: what comes from
+ *  files (the SUV sidecar, the subject's T1 for a native PET) is read before and handed in here. */
+export interface PipelineContext {
+  /** The source, for messages and the transform cache's key. */
+  file: string
+  header: MniHeader
+  input: ScanInput
+  templates: MniTemplates | null
+  suv: SuvInputs | null
+  /** A native PET's subject's T1, read only if its registration is not cached. */
+  t1?: { file: string; read: () => Promise<Volume> }
+  transforms?: TransformStore
+  signal?: AbortSignal
+}
+
+export type PipelineStep = (state: PipelineState, settings: PreprocessSettings, ctx: PipelineContext) => Promise<PipelineState>
+
+/** Onto the MNI 2 mm grid: a native scan registered to the template (one resampling), an MNI-space scan resampled as it is. */
+export const toMniGrid: PipelineStep = async (state, settings, ctx) => {
+  if (ctx.input.space === 'native') {
+    const n = await normaliseToMni({
+      file: ctx.file,
+      volume: state.volume,
+      input: ctx.input,
+      settings: settings.registration ?? DEFAULT_REGISTRATION,
+      templates: ctx.templates!,
+      t1: ctx.t1,
+      transforms: ctx.transforms,
+      signal: ctx.signal
+    })
+    return { ...state, volume: n.volume, steps: [...state.steps, ...n.steps], qc: n.qc }
+  }
+  // An input stated as MNI space (by the import's plan or a CAPS layout) is taken as such.
+  const mni = toMni2mm({ ...state.volume, header: ctx.header }, { allowNonMni: settings.allowNonMni || settings.input !== undefined })
+  return { ...state, volume: mni.volume, steps: [...state.steps, mni.step] }
+}
+
+/** An MNI-space structural scan's values against the kind it is taken for: a T1 clipped to [0, 1]
+ *  as if it were probabilities becomes a constant, so a contradiction is refused. */
+export const confirmInputKind: PipelineStep = async (state, _settings, ctx) => {
+  if (ctx.input.space === 'native' || ctx.input.kind === 'pet') return state
+  const seen = recogniseStructuralKind(state.volume, ctx.templates!)
+  // Refused when the values say the other kind; an ambiguous (e.g. constant) image is kept as given, with the numbers recorded.
+  const other = ctx.input.kind === 'grey-matter-map' ? seen.kind === 't1-weighted' || seen.range[1] > MAX_GM_VALUE : seen.kind === 'grey-matter-map'
+  if (other) throw new NiftiError(ctx.file, `taken as a ${describeInput(ctx.input)}, but it ${seen.kind === 'unknown' ? 'is ' + seen.reason : seen.reason}; import it as the kind it is`)
+  const step = seen.kind === ctx.input.kind ? `input kind confirmed: ${seen.reason}` : `input kind not confirmed by the values, kept as given: ${seen.reason}`
+  return { ...state, steps: [...state.steps, step] }
+}
+
+/** Intensities: a T1's robust z-score in the brain mask; a grey-matter map kept in [0, 1] (with
+ *  proportional scaling by default); PET as SUV when known, then SUVR. */
+export const normaliseIntensity: PipelineStep = async (state, settings, ctx) => {
+  const steps = [...state.steps]
+  const stats = { ...state.stats }
+  const inBoxes = (v: Volume) => statsInBoxes(v, [HIPPOCAMPUS_BOXES.left, HIPPOCAMPUS_BOXES.right])
+  let vol = state.volume
+  const apply = (r: { volume: Volume; step: string }) => {
+    vol = r.volume
+    steps.push(r.step)
+  }
+  if (ctx.input.kind === 't1-weighted') apply(t1RobustZScoreInMask(vol, ctx.templates!.brainMask))
+  else if (settings.modality === 'smri') {
+    if (settings.smriIntensity === 't1-zscore') apply(t1ZScore(vol))
+    else {
+      apply(clampGreyMatter(vol))
+      stats.hippocampalGmMl = (inBoxes(vol).sum * voxelVolumeMm3(vol)) / 1000
+      if (settings.smriIntensity === 'gm-proportional') apply(gmProportionalScaling(vol))
+    }
+  } else {
+    if (ctx.suv) apply(toSuv(vol, ctx.suv))
+    else steps.push('SUV not computed (no injected dose and body weight in a sidecar or the manifest)')
+    apply(toSuvr(vol, settings.petReference))
+    stats.hippocampalMeanSuvr = inBoxes(vol).mean
+  }
+  return { ...state, volume: vol, steps, stats }
+}
+
+/** The pipeline, in order; the hippocampus crops are cut from what it returns. */
+export const PIPELINE: readonly PipelineStep[] = [toMniGrid, confirmInputKind, normaliseIntensity]
+
+/** Runs the steps over a scan already read; a step's failure names the source file. */
+export async function runPipeline(state: PipelineState, settings: PreprocessSettings, ctx: PipelineContext): Promise<PipelineState> {
+  for (const step of PIPELINE) {
+    try {
+      state = await step(state, settings, ctx)
+    } catch (err) {
+      if (err instanceof Error && 'file' in err) throw err
+      throw new NiftiError(ctx.file, (err instanceof Error ? err.message : String(err)).replace(/^\w+: /, ''), { cause: err })
+    }
+    ctx.signal?.throwIfAborted()
+  }
+  return state
+}
+
 /**
  * Preprocesses one scan into the full MNI 2 mm volume after intensity steps and the two
- * hippocampus crops.
+ * hippocampus crops: reads what the steps need (the scan, a PET's SUV sidecar, the templates),
+ * then runs the pipeline.
  * @throws NiftiError (or DicomError) naming the file for unreadable files, inputs whose values
  *   contradict their kind, and failed steps.
  */
@@ -137,91 +244,21 @@ export async function preprocessScan(file: string, settings: PreprocessSettings,
   checkSettings(settings)
   const input = inputOf(settings)
   const read = await readClean(file, opts)
-  const steps = [...read.steps, `taken as: ${describeInput(input)}`]
-  const nonFiniteVoxels = read.nonFinite
-  let vol = read.vol
   const needsTemplates = input.space === 'native' || input.kind !== 'pet'
-  const templates = needsTemplates ? await loadMniTemplates() : null
-  let qc: RegistrationQc | null = null
-  try {
-    if (input.space === 'native') {
-      const t1File = input.kind === 'pet' ? opts.t1File : null
-      const n = await normaliseToMni({
-        file,
-        volume: vol,
-        input,
-        settings: settings.registration ?? DEFAULT_REGISTRATION,
-        templates: templates!,
-        t1: t1File ? { file: t1File, read: async () => (await readClean(t1File, { signal: opts.signal })).vol } : undefined,
-        transforms: opts.transforms,
-        signal: opts.signal
-      })
-      vol = n.volume
-      steps.push(...n.steps)
-      qc = n.qc
-    } else {
-      // An input stated as MNI space (by the import's plan or a CAPS layout) is taken as such.
-      const mni = toMni2mm({ ...vol, header: read.header }, { allowNonMni: settings.allowNonMni || settings.input !== undefined })
-      vol = mni.volume
-      steps.push(mni.step)
-      if (input.kind !== 'pet') {
-        // A T1 clipped to [0, 1] as if it were probabilities becomes a constant: refuse any
-        // input whose values contradict the kind it is taken for.
-        const seen = recogniseStructuralKind(vol, templates!)
-        // Refused when the values say the other kind; an ambiguous (e.g. constant) image is kept as given, with the numbers recorded.
-        const other = input.kind === 'grey-matter-map' ? seen.kind === 't1-weighted' || seen.range[1] > MAX_GM_VALUE : seen.kind === 'grey-matter-map'
-        if (other) throw new NiftiError(file, `taken as a ${describeInput(input)}, but it ${seen.kind === 'unknown' ? 'is ' + seen.reason : seen.reason}; import it as the kind it is`)
-        steps.push(seen.kind === input.kind ? `input kind confirmed: ${seen.reason}` : `input kind not confirmed by the values, kept as given: ${seen.reason}`)
-      }
-    }
-  } catch (err) {
-    if (err instanceof Error && 'file' in err) throw err
-    throw new NiftiError(file, (err instanceof Error ? err.message : String(err)).replace(/^\w+: /, ''), { cause: err })
+  const t1File = input.space === 'native' && input.kind === 'pet' ? opts.t1File : null
+  const ctx: PipelineContext = {
+    file,
+    header: read.header,
+    input,
+    templates: needsTemplates ? await loadMniTemplates() : null,
+    suv: settings.modality === 'pet' ? (opts.suv ?? (existsSync(sidecarPath(file)) ? await readPetSidecar(sidecarPath(file)) : null)) : null,
+    t1: t1File ? { file: t1File, read: async () => (await readClean(t1File, { signal: opts.signal })).vol } : undefined,
+    transforms: opts.transforms,
+    signal: opts.signal
   }
-  opts.signal?.throwIfAborted()
-
-  const stats: PreprocessResult['stats'] = { nonFiniteVoxels }
-  const inBoxes = (v: Volume) => statsInBoxes(v, [HIPPOCAMPUS_BOXES.left, HIPPOCAMPUS_BOXES.right])
-  try {
-    if (input.kind === 't1-weighted') {
-      const z = t1RobustZScoreInMask(vol, templates!.brainMask)
-      vol = z.volume
-      steps.push(z.step)
-    } else if (settings.modality === 'smri') {
-      if (settings.smriIntensity === 't1-zscore') {
-        const z = t1ZScore(vol)
-        vol = z.volume
-        steps.push(z.step)
-      } else {
-        const gm = clampGreyMatter(vol)
-        vol = gm.volume
-        steps.push(gm.step)
-        stats.hippocampalGmMl = (inBoxes(vol).sum * voxelVolumeMm3(vol)) / 1000
-        if (settings.smriIntensity === 'gm-proportional') {
-          const scaled = gmProportionalScaling(vol)
-          vol = scaled.volume
-          steps.push(scaled.step)
-        }
-      }
-    } else {
-      const suv = opts.suv ?? (existsSync(sidecarPath(file)) ? await readPetSidecar(sidecarPath(file)) : null)
-      if (suv) {
-        const s = toSuv(vol, suv)
-        vol = s.volume
-        steps.push(s.step)
-      } else {
-        steps.push('SUV not computed (no injected dose and body weight in a sidecar or the manifest)')
-      }
-      const r = toSuvr(vol, settings.petReference)
-      vol = r.volume
-      steps.push(r.step)
-      stats.hippocampalMeanSuvr = inBoxes(vol).mean
-    }
-  } catch (err) {
-    if (err instanceof NiftiError) throw err
-    throw new NiftiError(file, (err as Error).message.replace(/^\w+: /, ''), { cause: err })
-  }
-  const crops = cropHippocampi(vol, { margin: settings.cropMargin })
-  steps.push(`hippocampus crops ${crops.stacked.dims.join('x')} (margin ${settings.cropMargin} voxels), left and right`)
-  return { volume: vol, crops, steps, stats, input, qc, settingsHash: preprocessSettingsHash(settings) }
+  const start: PipelineState = { volume: read.vol, steps: [...read.steps, `taken as: ${describeInput(input)}`], stats: { nonFiniteVoxels: read.nonFinite }, qc: null }
+  const out = await runPipeline(start, settings, ctx)
+  const crops = cropHippocampi(out.volume, { margin: settings.cropMargin })
+  const steps = [...out.steps, `hippocampus crops ${crops.stacked.dims.join('x')} (margin ${settings.cropMargin} voxels), left and right`]
+  return { volume: out.volume, crops, steps, stats: out.stats, input, qc: out.qc, settingsHash: preprocessSettingsHash(settings) }
 }

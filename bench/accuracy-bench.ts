@@ -109,7 +109,9 @@ async function runJob(job: Job): Promise<JobResult> {
   const config = engineConfigFor({ method: job.method, preset: job.preset, seeds: 1 }, job.epochs, valCounts)
   const models = []
   for (const [m, modality] of t.modalities.entries()) {
-    models.push(await createImageModalityModel({ modality, numClasses: t.classNames.length, preset: job.preset, crops: t.crops[m]!, seed: job.seed * 1009 + m + 1 }))
+    models.push(
+      await createImageModalityModel({ modality, numClasses: t.classNames.length, preset: job.preset, crops: t.crops[m]!, seed: job.seed * 1009 + m + 1 })
+    )
   }
   const started = Date.now()
   const r = await trainTcgm(models, data, { ...config, seed: job.seed })
@@ -118,7 +120,11 @@ async function runJob(job: Job): Promise<JobResult> {
   const rowsOf = (probs: ArrayLike<number>, rows: number[]) => rows.flatMap((i) => [probs[2 * i]!, probs[2 * i + 1]!])
   const eceOf = (probs: ArrayLike<number>, m: number | null) => {
     const rows = m === null ? testRows : testRows.filter((i) => t.data.available[i]![m])
-    return expectedCalibrationError(rowsOf(probs, rows), rows.map((i) => t.data.trueLabels![i]!), 2)
+    return expectedCalibrationError(
+      rowsOf(probs, rows),
+      rows.map((i) => t.data.trueLabels![i]!),
+      2
+    )
   }
   return {
     method: job.method,
@@ -179,7 +185,9 @@ async function main(): Promise<void> {
     temp = mkdtempSync(join(tmpdir(), 'tcgm-accuracy-'))
     study = join(temp, 'study')
     const cli = (args: string[]) => {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'src-main', 'cli.ts'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] })
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'src-main', 'cli.ts'), ...args], {
+        stdio: ['ignore', 'ignore', 'inherit']
+      })
       if (r.status !== 0) throw new Error(`accuracy-bench: cli ${args[0]} failed (exit ${r.status ?? r.signal})`)
     }
     process.stdout.write(`writing and importing a ${values.subjects}-subject demo cohort in ${temp}\n`)
@@ -194,8 +202,20 @@ async function main(): Promise<void> {
 
   const seeds = Array.from({ length: Number(values.seeds) }, (_, k) => Number(values['first-seed']) + k)
   const methods = values.methods!.split(',') as Array<'tcgm' | 'ce'>
-  const jobs: Job[] = seeds.flatMap((seed) => methods.map((method) => ({ study, groundTruth: gtPath, method, seed, labelRate: Number(values['label-rate']), epochs: Number(values.epochs), preset: values.preset! })))
-  process.stdout.write(`accuracy bench: ${s.file.subjects.length} subjects, label rate ${values['label-rate']}, seeds ${seeds.join(',')}, ${values.epochs} epochs, preset ${values.preset}, ${values.parallel} in parallel\n`)
+  const jobs: Job[] = seeds.flatMap((seed) =>
+    methods.map((method) => ({
+      study,
+      groundTruth: gtPath,
+      method,
+      seed,
+      labelRate: Number(values['label-rate']),
+      epochs: Number(values.epochs),
+      preset: values.preset!
+    }))
+  )
+  process.stdout.write(
+    `accuracy bench: ${s.file.subjects.length} subjects, label rate ${values['label-rate']}, seeds ${seeds.join(',')}, ${values.epochs} epochs, preset ${values.preset}, ${values.parallel} in parallel\n`
+  )
   const results: JobResult[] = []
   const queue = jobs.slice()
   await Promise.all(
@@ -203,8 +223,12 @@ async function main(): Promise<void> {
       for (let job = queue.shift(); job; job = queue.shift()) {
         const r = await runChild(job)
         results.push(r)
-        const mods = Object.entries(r.modalities).map(([m, v]) => `${m} ${pct(v.accuracy)}`).join(', ')
-        process.stdout.write(`  ${r.method} seed ${r.seed}: test accuracy ${pct(r.accuracy)} (AUC ${pct(r.auc)}; ${mods}), oracle ${pct(oracleAccuracy(gt, r.testIds))}; ${r.labelledTrain} labelled in train, ${r.labelledVal} in val; epoch ${r.selectedEpoch + 1} kept (${r.selection}); ${r.seconds.toFixed(0)} s\n`)
+        const mods = Object.entries(r.modalities)
+          .map(([m, v]) => `${m} ${pct(v.accuracy)}`)
+          .join(', ')
+        process.stdout.write(
+          `  ${r.method} seed ${r.seed}: test accuracy ${pct(r.accuracy)} (AUC ${pct(r.auc)}; ${mods}), oracle ${pct(oracleAccuracy(gt, r.testIds))}; ${r.labelledTrain} labelled in train, ${r.labelledVal} in val; epoch ${r.selectedEpoch + 1} kept (${r.selection}); ${r.seconds.toFixed(0)} s\n`
+        )
       }
     })
   )
@@ -214,14 +238,19 @@ async function main(): Promise<void> {
   process.stdout.write(`  oracle P(y|a,b)  ${ms(oracles)}\n`)
   for (const m of methods) {
     const rs = bySeed(m)
-    const mods = Object.keys(rs[0]!.modalities).map((k) => `${k} ${ms(rs.map((r) => r.modalities[k]!.accuracy))}`).join(', ')
+    const mods = Object.keys(rs[0]!.modalities)
+      .map((k) => `${k} ${ms(rs.map((r) => r.modalities[k]!.accuracy))}`)
+      .join(', ')
     process.stdout.write(`  ${m.padEnd(15)}  ${ms(rs.map((r) => r.accuracy))}   (${mods})\n`)
   }
   process.stdout.write(`\ntest split: mean |p - oracle| (sMRI vs P(y|a), PET vs P(y|b), aggregator vs P(y|a,b)) and ECE, mean ± std over seeds, %\n`)
   for (const m of methods) {
     const rs = bySeed(m)
-    const cal = (pick: (r: JobResult) => { oracleDiff: number; ece: number }) => `|p - q| ${ms(rs.map((r) => pick(r).oracleDiff))}, ECE ${ms(rs.map((r) => pick(r).ece))}`
-    const mods = Object.keys(rs[0]!.modalities).map((k) => `${k}: ${cal((r) => r.modalities[k]!)}`).join('; ')
+    const cal = (pick: (r: JobResult) => { oracleDiff: number; ece: number }) =>
+      `|p - q| ${ms(rs.map((r) => pick(r).oracleDiff))}, ECE ${ms(rs.map((r) => pick(r).ece))}`
+    const mods = Object.keys(rs[0]!.modalities)
+      .map((k) => `${k}: ${cal((r) => r.modalities[k]!)}`)
+      .join('; ')
     process.stdout.write(`  ${m.padEnd(15)}  aggregator: ${cal((r) => r)}; ${mods}\n`)
   }
 

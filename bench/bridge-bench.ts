@@ -50,7 +50,13 @@ async function main(): Promise<void> {
 
   // Full round trip: a handler answering the volume, called over HTTP on 127.0.0.1.
   const table = { ...handlers, 'studies.recent': async () => ({ voxels }) as never }
-  const rt = createApiRuntime({ shell: 'browser', userDataDir: mkdtempSync(join(tmpdir(), 'tcgm-bench-')), allowedRoots: [], validateOutputs: false, handlers: table })
+  const rt = createApiRuntime({
+    shell: 'browser',
+    userDataDir: mkdtempSync(join(tmpdir(), 'tcgm-bench-')),
+    allowedRoots: [],
+    validateOutputs: false,
+    handlers: table
+  })
   const bridge = await startBridge({ dispatch: rt.dispatch, hub: rt.hub, staticDir: null })
   const trips: number[] = []
   for (let i = 0; i < 6; i++) {

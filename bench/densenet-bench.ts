@@ -192,7 +192,9 @@ function runChildProcess(args: Args, backend: string): Promise<Measure> {
 /** The TCGM setup: two modality workers, both stepping at once, sharing the cores (each splits
  *  its network over cores/2 replicas; one each on 2 cores). */
 async function runPairs(args: Args): Promise<Measure[]> {
-  const models: ModalityModel[] = await Promise.all(['mri', 'pet'].map((m) => createRemoteImageModalityModel({ ...modelOptions(args, m), backend: 'wasm', networks: 2 })))
+  const models: ModalityModel[] = await Promise.all(
+    ['mri', 'pet'].map((m) => createRemoteImageModalityModel({ ...modelOptions(args, m), backend: 'wasm', networks: 2 }))
+  )
   const pids = models.map((m) => (m as unknown as { pid?: number }).pid)
   const workersCpu = () => pids.map(cpuMsOf).reduce<number | null>((a, b) => (a === null || b === null ? null : a + b), 0)
   const ceSteps = (s: number) => Promise.all(models.map((m) => m.ceStep(batchOf(args, s), labelsOf(batchOf(args, s)), 1e-3)))
@@ -204,15 +206,38 @@ async function runPairs(args: Args): Promise<Measure[]> {
   const ceCpu = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / args.steps / 2 : null
   const tc = await timeSteps(args.steps, 1, async (s) => {
     const logHs = await Promise.all(models.map((m) => m.tcForward(batchOf(args, s))))
-    await Promise.all(models.map((m, i) => m.tcBackward(logHs[1 - i].map((v) => 0.01 * v), 1e-3)))
+    await Promise.all(
+      models.map((m, i) =>
+        m.tcBackward(
+          logHs[1 - i].map((v) => 0.01 * v),
+          1e-3
+        )
+      )
+    )
   })
   const infer = await timeSteps(args.steps, 1, (s) => Promise.all(models.map((m) => m.predictLogProbs(batchOf(args, s)))))
   const rss = pids.map(peakRssOf)
   const peak = rss.every((r) => r !== null) ? (rss as number[]).reduce((a, b) => a + b, 0) : null
   await Promise.all(models.map((m) => m.dispose()))
   return [
-    { label: 'tfjs wasm x2 modality workers, CE steps', trainMsPerStep: ce.wall, trainCpuMsPerStep: ceCpu, trainSamplesPerSec: (2000 * args.batch) / ce.wall, inferSamplesPerSec: (2000 * args.batch) / infer.wall, peakRssMB: peak, note: 'samples/s of both workers together; CPU ms per worker' },
-    { label: 'tfjs wasm x2 modality workers, TC exchange', trainMsPerStep: tc.wall, trainCpuMsPerStep: null, trainSamplesPerSec: (2000 * args.batch) / tc.wall, inferSamplesPerSec: null, peakRssMB: peak, note: 'tcForward x2 || tcBackward x2 (forward recomputed)' }
+    {
+      label: 'tfjs wasm x2 modality workers, CE steps',
+      trainMsPerStep: ce.wall,
+      trainCpuMsPerStep: ceCpu,
+      trainSamplesPerSec: (2000 * args.batch) / ce.wall,
+      inferSamplesPerSec: (2000 * args.batch) / infer.wall,
+      peakRssMB: peak,
+      note: 'samples/s of both workers together; CPU ms per worker'
+    },
+    {
+      label: 'tfjs wasm x2 modality workers, TC exchange',
+      trainMsPerStep: tc.wall,
+      trainCpuMsPerStep: null,
+      trainSamplesPerSec: (2000 * args.batch) / tc.wall,
+      inferSamplesPerSec: null,
+      peakRssMB: peak,
+      note: 'tcForward x2 || tcBackward x2 (forward recomputed)'
+    }
   ]
 }
 
@@ -220,7 +245,25 @@ function runTorch(args: Args, threads: number): Measure | null {
   const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
   const config = resolveConfig(args.preset, 2, 2)
   try {
-    const out = execFileSync(python, [`${__dirname}/densenet_torch.py`, '--config', JSON.stringify(config), '--input', args.input.join('x'), '--batch', String(args.batch), '--steps', String(args.steps), '--warmup', String(args.warmup), '--threads', String(threads)], { encoding: 'utf8' })
+    const out = execFileSync(
+      python,
+      [
+        `${__dirname}/densenet_torch.py`,
+        '--config',
+        JSON.stringify(config),
+        '--input',
+        args.input.join('x'),
+        '--batch',
+        String(args.batch),
+        '--steps',
+        String(args.steps),
+        '--warmup',
+        String(args.warmup),
+        '--threads',
+        String(threads)
+      ],
+      { encoding: 'utf8' }
+    )
     const r = JSON.parse(out.trim().split('\n').pop()!) as Measure & { params: number; torch: string }
     if (r.params !== countParameters(config)) throw new Error(`PyTorch network has ${r.params} parameters, TensorFlow.js ${countParameters(config)}`)
     return { ...r, label: `PyTorch ${r.torch} CPU, ${threads} thread${threads > 1 ? 's' : ''}` }
@@ -238,7 +281,9 @@ async function main(): Promise<void> {
 
   const config = resolveConfig(args.preset, 2, 2)
   const load0 = loadavg()
-  console.log(`3D DenseNet '${args.preset}' (${countParameters(config)} parameters), crop ${args.crop.join('x')} x2 channels, input ${args.input.join('x')}, batch ${args.batch}, ${args.steps} timed steps after ${args.warmup} warm-up`)
+  console.log(
+    `3D DenseNet '${args.preset}' (${countParameters(config)} parameters), crop ${args.crop.join('x')} x2 channels, input ${args.input.join('x')}, batch ${args.batch}, ${args.steps} timed steps after ${args.warmup} warm-up`
+  )
   console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), Node ${process.version}, load average ${load0.map((l) => l.toFixed(2)).join(' ')}`)
 
   const info = await describeBackends(undefined, undefined, {})
@@ -275,28 +320,43 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|---|---|---|---|')
   for (const r of rows) {
     const ratio = anchor ? (r.trainSamplesPerSec / anchor.trainSamplesPerSec).toFixed(2) : '-'
-    console.log(`| ${r.label} | ${fmt(r.trainMsPerStep, 0)} | ${fmt(r.trainCpuMsPerStep, 0)} | ${fmt(r.trainSamplesPerSec, 2)} | ${fmt(r.inferSamplesPerSec, 1)} | ${fmt(r.peakRssMB, 0)} | ${ratio} | ${r.note ?? ''} |`)
+    console.log(
+      `| ${r.label} | ${fmt(r.trainMsPerStep, 0)} | ${fmt(r.trainCpuMsPerStep, 0)} | ${fmt(r.trainSamplesPerSec, 2)} | ${fmt(r.inferSamplesPerSec, 1)} | ${fmt(r.peakRssMB, 0)} | ${ratio} | ${r.note ?? ''} |`
+    )
   }
   const single = rows.find((r) => r.label.startsWith('tfjs wasm /'))
   const pair = rows.find((r) => r.label.startsWith('tfjs wasm x2 modality workers, CE'))
-  if (single && pair) console.log(`\ntwo-process speed-up over one process (CE steps, wasm): ${(pair.trainSamplesPerSec / single.trainSamplesPerSec).toFixed(2)}x`)
-  if (pair && anchor) console.log(`goal (wasm, both cores) >= 0.5x PyTorch CPU 2 threads: ${(pair.trainSamplesPerSec / anchor.trainSamplesPerSec).toFixed(2)}x (wall clock)`)
+  if (single && pair)
+    console.log(`\ntwo-process speed-up over one process (CE steps, wasm): ${(pair.trainSamplesPerSec / single.trainSamplesPerSec).toFixed(2)}x`)
+  if (pair && anchor)
+    console.log(`goal (wasm, both cores) >= 0.5x PyTorch CPU 2 threads: ${(pair.trainSamplesPerSec / anchor.trainSamplesPerSec).toFixed(2)}x (wall clock)`)
   // Wall clock is meaningless on a saturated machine; CPU time per step is not (single thread).
   const torch1 = torchRows.find((r) => r.label.endsWith('1 thread'))
   const torchAll = torchRows.find((r) => r.label.endsWith(`${cores} threads`))
   if (torch1 && torchAll) {
     const s = torchAll.trainSamplesPerSec / torch1.trainSamplesPerSec
-    console.log(`PyTorch ${cores} threads vs 1: ${s.toFixed(2)}x${s < 1 + 0.3 * (cores - 1) ? ' - NOT clearly faster: the machine is loaded, do not trust wall-clock ratios of this run' : ''}`)
+    console.log(
+      `PyTorch ${cores} threads vs 1: ${s.toFixed(2)}x${s < 1 + 0.3 * (cores - 1) ? ' - NOT clearly faster: the machine is loaded, do not trust wall-clock ratios of this run' : ''}`
+    )
   }
   const r1 = replicaRows.find((r) => r.label.includes(', 1 replica'))
   for (const r of replicaRows.filter((x) => x !== r1)) {
     const k = Number(/, (\d+) replica/.exec(r.label)?.[1])
-    if (r1) console.log(`replicas ${k} vs 1: ${(r.trainSamplesPerSec / r1.trainSamplesPerSec).toFixed(2)}x samples/s (goal >= ${(0.8 * Math.min(k, cores)).toFixed(1)}x); CPU ms per step ${fmt(r.trainCpuMsPerStep, 0)} vs ${fmt(r1.trainCpuMsPerStep, 0)}`)
+    if (r1)
+      console.log(
+        `replicas ${k} vs 1: ${(r.trainSamplesPerSec / r1.trainSamplesPerSec).toFixed(2)}x samples/s (goal >= ${(0.8 * Math.min(k, cores)).toFixed(1)}x); CPU ms per step ${fmt(r.trainCpuMsPerStep, 0)} vs ${fmt(r1.trainCpuMsPerStep, 0)}`
+      )
   }
   if (single?.trainCpuMsPerStep && torch1?.trainCpuMsPerStep) {
-    console.log(`per core, by CPU time per training step: tfjs wasm ${single.trainCpuMsPerStep.toFixed(0)} ms, PyTorch 1 thread ${torch1.trainCpuMsPerStep.toFixed(0)} ms: ${(torch1.trainCpuMsPerStep / single.trainCpuMsPerStep).toFixed(2)}x PyTorch's speed`)
+    console.log(
+      `per core, by CPU time per training step: tfjs wasm ${single.trainCpuMsPerStep.toFixed(0)} ms, PyTorch 1 thread ${torch1.trainCpuMsPerStep.toFixed(0)} ms: ${(torch1.trainCpuMsPerStep / single.trainCpuMsPerStep).toFixed(2)}x PyTorch's speed`
+    )
   }
-  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`
+  )
 }
 
 main().catch((e) => {

@@ -17,10 +17,15 @@ export interface GroundTruthRow {
 
 export function readGroundTruth(path: string): Map<string, GroundTruthRow> {
   const table = parseTable(path, readFileSync(path, 'utf8'))
-  return new Map(table.rows.map(({ values: r }) => [r.participant_id!, { y: r.y!, pAdGivenAb: Number(r.p_ad_given_ab), pAdGivenA: Number(r.p_ad_given_a), pAdGivenB: Number(r.p_ad_given_b) }]))
+  return new Map(
+    table.rows.map(({ values: r }) => [
+      r.participant_id!,
+      { y: r.y!, pAdGivenAb: Number(r.p_ad_given_ab), pAdGivenA: Number(r.p_ad_given_a), pAdGivenB: Number(r.p_ad_given_b) }
+    ])
+  )
 }
 
 /** Accuracy of the oracle (both modalities) on these subjects; every id must be in `gt`. */
 export function oracleAccuracy(gt: ReadonlyMap<string, GroundTruthRow>, ids: readonly string[]): number {
-  return ids.filter((id) => ((gt.get(id)!.pAdGivenAb > 0.5 ? 'AD' : 'NC') === gt.get(id)!.y)).length / ids.length
+  return ids.filter((id) => (gt.get(id)!.pAdGivenAb > 0.5 ? 'AD' : 'NC') === gt.get(id)!.y).length / ids.length
 }

@@ -76,7 +76,11 @@ const steps: Step[] = []
 
 async function cli(name: string, args: string[]): Promise<string> {
   const started = Date.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src-main/cli.ts'), ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } })
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'src-main/cli.ts'), ...args], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'warn' }
+  })
   let out = ''
   let err = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -95,9 +99,16 @@ async function cli(name: string, args: string[]): Promise<string> {
 async function main(): Promise<void> {
   const cohort = join(work, 'cohort')
   const study = join(work, 'study')
-  process.stdout.write(`journey in ${work}: ${values.subjects} subjects, label rate ${values['label-rate']}, ${values.seeds} seed(s), ${values.epochs ?? `${DEFAULT_EPOCHS} (the default)`} epochs, preset ${values.preset}\n`)
+  process.stdout.write(
+    `journey in ${work}: ${values.subjects} subjects, label rate ${values['label-rate']}, ${values.seeds} seed(s), ${values.epochs ?? `${DEFAULT_EPOCHS} (the default)`} epochs, preset ${values.preset}\n`
+  )
   const t0 = Date.now()
-  process.stdout.write((await cli('demo', ['demo', '--out', cohort, '--subjects', values.subjects!, '--seed', values.seed!])).split('\n').filter((l) => l.startsWith('oracle')).join('\n') + '\n')
+  process.stdout.write(
+    (await cli('demo', ['demo', '--out', cohort, '--subjects', values.subjects!, '--seed', values.seed!]))
+      .split('\n')
+      .filter((l) => l.startsWith('oracle'))
+      .join('\n') + '\n'
+  )
   await cli('import', ['import', cohort, '--study', study])
   await cli('label (simulate rate)', ['label', '--study', study, '--simulate-rate', values['label-rate']!, '--seed', values.seed!, '--splits', values.seed!])
   const train = ['--study', study, '--preset', values.preset!, '--seeds', values.seeds!, ...(values.epochs ? ['--epochs', values.epochs] : [])]
@@ -110,12 +121,16 @@ async function main(): Promise<void> {
   // Accuracy on the test split next to the oracle's on the same subjects.
   const s = await loadStudy(study)
   const gt = readGroundTruth(join(cohort, GROUND_TRUTH_TSV))
-  const test = Object.entries(s.file.splits!.assignment).filter(([id, v]) => v === 'test' && gt.has(id)).map(([id]) => id)
+  const test = Object.entries(s.file.splits!.assignment)
+    .filter(([id, v]) => v === 'test' && gt.has(id))
+    .map(([id]) => id)
   process.stdout.write(`\ntest subjects: ${test.length}; oracle (both modalities) accuracy ${(100 * oracleAccuracy(gt, test)).toFixed(1)}%\n`)
   for (const r of runs) {
     const d = await getRunDetail(study, r.id)
     for (const m of d.metrics.filter((x) => x.split === 'test')) {
-      process.stdout.write(`${r.method.padEnd(5)} ${m.model.padEnd(10)} accuracy ${(100 * m.mean.accuracy).toFixed(1)} +- ${(100 * m.std.accuracy).toFixed(1)}  balanced ${(100 * m.mean.balancedAccuracy).toFixed(1)}\n`)
+      process.stdout.write(
+        `${r.method.padEnd(5)} ${m.model.padEnd(10)} accuracy ${(100 * m.mean.accuracy).toFixed(1)} +- ${(100 * m.std.accuracy).toFixed(1)}  balanced ${(100 * m.mean.balancedAccuracy).toFixed(1)}\n`
+      )
     }
   }
   const peak = Math.max(...steps.map((x) => x.peakMb))

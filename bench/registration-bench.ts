@@ -44,10 +44,20 @@ async function main(): Promise<void> {
   const error = (a: Affine, truth: Affine) => poseErrorMm(a, truth, tpl.brainMask)
   const rng = new SeededRandom(17)
   const u = (a: number) => (rng.next() * 2 - 1) * a
-  let wasmMs = 0, nativeMs = 0, wasmErr = 0, nativeErr = 0
+  let wasmMs = 0,
+    nativeMs = 0,
+    wasmErr = 0,
+    nativeErr = 0
   const pairs = Number(values.pairs)
   for (let p = 0; p < pairs; p++) {
-    const pose = makePose({ rotationDeg: [u(15), u(15), u(15)], scale: [1 + u(0.1), 1 + u(0.1), 1 + u(0.1)], shiftMm: [u(20), u(20), 20 + u(20)], voxelMm: [1 + rng.next() * 0.3, 1, 1 + rng.next() * 0.3], gridRotationDeg: [u(10), 0, u(10)], fovMm: [200, 240, 220] })
+    const pose = makePose({
+      rotationDeg: [u(15), u(15), u(15)],
+      scale: [1 + u(0.1), 1 + u(0.1), 1 + u(0.1)],
+      shiftMm: [u(20), u(20), 20 + u(20)],
+      voxelMm: [1 + rng.next() * 0.3, 1, 1 + rng.next() * 0.3],
+      gridRotationDeg: [u(10), 0, u(10)],
+      fovMm: [200, 240, 220]
+    })
     const moving = toNative(tpl.t1, pose, { bias: 0.2, noise: 0.03, random: () => rng.next() })
     const movingFile = join(dir, `moving${p}.nii`)
     await writeNifti(movingFile, moving)
@@ -60,13 +70,19 @@ async function main(): Promise<void> {
     execFileSync('elastix', ['-f', fixedFile, '-m', movingFile, '-p', paramFile, '-out', out, '-threads', '1'], { stdio: 'pipe' })
     const nativeMap = parseTransformFile(readFileSync(join(out, 'TransformParameters.0.txt'), 'utf8'))
     const c = { ms: Date.now() - t0, ...error(mapToRasAffine(nativeMap)!, pose.worldFromMni) }
-    process.stdout.write(`pair ${p}: wasm ${(w.ms / 1000).toFixed(1)} s, error ${w.mean.toFixed(2)} / ${w.max.toFixed(2)} mm | native ${(c.ms / 1000).toFixed(1)} s, error ${c.mean.toFixed(2)} / ${c.max.toFixed(2)} mm\n`)
+    process.stdout.write(
+      `pair ${p}: wasm ${(w.ms / 1000).toFixed(1)} s, error ${w.mean.toFixed(2)} / ${w.max.toFixed(2)} mm | native ${(c.ms / 1000).toFixed(1)} s, error ${c.mean.toFixed(2)} / ${c.max.toFixed(2)} mm\n`
+    )
     wasmMs += w.ms
     nativeMs += c.ms
     wasmErr += w.mean
     nativeErr += c.mean
   }
-  process.stdout.write(`time wasm / native: ${(wasmMs / nativeMs).toFixed(2)} (goal <= 2); mean error wasm / native: ${(wasmErr / nativeErr).toFixed(2)}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`)
+  process.stdout.write(
+    `time wasm / native: ${(wasmMs / nativeMs).toFixed(2)} (goal <= 2); mean error wasm / native: ${(wasmErr / nativeErr).toFixed(2)}; load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}\n`
+  )
   rmSync(dir, { recursive: true, force: true })
 }
 

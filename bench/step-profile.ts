@@ -49,10 +49,15 @@ async function main(): Promise<void> {
     byName.set(k.name, e)
   }
   const total = [...byName.values()].reduce((a, e) => a + e.ms, 0)
-  console.log(`${preset} ${input.join('x')} batch ${batch} on ${backend}: ${prof.kernels.length} kernels in one forward + backward, ${wall.toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU (profiled), kernel time ${total.toFixed(0)} ms; load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  console.log(
+    `${preset} ${input.join('x')} batch ${batch} on ${backend}: ${prof.kernels.length} kernels in one forward + backward, ${wall.toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU (profiled), kernel time ${total.toFixed(0)} ms; load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`
+  )
   console.log('| kernel | calls | ms | share |')
   console.log('|---|---|---|---|')
-  for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) console.log(`| ${name} | ${e.count} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / (total || 1)).toFixed(0)}% |`)
+  for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15))
+    console.log(`| ${name} | ${e.count} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / (total || 1)).toFixed(0)}% |`)
   tf.dispose([x, ...weights.values()])
   ops.dispose()
 }

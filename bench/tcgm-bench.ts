@@ -71,7 +71,9 @@ for (const M of [2, 3, 4]) {
     if (!values.json) {
       process.stdout.write(
         `M=${M} B=${String(B).padStart(3)} C=${C}  exact+grad ${exactMs.toFixed(4).padStart(9)} ms  ` +
-          (bruteMs === null ? `brute force skipped (${tuples.toExponential(1)} tuples)` : `brute ${bruteMs.toFixed(2).padStart(10)} ms  ratio ${(bruteMs / exactMs).toExponential(2)}  max |diff| ${maxDiff!.toExponential(2)}`) +
+          (bruteMs === null
+            ? `brute force skipped (${tuples.toExponential(1)} tuples)`
+            : `brute ${bruteMs.toFixed(2).padStart(10)} ms  ratio ${(bruteMs / exactMs).toExponential(2)}  max |diff| ${maxDiff!.toExponential(2)}`) +
           `  ${row.percentOfStep.toFixed(4)}% of a ${stepMs} ms step\n`
       )
     }

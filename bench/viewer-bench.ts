@@ -44,8 +44,13 @@ import { volumeToPayload } from '../src-main/viewer/payload'
 import { fixturesDir, haveFixtures, fixturesSkipReason, repoRoot } from '../test/helpers/shared'
 import { chromiumArgs, chromiumPath } from '../test/e2e/chromium'
 
-
-const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' }
+const types: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json'
+}
 
 /** Deterministic normal draws (Box-Muller on a small LCG) for the placeholder cohort. */
 function normals(n: number, mean: number, sd: number, seed: number): number[] {
@@ -67,8 +72,30 @@ export async function benchSubject(): Promise<ViewerSubject> {
     pet: volumeToPayload(pet, 'pet', petFile, { quantity: 'PET template uptake', units: 'a.u.' }),
     boxes: boxesOnGrid(gm),
     measures: [
-      { key: 'hippocampalGmMl', label: 'Hippocampal grey matter', description: 'Grey matter inside the two hippocampal boxes', units: 'mL', subject: 7.1, cohortRange: { min: 5, max: 9, n: 80 }, groups: [{ name: 'NC', values: normals(40, 7.5, 0.6, 1) }, { name: 'AD', values: normals(40, 6.2, 0.7, 2) }] },
-      { key: 'hippocampalMeanSuvr', label: 'Hippocampal mean SUVR', description: 'Mean SUVR inside the two hippocampal boxes', units: 'SUVR', subject: 1.1, cohortRange: { min: 0.8, max: 1.4, n: 80 }, groups: [{ name: 'NC', values: normals(40, 1.2, 0.08, 3) }, { name: 'AD', values: normals(40, 1.0, 0.09, 4) }] }
+      {
+        key: 'hippocampalGmMl',
+        label: 'Hippocampal grey matter',
+        description: 'Grey matter inside the two hippocampal boxes',
+        units: 'mL',
+        subject: 7.1,
+        cohortRange: { min: 5, max: 9, n: 80 },
+        groups: [
+          { name: 'NC', values: normals(40, 7.5, 0.6, 1) },
+          { name: 'AD', values: normals(40, 6.2, 0.7, 2) }
+        ]
+      },
+      {
+        key: 'hippocampalMeanSuvr',
+        label: 'Hippocampal mean SUVR',
+        description: 'Mean SUVR inside the two hippocampal boxes',
+        units: 'SUVR',
+        subject: 1.1,
+        cohortRange: { min: 0.8, max: 1.4, n: 80 },
+        groups: [
+          { name: 'NC', values: normals(40, 1.2, 0.08, 3) },
+          { name: 'AD', values: normals(40, 1.0, 0.09, 4) }
+        ]
+      }
     ],
     prediction: {
       runId: 'bench',
@@ -121,7 +148,9 @@ export function serve(dir: string, subjectWire: string): Promise<{ server: Serve
 }
 
 function loadavg(): string {
-  return osLoadavg().map((x) => x.toFixed(2)).join(' ')
+  return osLoadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
 }
 
 function stats(xs: number[]): string {
@@ -131,7 +160,14 @@ function stats(xs: number[]): string {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { slices: { type: 'string', default: '20' }, layout: { type: 'string', default: 'all' }, keep: { type: 'boolean', default: false }, page: { type: 'string' } } })
+  const { values } = parseArgs({
+    options: {
+      slices: { type: 'string', default: '20' },
+      layout: { type: 'string', default: 'all' },
+      keep: { type: 'boolean', default: false },
+      page: { type: 'string' }
+    }
+  })
   if (!haveFixtures) {
     console.error(fixturesSkipReason)
     return 2
@@ -159,7 +195,9 @@ async function main(): Promise<number> {
     const pageToFirstRender = performance.now() - t
     const firstRender = Number(await page.getAttribute('[data-testid=viewer]', 'data-first-render-ms'))
     const views = await page.locator('[data-viewport]').count()
-    const canvasSize = await page.evaluate(`(() => { const c = document.querySelector('canvas.cornerstone-canvas'); return c.width + 'x' + c.height + ' (element ' + c.clientWidth + 'x' + c.clientHeight + ' CSS px)' })()`)
+    const canvasSize = await page.evaluate(
+      `(() => { const c = document.querySelector('canvas.cornerstone-canvas'); return c.width + 'x' + c.height + ' (element ' + c.clientWidth + 'x' + c.clientHeight + ' CSS px)' })()`
+    )
     // The resolution the viewer chose: fraction of the display's pixel ratio, the ratio, the renderer.
     const renderScale = await page.getAttribute('[data-testid=viewer]', 'data-render-scale')
     const renderRatio = await page.getAttribute('[data-testid=viewer]', 'data-render-ratio')
@@ -190,12 +228,18 @@ async function main(): Promise<number> {
     await page.screenshot({ path: shot })
     const axialViews = await page.locator('[data-viewport$="-axial"]').count()
     const drawn = [...new Set(perSlice.map((s) => s.views))].join(' or ')
-    console.log(`views: ${views} (layout '${values.layout}'), ${canvasSize} canvas px each, volumes 91x109x91 sMRI + PET; first view ${(100 * lit).toFixed(0)}% lit; load ${loadavg()}`)
+    console.log(
+      `views: ${views} (layout '${values.layout}'), ${canvasSize} canvas px each, volumes 91x109x91 sMRI + PET; first view ${(100 * lit).toFixed(0)}% lit; load ${loadavg()}`
+    )
     console.log(`render scale: ${renderScale} of the display's resolution (pixel ratio ${renderRatio}; WebGL renderer: ${renderer || 'unknown'})`)
     console.log(`first render, main panel (payload in hand -> its ${mainViews} views drawn): ${mainRender.toFixed(0)} ms   [goal < 1500 ms]`)
     console.log(`first render, all panels (payload in hand -> every view drawn): ${firstRender.toFixed(0)} ms   [goal < 1500 ms]`)
-    console.log(`page load -> first render, all panels (bundle, cornerstone init, fetch + decode ${(wire.length / 1e6).toFixed(1)} MB): ${pageToFirstRender.toFixed(0)} ms`)
-    console.log(`slice change, main panel (wheel -> its axial view drew the new slice, before the browser composites the frame): ${stats(perSlice.map((s) => s.main))}   [goal < 50 ms]`)
+    console.log(
+      `page load -> first render, all panels (bundle, cornerstone init, fetch + decode ${(wire.length / 1e6).toFixed(1)} MB): ${pageToFirstRender.toFixed(0)} ms`
+    )
+    console.log(
+      `slice change, main panel (wheel -> its axial view drew the new slice, before the browser composites the frame): ${stats(perSlice.map((s) => s.main))}   [goal < 50 ms]`
+    )
     console.log(`slice change, all panels (wheel -> all ${axialViews} axial views drew the new slice): ${stats(perSlice.map((s) => s.all))}   [goal < 50 ms]`)
     console.log(`views drawn per slice change: ${drawn} (of ${views})`)
     console.log(`screenshot: ${shot}`)

@@ -27,7 +27,24 @@ export const ALLOWED = {
   attribution: ['domain', 'log', 'files', 'process', 'volume', 'readers', 'roi', 'preprocessing', 'study', 'engine', 'runs', 'viewer'],
   demo: ['domain', 'log', 'files', 'volume', 'readers', 'roi', 'preprocessing'],
   settings: ['domain', 'log', 'files'],
-  api: ['domain', 'log', 'files', 'process', 'volume', 'readers', 'roi', 'preprocessing', 'study', 'engine', 'runs', 'export', 'attribution', 'viewer', 'demo', 'settings'],
+  api: [
+    'domain',
+    'log',
+    'files',
+    'process',
+    'volume',
+    'readers',
+    'roi',
+    'preprocessing',
+    'study',
+    'engine',
+    'runs',
+    'export',
+    'attribution',
+    'viewer',
+    'demo',
+    'settings'
+  ],
   shell: ['domain', 'log', 'files', 'process', 'settings', 'api'],
   entry: null // index.ts, preload.ts, serve.ts, cli.ts, cli/: the shells may import anything
 }

@@ -17,7 +17,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   qc: () => import('./cli/qc'),
   train: () => import('./cli/train'),
   export: () => import('./cli/export'),
-  sweep: () => import('./cli/sweep'),
+  sweep: () => import('./cli/sweep')
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -100,7 +100,13 @@ if (!app.requestSingleInstanceLock()) {
     guardNavigation(contents, {
       isAppUrl,
       confirmExternal: async (url) => {
-        const options = { type: 'question' as const, buttons: ['Open in browser', 'Cancel'], defaultId: 1, cancelId: 1, message: `Open this link in your web browser?\n${url}` }
+        const options = {
+          type: 'question' as const,
+          buttons: ['Open in browser', 'Cancel'],
+          defaultId: 1,
+          cancelId: 1,
+          message: `Open this link in your web browser?\n${url}`
+        }
         const { response } = mainWindow ? await dialog.showMessageBox(mainWindow, options) : await dialog.showMessageBox(options)
         return response === 0
       },

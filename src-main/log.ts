@@ -16,9 +16,11 @@ export interface Logger {
 }
 
 export function createLogger(scope: string): Logger {
-  const at = (level: number, fn: (...a: unknown[]) => void) => (msg: string, ...rest: unknown[]) => {
-    if (level >= currentLevel()) fn(`[${scope}] ${msg}`, ...rest)
-  }
+  const at =
+    (level: number, fn: (...a: unknown[]) => void) =>
+    (msg: string, ...rest: unknown[]) => {
+      if (level >= currentLevel()) fn(`[${scope}] ${msg}`, ...rest)
+    }
   return {
     debug: at(0, console.debug),
     info: at(1, console.error),

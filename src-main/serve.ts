@@ -56,7 +56,14 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(`TCGM Lab browser mode: ${bridge.url}\n`)
   process.stdout.write(
     'TCGM_LAB_BRIDGE ' +
-      JSON.stringify({ url: bridge.url, origin: bridge.origin, port: bridge.port, token: bridge.token, userDataDir: options.userDataDir, roots: options.roots }) +
+      JSON.stringify({
+        url: bridge.url,
+        origin: bridge.origin,
+        port: bridge.port,
+        token: bridge.token,
+        userDataDir: options.userDataDir,
+        roots: options.roots
+      }) +
       '\n'
   )
   log.info(`file browser roots: ${options.roots.join(', ')}; app data: ${options.userDataDir}`)

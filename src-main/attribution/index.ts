@@ -161,7 +161,9 @@ export async function computeAttribution(req: AttributionRequest, opts: Attribut
   const crop = await readCacheCrops(studyDir, p.cropKey)
   const index = cropIndexOnGrid(MNI_2MM, p.margin)
   if (index.dims.join() !== crop.dims.join()) {
-    throw new Error(`subject ${req.subject}: the cached ${MODALITY_NAMES[req.modality]} crop is ${crop.dims.join('x')} voxels, the study's settings cut ${index.dims.join('x')}; re-import the study`)
+    throw new Error(
+      `subject ${req.subject}: the cached ${MODALITY_NAMES[req.modality]} crop is ${crop.dims.join('x')} voxels, the study's settings cut ${index.dims.join('x')}; re-import the study`
+    )
   }
   const task: AttributionTask = {
     crop,

@@ -82,7 +82,11 @@ export async function occlusionSensitivity(input: OcclusionInput, predict: Predi
   const [nx, ny, nz] = dims
   const n = nx * ny * nz
   if (data.length !== channels * n) throw new Error(`occlusionSensitivity: the crop has ${data.length} values, expected ${channels} x ${dims.join(' x ')}`)
-  for (const [name, v] of [['cube', cube], ['stride', stride], ['batchSize', batchSize]] as const) {
+  for (const [name, v] of [
+    ['cube', cube],
+    ['stride', stride],
+    ['batchSize', batchSize]
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`occlusionSensitivity: ${name} must be a positive integer, got ${v}`)
   }
   for (let a = 0; a < 3; a++) {
@@ -141,7 +145,8 @@ export async function occlusionSensitivity(input: OcclusionInput, predict: Predi
       return s
     })
     const probs = await predict(samples)
-    if (probs.length !== part.length * C) throw new Error(`occlusionSensitivity: predict answered ${probs.length} values for ${part.length} crops x ${C} classes`)
+    if (probs.length !== part.length * C)
+      throw new Error(`occlusionSensitivity: predict answered ${probs.length} values for ${part.length} crops x ${C} classes`)
     part.forEach((pos, r) => {
       const drop = p0 - probs[r * C + opts.classIndex]!
       forEachVoxel(pos, (idx) => {

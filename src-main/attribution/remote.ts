@@ -29,6 +29,8 @@ export function computeInWorker(task: AttributionTask, cb: ComputeCallbacks = {}
       } else if (msg.type === 'result') finish(() => resolve({ ...msg.result, backend: msg.backend }))
       else if (msg.type === 'error') finish(() => reject(new Error(`attribution (${task.modality}): ${msg.error}`)))
     })
-    channel.onExit((code, signal) => finish(() => reject(new Error(`attribution (${task.modality}): the worker exited (${signal ?? `code ${code}`}) before answering`))))
+    channel.onExit((code, signal) =>
+      finish(() => reject(new Error(`attribution (${task.modality}): the worker exited (${signal ?? `code ${code}`}) before answering`)))
+    )
   })
 }

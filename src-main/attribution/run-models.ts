@@ -52,7 +52,13 @@ export async function newestFinishedRun(studyDir: string): Promise<string> {
  */
 export async function runModelsFor(studyDir: string, runId: string, modality: string): Promise<RunModels> {
   const dir = runDir(studyDir, runId)
-  if (!/^[\w.-]+$/.test(runId) || !(await fsp.stat(join(dir, 'config.json')).then(() => true, () => false))) {
+  if (
+    !/^[\w.-]+$/.test(runId) ||
+    !(await fsp.stat(join(dir, 'config.json')).then(
+      () => true,
+      () => false
+    ))
+  ) {
     throw new Error(`run '${runId}' is not a run of ${studyDir} (no ${join(dir, 'config.json')})`)
   }
   const summary = await runSummary(studyDir, runId)

@@ -44,7 +44,8 @@ export function createStateNet(state: ModelState, where: string): StateNet {
     for (const spec of paramSpecs(config)) {
       const t = state.tensors[`weights/${spec.name}`]
       if (!t) throw new Error(`${where}: tensor 'weights/${spec.name}' is missing from the state`)
-      if (t.shape.join('x') !== spec.shape.join('x')) throw new Error(`${where}: tensor 'weights/${spec.name}' has shape [${t.shape}], expected [${spec.shape}]`)
+      if (t.shape.join('x') !== spec.shape.join('x'))
+        throw new Error(`${where}: tensor 'weights/${spec.name}' has shape [${t.shape}], expected [${spec.shape}]`)
       weights.set(spec.name, tf.tensor(t.data, t.shape))
     }
   } catch (e) {
@@ -60,7 +61,12 @@ export function createStateNet(state: ModelState, where: string): StateNet {
       if (disposed) throw new Error(`${where}: the network was disposed`)
       if (channels !== config.inChannels) throw new Error(`${where}: the crops have ${channels} channels, the network takes ${config.inChannels}`)
       const window = centredWindow(dims, inputSize)
-      const batch = assembleBatch({ dims, channels, samples: [...samples] }, samples.map((_, i) => i), inputSize, samples.map(() => window))
+      const batch = assembleBatch(
+        { dims, channels, samples: [...samples] },
+        samples.map((_, i) => i),
+        inputSize,
+        samples.map(() => window)
+      )
       const probs = tf.tidy(() => {
         const x = tf.tensor5d(batch, [samples.length, inputSize[2], inputSize[1], inputSize[0], channels])
         // exp(log-softmax), as the training loop turns the model's log-posteriors into probabilities.

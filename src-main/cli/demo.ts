@@ -10,7 +10,13 @@ export const usage = 'usage: demo --out DIR [--subjects N (120)] [--seed S (1)] 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { out: { type: 'string' }, subjects: { type: 'string' }, seed: { type: 'string' }, 'missing-pet': { type: 'string' }, 'missing-smri': { type: 'string' } }
+    options: {
+      out: { type: 'string' },
+      subjects: { type: 'string' },
+      seed: { type: 'string' },
+      'missing-pet': { type: 'string' },
+      'missing-smri': { type: 'string' }
+    }
   })
   const out = requireOption('demo', 'out', values.out)
   const progress = progressPrinter()

@@ -82,11 +82,23 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      modality: { type: 'string', multiple: true }, labels: { type: 'string' }, method: { type: 'string' }, seed: { type: 'string' },
-      out: { type: 'string' }, hidden: { type: 'string' }, epochs: { type: 'string' }, 'warmup-epochs': { type: 'string' },
-      'warmup-accuracy': { type: 'string' }, 'batch-size': { type: 'string' }, 'tc-batch-size': { type: 'string' },
-      'lr-labelled': { type: 'string' }, 'lr-unlabelled': { type: 'string' }, 'val-fraction': { type: 'string' },
-      resume: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }
+      modality: { type: 'string', multiple: true },
+      labels: { type: 'string' },
+      method: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      hidden: { type: 'string' },
+      epochs: { type: 'string' },
+      'warmup-epochs': { type: 'string' },
+      'warmup-accuracy': { type: 'string' },
+      'batch-size': { type: 'string' },
+      'tc-batch-size': { type: 'string' },
+      'lr-labelled': { type: 'string' },
+      'lr-unlabelled': { type: 'string' },
+      'val-fraction': { type: 'string' },
+      resume: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' }
     },
     strict: true
   })
@@ -155,7 +167,10 @@ export async function run(argv: string[]): Promise<number> {
   const subjectIds = r.subjectIds!
   const classNames = r.classNames!
   const built = { data: r.data }
-  await writeFileAtomic(`${out}/predictions.tsv`, predictionsTsv(classNames, predictionRows(result, subjectIds, classNames, built.data.labels, built.data.split)))
+  await writeFileAtomic(
+    `${out}/predictions.tsv`,
+    predictionsTsv(classNames, predictionRows(result, subjectIds, classNames, built.data.labels, built.data.split))
+  )
   const runJson = {
     command: 'fit-tables',
     method,
@@ -174,13 +189,19 @@ export async function run(argv: string[]): Promise<number> {
     selectedEpoch: result.selectedEpoch,
     metrics: { validation: briefSplit(result.evaluation.val, result.modalities) },
     history: result.history,
-    timings: { totalSeconds: (Date.now() - t0) / 1000, trainingSeconds: result.seconds, meanEpochSeconds: result.history.reduce((a, h) => a + h.seconds, 0) / Math.max(1, result.history.length) }
+    timings: {
+      totalSeconds: (Date.now() - t0) / 1000,
+      trainingSeconds: result.seconds,
+      meanEpochSeconds: result.history.reduce((a, h) => a + h.seconds, 0) / Math.max(1, result.history.length)
+    }
   }
   await writeFileAtomic(`${out}/run.json`, Buffer.from(`${JSON.stringify(runJson, null, 2)}\n`))
   const v = result.evaluation.val?.aggregator
   process.stdout.write(
     `wrote ${out}/predictions.tsv (${subjectIds.length} subjects) and ${out}/run.json` +
-      (v ? `; validation (n = ${v.n}): accuracy ${v.accuracy.toFixed(3)}, balanced accuracy ${v.balancedAccuracy.toFixed(3)}, AUC ${v.auc.toFixed(3)}` : '; no labelled validation subjects') +
+      (v
+        ? `; validation (n = ${v.n}): accuracy ${v.accuracy.toFixed(3)}, balanced accuracy ${v.balancedAccuracy.toFixed(3)}, AUC ${v.auc.toFixed(3)}`
+        : '; no labelled validation subjects') +
       '\n'
   )
   return 0

@@ -36,14 +36,20 @@ export async function run(argv: string[]): Promise<number> {
   if (!source) throw new Error(`import: SOURCE is required\n${usage}`)
   const study = requireOption('import', 'study', values.study)
   const layout = values.layout as 'adni' | 'bids' | 'manifest' | 'caps' | undefined
-  if (layout && !['adni', 'bids', 'manifest', 'caps'].includes(layout)) throw new Error(`import: --layout must be adni, bids, caps or manifest, got '${layout}'`)
+  if (layout && !['adni', 'bids', 'manifest', 'caps'].includes(layout))
+    throw new Error(`import: --layout must be adni, bids, caps or manifest, got '${layout}'`)
   const mci = values.mci as MciPolicy | undefined
   const workers = values.concurrency === undefined ? cpuCores() : Number(values.concurrency)
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`import: --concurrency must be a whole number >= 1, got '${values.concurrency}'`)
   const { preprocessor, concurrency } = parallelImport(workers)
   // Refuse a source without scans before creating anything.
   await detectLayout(source)
-  if (!(await fsp.stat(join(study, STUDY_JSON)).then(() => true, () => false))) {
+  if (
+    !(await fsp.stat(join(study, STUDY_JSON)).then(
+      () => true,
+      () => false
+    ))
+  ) {
     await createStudy(study, values.visit ? { visit: values.visit } : {})
     process.stdout.write(`created study ${study}\n`)
   }

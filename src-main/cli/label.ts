@@ -62,7 +62,9 @@ export async function run(argv: string[]): Promise<number> {
   if (values['simulate-rate'] !== undefined) {
     const rate = numberOption('label', 'simulate-rate', values['simulate-rate'])
     const r = await simulateLabelRate(study, rate, intOption('label', 'seed', values.seed, 0))
-    const by = Object.entries(r.visibleByClass).map(([c, n]) => `${c} ${n}`).join(', ')
+    const by = Object.entries(r.visibleByClass)
+      .map(([c, n]) => `${c} ${n}`)
+      .join(', ')
     process.stdout.write(`${r.visible} label(s) visible (${by}), ${r.hidden} hidden for evaluation only\n`)
     did = true
   }

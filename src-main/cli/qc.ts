@@ -21,9 +21,15 @@ function target(flag: string, v: string): [string, 'smri' | 'pet'] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { study: { type: 'string' }, accept: { type: 'string', multiple: true }, reject: { type: 'string', multiple: true } } })
+  const { values } = parseArgs({
+    args: argv,
+    options: { study: { type: 'string' }, accept: { type: 'string', multiple: true }, reject: { type: 'string', multiple: true } }
+  })
   const study = requireOption('qc', 'study', values.study)
-  for (const [flag, list, accepted] of [['--accept', values.accept, true], ['--reject', values.reject, false]] as const) {
+  for (const [flag, list, accepted] of [
+    ['--accept', values.accept, true],
+    ['--reject', values.reject, false]
+  ] as const) {
     for (const v of list ?? []) {
       const [id, m] = target(flag, v)
       const r = await acceptRegistration(study, id, m, accepted)
@@ -32,6 +38,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const flagged = await flaggedScans(study)
   if (flagged.length === 0) process.stdout.write('no scan was flagged by registration QC\n')
-  for (const f of flagged) process.stdout.write(`${f.subject}\t${f.modality}\tNCC ${f.ncc.toFixed(3)} < ${f.threshold}\t${f.accepted ? 'accepted' : 'kept out of training'}\t${f.path}\n`)
+  for (const f of flagged)
+    process.stdout.write(
+      `${f.subject}\t${f.modality}\tNCC ${f.ncc.toFixed(3)} < ${f.threshold}\t${f.accepted ? 'accepted' : 'kept out of training'}\t${f.path}\n`
+    )
   return 0
 }

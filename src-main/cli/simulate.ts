@@ -15,7 +15,7 @@ import { argmaxRow, classificationMetrics, meanAbsPosteriorDifference, meanStd, 
 import { Rng } from '../domain/random/sfc32'
 import { trainTcgm } from '../engine/train/train-tcgm'
 
-export const summary = "Gaussian simulation of the paper: TCGM vs CE vs Bayes-optimal (and k-means++ without labels)"
+export const summary = 'Gaussian simulation of the paper: TCGM vs CE vs Bayes-optimal (and k-means++ without labels)'
 
 const usage = `usage: simulate --modalities M --classes C --dim D --separation S --n N --label-rate R
                 --seeds K --method tcgm|ce|both [--json]
@@ -83,8 +83,17 @@ export interface SimulateOptions {
 export async function simulateSeed(o: SimulateOptions, seed: number, method: Method): Promise<SimSeedResult> {
   const t0 = Date.now()
   const run = buildGaussianSimRun({
-    modalities: o.modalities, classes: o.classes, dim: o.dim, separation: o.separation, n: o.n,
-    labelRate: o.labelRate, seed, testFraction: o.testFraction, valFraction: 0, hidden: o.hidden, covariance: o.covariance
+    modalities: o.modalities,
+    classes: o.classes,
+    dim: o.dim,
+    separation: o.separation,
+    n: o.n,
+    labelRate: o.labelRate,
+    seed,
+    testFraction: o.testFraction,
+    valFraction: 0,
+    hidden: o.hidden,
+    covariance: o.covariance
   })
   const C = o.classes
   const res = await trainTcgm(run.models, run.data, { ...o.train, method, seed, selectionMetric: 'last' })
@@ -128,9 +137,11 @@ export async function simulateSeed(o: SimulateOptions, seed: number, method: Met
     const D = o.dim * o.modalities
     const concat = (rows: number[]): Float64Array => {
       const x = new Float64Array(rows.length * D)
-      rows.forEach((r, k) => run.features.forEach((f, m) => {
-        for (let d = 0; d < o.dim; d++) x[k * D + m * o.dim + d] = f[r * o.dim + d]!
-      }))
+      rows.forEach((r, k) =>
+        run.features.forEach((f, m) => {
+          for (let d = 0; d < o.dim; d++) x[k * D + m * o.dim + d] = f[r * o.dim + d]!
+        })
+      )
       return x
     }
     const km = kMeansPlusPlus(concat(train), D, C, new Rng(seed * 7919 + 1), { restarts: 10 })
@@ -178,12 +189,26 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      modalities: { type: 'string' }, classes: { type: 'string' }, dim: { type: 'string' }, separation: { type: 'string' },
-      n: { type: 'string' }, 'label-rate': { type: 'string' }, seeds: { type: 'string' }, 'first-seed': { type: 'string' },
-      method: { type: 'string' }, json: { type: 'boolean' }, epochs: { type: 'string' }, 'warmup-epochs': { type: 'string' },
-      'batch-size': { type: 'string' }, 'tc-batch-size': { type: 'string' }, 'lr-labelled': { type: 'string' },
-      'lr-unlabelled': { type: 'string' }, hidden: { type: 'string' }, 'test-fraction': { type: 'string' },
-      covariance: { type: 'string' }, help: { type: 'boolean', short: 'h' }
+      modalities: { type: 'string' },
+      classes: { type: 'string' },
+      dim: { type: 'string' },
+      separation: { type: 'string' },
+      n: { type: 'string' },
+      'label-rate': { type: 'string' },
+      seeds: { type: 'string' },
+      'first-seed': { type: 'string' },
+      method: { type: 'string' },
+      json: { type: 'boolean' },
+      epochs: { type: 'string' },
+      'warmup-epochs': { type: 'string' },
+      'batch-size': { type: 'string' },
+      'tc-batch-size': { type: 'string' },
+      'lr-labelled': { type: 'string' },
+      'lr-unlabelled': { type: 'string' },
+      hidden: { type: 'string' },
+      'test-fraction': { type: 'string' },
+      covariance: { type: 'string' },
+      help: { type: 'boolean', short: 'h' }
     },
     strict: true
   })
@@ -232,7 +257,9 @@ export async function run(argv: string[]): Promise<number> {
         const clustering = r.clusteringAccuracy !== undefined
         const extra = clustering ? `  k-means++ ${fmt(r.kmeansAccuracy!)}` : ''
         // Without labels, class ids are arbitrary: show the matched clustering accuracy instead.
-        const acc = clustering ? `clustering ${fmt(r.clusteringAccuracy!)}` : `aggregator ${fmt(r.aggregatorAccuracy)}  modalities ${r.modalityAccuracy.map(fmt).join(' ')}`
+        const acc = clustering
+          ? `clustering ${fmt(r.clusteringAccuracy!)}`
+          : `aggregator ${fmt(r.aggregatorAccuracy)}  modalities ${r.modalityAccuracy.map(fmt).join(' ')}`
         process.stdout.write(
           `seed ${r.seed} ${r.method.padEnd(4)}  ${acc}  ` +
             `bayes ${fmt(r.bayesAccuracy)} (modalities ${r.bayesModalityAccuracy.map(fmt).join(' ')})  |p-pBayes| ${fmt(r.aggregatorCalibration)}${extra}  ${r.seconds.toFixed(1)} s\n`
@@ -240,7 +267,12 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
   }
-  const summaries = o.methods.map((m) => summarise(m, perSeed.filter((r) => r.method === m)))
+  const summaries = o.methods.map((m) =>
+    summarise(
+      m,
+      perSeed.filter((r) => r.method === m)
+    )
+  )
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ options: o, perSeed, summaries }, null, 2)}\n`)
   } else {

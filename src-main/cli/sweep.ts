@@ -62,7 +62,11 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS }>>['values']
 
-const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean)
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
 
 /** '0-2' or '0,1,2' (or both: '0-2,5'). */
 export function parseSeeds(v: string): number[] {
@@ -143,14 +147,19 @@ async function runCmd(sweep: Sweep, v: Values): Promise<number> {
       process.stdout.write(`nothing to submit: ${describeCounts(statuses)}\n`)
       return 0
     }
-    process.stdout.write(`submitted job ${submission.jobId}: ${submission.indices.length} task(s) (array ${submission.indices.join(',')}); follow with 'sweep status'\n`)
+    process.stdout.write(
+      `submitted job ${submission.jobId}: ${submission.indices.length} task(s) (array ${submission.indices.join(',')}); follow with 'sweep status'\n`
+    )
     return 0
   }
   if (executor !== 'local') throw new Error(`sweep run: --executor is local or slurm, got '${executor}'`)
   if (v.cell) throw new Error('sweep run: --cell is for --executor slurm; the local executor runs every cell not done')
   if ((await readSubmissions(sweep)).length) {
     const queued = (await slurmCellStatuses(sweep)).filter((s) => s.state === 'queued' || s.state === 'running')
-    if (queued.length) throw new Error(`sweep run: ${queued.length} cell(s) of '${sweep.file.name}' are in Slurm's queue (${queued[0]!.cell.id}, ...); cancel them ('sweep cancel') or let them finish before running here`)
+    if (queued.length)
+      throw new Error(
+        `sweep run: ${queued.length} cell(s) of '${sweep.file.name}' are in Slurm's queue (${queued[0]!.cell.id}, ...); cancel them ('sweep cancel') or let them finish before running here`
+      )
   }
   const controller = new AbortController()
   const onSignal = () => {
@@ -212,14 +221,19 @@ async function collect(sweep: Sweep): Promise<number> {
   const tsv = sweepMetricsTsv(rows)
   const files = await writeSweepResults(sweep.dir, tsv, sweepReportHtml(sweep.file, (await loadStudy(sweep.study)).file.name, rows, unfinished, st.length))
   process.stdout.write(tsv)
-  if (unfinished.length) process.stderr.write(`${unfinished.length} of ${st.length} cells are not finished (${describeCounts(unfinished)}); their seeds are missing from the table\n`)
+  if (unfinished.length)
+    process.stderr.write(
+      `${unfinished.length} of ${st.length} cells are not finished (${describeCounts(unfinished)}); their seeds are missing from the table\n`
+    )
   for (const f of files) process.stdout.write(`${f}\n`)
   return 0
 }
 
 async function cancel(sweep: Sweep, v: Values): Promise<number> {
   const cancelled = await cancelSweepCells(sweep, v.cell)
-  process.stdout.write(cancelled.length ? cancelled.map((s) => `cancelled ${s.cell.id} (task ${s.slurmTask})\n`).join('') : 'no cell of this sweep is in Slurm\'s queue\n')
+  process.stdout.write(
+    cancelled.length ? cancelled.map((s) => `cancelled ${s.cell.id} (task ${s.slurmTask})\n`).join('') : "no cell of this sweep is in Slurm's queue\n"
+  )
   return 0
 }
 

@@ -54,7 +54,11 @@ export async function run(argv: string[]): Promise<number> {
   const cb = {
     signal: controller.signal,
     onCreated: (id: string) => process.stderr.write(`run ${id}\n`),
-    onProgress: (f: number | null, m: string, d: { ceLoss: number | null; tcGain: number | null; val: Record<string, { balancedAccuracy: number }> | null; etaSeconds: number | null }) => {
+    onProgress: (
+      f: number | null,
+      m: string,
+      d: { ceLoss: number | null; tcGain: number | null; val: Record<string, { balancedAccuracy: number }> | null; etaSeconds: number | null }
+    ) => {
       const parts = [m]
       if (d.ceLoss !== null) parts.push(`ce ${d.ceLoss.toFixed(3)}`)
       if (d.tcGain !== null) parts.push(`tc ${d.tcGain.toFixed(3)}`)

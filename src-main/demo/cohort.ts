@@ -185,7 +185,12 @@ export async function generateDemoCohort(
   if (!Number.isInteger(p.subjects) || p.subjects < 2) throw new Error(`demo cohort: subjects must be an integer >= 2, got ${p.subjects}`)
   const started = Date.now()
   const adniDir = join(out, 'ADNI')
-  if (await fsp.stat(join(out, COLLECTION_CSV)).then(() => true, () => false)) {
+  if (
+    await fsp.stat(join(out, COLLECTION_CSV)).then(
+      () => true,
+      () => false
+    )
+  ) {
     throw new Error(`${out} already holds a demo cohort (${COLLECTION_CSV}); choose a new folder`)
   }
   await fsp.mkdir(adniDir, { recursive: true })
@@ -220,13 +225,28 @@ export async function generateDemoCohort(
     const date = `2006-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`
     const acq = `${1 + (i % 12)}/${1 + (i % 28)}/2006`
     const group = y ? 'AD' : 'CN'
-    const subject: DemoSubject = { ptid, y, a, b, sex, age, pA: oraclePosterior(p, a, null), pB: oraclePosterior(p, null, b), pAB: oraclePosterior(p, a, b), smri: null, pet: null }
+    const subject: DemoSubject = {
+      ptid,
+      y,
+      a,
+      b,
+      sex,
+      age,
+      pA: oraclePosterior(p, a, null),
+      pB: oraclePosterior(p, null, b),
+      pAB: oraclePosterior(p, a, b),
+      smri: null,
+      pet: null
+    }
     for (const modality of ['smri', 'pet'] as const) {
       if (modality === 'smri' ? !hasSmri : !hasPet) continue
       const id = ++imageId
       const series = modality === 'smri' ? SMRI_SERIES : PET_SERIES
       const dir = join(adniDir, ptid, series, `${date}_10_00_00.0`, `I${id}`)
-      const file = join(dir, `ADNI_${ptid}_${modality === 'smri' ? 'MR' : 'PT'}_${series.replace(/,/g, '')}_Br_${date.replace(/-/g, '')}_S${id - 50000}_I${id}.nii.gz`)
+      const file = join(
+        dir,
+        `ADNI_${ptid}_${modality === 'smri' ? 'MR' : 'PT'}_${series.replace(/,/g, '')}_Br_${date.replace(/-/g, '')}_S${id - 50000}_I${id}.nii.gz`
+      )
       const scale = Math.max(0.5, 1 + p.scaleSd * r.normal())
       const field = drawField(r, p.fieldSd)
       const data =
@@ -237,17 +257,34 @@ export async function generateDemoCohort(
       await fsp.mkdir(dir, { recursive: true })
       // Compress in the background (zlib's thread pool) while the next volume is computed.
       pending.push(
-        writeNifti(file, { dims: [...MNI_DIMS], spacing: [...MNI_SPACING], affine: MNI_AFFINE.map((row) => [...row]), data }, {
-          // int16 with a slope: half the bytes of float32, far below the noise in precision.
-          datatype: 'int16',
-          xformCode: 4,
-          description: `TCGM Lab demo ${modality === 'smri' ? 'grey matter' : 'FDG PET'}`
-        })
+        writeNifti(
+          file,
+          { dims: [...MNI_DIMS], spacing: [...MNI_SPACING], affine: MNI_AFFINE.map((row) => [...row]), data },
+          {
+            // int16 with a slope: half the bytes of float32, far below the noise in precision.
+            datatype: 'int16',
+            xformCode: 4,
+            description: `TCGM Lab demo ${modality === 'smri' ? 'grey matter' : 'FDG PET'}`
+          }
+        )
       )
       if (pending.length >= 4) await pending.shift()
       if (modality === 'smri') subject.smri = file
       else subject.pet = file
-      csv.push([`I${id}`, ptid, group, sex, age, 'bl', modality === 'smri' ? 'MRI' : 'PET', series, modality === 'smri' ? 'Processed' : 'Pre-processed', acq, 'NiFTI', ''])
+      csv.push([
+        `I${id}`,
+        ptid,
+        group,
+        sex,
+        age,
+        'bl',
+        modality === 'smri' ? 'MRI' : 'PET',
+        series,
+        modality === 'smri' ? 'Processed' : 'Pre-processed',
+        acq,
+        'NiFTI',
+        ''
+      ])
     }
     subjects.push(subject)
     opts.onProgress?.((i + 1) / p.subjects, `demo subject ${i + 1}/${p.subjects}`)

@@ -20,9 +20,24 @@ const deg = Math.PI / 180
 
 function rotation(ax: number, ay: number, az: number): number[][] {
   const [cx, sx, cy, sy, cz, sz] = [Math.cos(ax), Math.sin(ax), Math.cos(ay), Math.sin(ay), Math.cos(az), Math.sin(az)]
-  const rx = [[1, 0, 0, 0], [0, cx, -sx, 0], [0, sx, cx, 0], [0, 0, 0, 1]]
-  const ry = [[cy, 0, sy, 0], [0, 1, 0, 0], [-sy, 0, cy, 0], [0, 0, 0, 1]]
-  const rz = [[cz, -sz, 0, 0], [sz, cz, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+  const rx = [
+    [1, 0, 0, 0],
+    [0, cx, -sx, 0],
+    [0, sx, cx, 0],
+    [0, 0, 0, 1]
+  ]
+  const ry = [
+    [cy, 0, sy, 0],
+    [0, 1, 0, 0],
+    [-sy, 0, cy, 0],
+    [0, 0, 0, 1]
+  ]
+  const rz = [
+    [cz, -sz, 0, 0],
+    [sz, cz, 0, 0],
+    [0, 0, 1, 0],
+    [0, 0, 0, 1]
+  ]
   return multiplyAffines(rz, multiplyAffines(ry, rx))
 }
 
@@ -44,7 +59,12 @@ export interface PoseSpec {
 /** The pose of a head described by `spec`; `base` (e.g. another scan of the same head) goes first. */
 export function makePose(spec: PoseSpec, base?: Affine): NativePose {
   const [sx, sy, sz] = spec.scale
-  let worldFromMni = multiplyAffines(rotation(spec.rotationDeg[0] * deg, spec.rotationDeg[1] * deg, spec.rotationDeg[2] * deg), [[sx, 0, 0, 0], [0, sy, 0, 0], [0, 0, sz, 0], [0, 0, 0, 1]])
+  let worldFromMni = multiplyAffines(rotation(spec.rotationDeg[0] * deg, spec.rotationDeg[1] * deg, spec.rotationDeg[2] * deg), [
+    [sx, 0, 0, 0],
+    [0, sy, 0, 0],
+    [0, 0, sz, 0],
+    [0, 0, 0, 1]
+  ])
   worldFromMni.forEach((row, r) => r < 3 && (row[3] = spec.shiftMm[r]!))
   if (base) worldFromMni = multiplyAffines(worldFromMni, base)
   const dims = spec.fovMm.map((f, a) => Math.round(f / spec.voxelMm[a]!)) as [number, number, number]
@@ -52,7 +72,10 @@ export function makePose(spec: PoseSpec, base?: Affine): NativePose {
   const affine: Affine = axes.map((row, r) => (r < 3 ? [row[0]! * spec.voxelMm[0], row[1]! * spec.voxelMm[1], row[2]! * spec.voxelMm[2], 0] : [0, 0, 0, 1]))
   // Centre the grid on where the centre of the MNI brain (0, -18, 18) lands.
   const centre = applyAffine(worldFromMni, [0, -18, 18])
-  const mid = applyAffine(affine, dims.map((d) => (d - 1) / 2))
+  const mid = applyAffine(
+    affine,
+    dims.map((d) => (d - 1) / 2)
+  )
   for (let r = 0; r < 3; r++) affine[r]![3] = centre[r]! - mid[r]!
   return { worldFromMni, grid: { dims, affine } }
 }

@@ -11,9 +11,6 @@ import { InputKind, InputSpace } from './input-kind'
 
 /** An absolute path chosen through a dialog or returned by main. */
 
-
-
-
 export const StudyCounts = z.object({
   subjects: z.number().int(),
   withSmri: z.number().int(),
@@ -96,7 +93,9 @@ export const ImportPreview = z.object({
   series: z.array(z.object({ name: z.string(), modality: SeriesChoice, reason: z.string() })),
   subjects: z.array(PreviewSubject),
   /** What the scans will be taken as, per modality and series, and whether they will be registered to MNI. */
-  inputs: z.array(z.object({ modality: Modality, series: z.string().nullable(), kind: InputKind, space: InputSpace, scans: z.number().int(), reason: z.string() })),
+  inputs: z.array(
+    z.object({ modality: Modality, series: z.string().nullable(), kind: InputKind, space: InputSpace, scans: z.number().int(), reason: z.string() })
+  ),
   counts: z.object({ subjects: z.number().int(), withSmri: z.number().int(), withPet: z.number().int(), new: z.number().int() }),
   problems: z.array(Problem)
 })
@@ -164,11 +163,13 @@ export const ScanInfo = z.object({
   visit: z.string(),
   /** Cache folder of the preprocessed crops (NIfTI files), relative to the study. */
   cache: z.string().nullable(),
-  stats: z.object({
-    hippocampalGmMl: z.number().nullable(),
-    hippocampalMeanSuvr: z.number().nullable(),
-    nonFiniteVoxels: z.number().int()
-  }).nullable()
+  stats: z
+    .object({
+      hippocampalGmMl: z.number().nullable(),
+      hippocampalMeanSuvr: z.number().nullable(),
+      nonFiniteVoxels: z.number().int()
+    })
+    .nullable()
 })
 export type ScanInfo = z.infer<typeof ScanInfo>
 
@@ -200,7 +201,6 @@ export const SubjectDetail = z.object({
 })
 export type SubjectDetail = z.infer<typeof SubjectDetail>
 
-
 export const LabelChange = z.object({ subject: z.string(), label: z.string().nullable(), previous: z.string().nullable(), seq: z.number().int() })
 
 export const LabelImportResult = z.object({
@@ -214,13 +214,8 @@ export type LabelImportResult = z.infer<typeof LabelImportResult>
 
 export const SplitCounts = z.object({ train: z.number().int(), val: z.number().int(), test: z.number().int() })
 
-
-
-
-
 export const ExportResult = z.object({ out: z.string(), files: z.array(z.string()) })
 export type ExportResult = z.infer<typeof ExportResult>
-
 
 export const DemoResult = z.object({
   study: z.string(),

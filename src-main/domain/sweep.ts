@@ -12,7 +12,9 @@ import { ModelPresetId } from './training'
 const distinct = <T>(xs: readonly T[]) => new Set(xs).size === xs.length
 
 /** A sweep's name is its folder name under the study's sweeps/. */
-export const SweepName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a sweep name is 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit')
+export const SweepName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a sweep name is 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit')
 
 export const SweepGrid = z.object({
   methods: z.array(Method).min(1).refine(distinct, 'methods repeat'),
@@ -42,15 +44,30 @@ export interface SweepCell {
 /** Resources of one Slurm task, from a profile file (JSON of these keys) and/or options. */
 export const SlurmResources = z
   .object({
-    partition: z.string().regex(/^[\w.,-]+$/, 'partition names are letters, digits, dots, dashes or commas').optional(),
+    partition: z
+      .string()
+      .regex(/^[\w.,-]+$/, 'partition names are letters, digits, dots, dashes or commas')
+      .optional(),
     /** sbatch --time: minutes, or [D-]HH:MM[:SS]. */
-    time: z.string().regex(/^(\d+-)?\d+(:\d{2}){0,2}$/, "time as minutes or [D-]HH:MM:SS, e.g. '02:00:00'").optional(),
+    time: z
+      .string()
+      .regex(/^(\d+-)?\d+(:\d{2}){0,2}$/, "time as minutes or [D-]HH:MM:SS, e.g. '02:00:00'")
+      .optional(),
     /** sbatch --mem, e.g. '8G'. */
-    mem: z.string().regex(/^\d+[KMGT]?$/, "memory as a number with K, M, G or T, e.g. '16G'").optional(),
+    mem: z
+      .string()
+      .regex(/^\d+[KMGT]?$/, "memory as a number with K, M, G or T, e.g. '16G'")
+      .optional(),
     /** GPUs per task (sbatch --gres=gpu:N). */
     gpus: z.number().int().min(0).max(16).optional(),
-    account: z.string().regex(/^[\w.-]+$/, 'account names are letters, digits, dots or dashes').optional(),
-    qos: z.string().regex(/^[\w.-]+$/, 'QOS names are letters, digits, dots or dashes').optional(),
+    account: z
+      .string()
+      .regex(/^[\w.-]+$/, 'account names are letters, digits, dots or dashes')
+      .optional(),
+    qos: z
+      .string()
+      .regex(/^[\w.-]+$/, 'QOS names are letters, digits, dots or dashes')
+      .optional(),
     /** CPUs per task: a run trains one process per modality, so 2 by default. */
     cpusPerTask: z.number().int().min(1).max(256).optional(),
     /** At most this many tasks of the array at once (sbatch --array=...%N). */

@@ -92,16 +92,54 @@ export const TrainingCatalogue = z.object({
 export type TrainingCatalogue = z.infer<typeof TrainingCatalogue>
 
 const PRESET_TEXT: Record<ModelPresetId, { title: string; help: string }> = {
-  tiny: { title: 'Tiny', help: 'A very small 3D network: the demo trains in minutes on a CPU; the README\'s accuracy on the demo was measured with it at 30 epochs. With a few epochs it is only a quick look.' },
+  tiny: {
+    title: 'Tiny',
+    help: "A very small 3D network: the demo trains in minutes on a CPU; the README's accuracy on the demo was measured with it at 30 epochs. With a few epochs it is only a quick look."
+  },
   small: { title: 'Small', help: 'A compact 3D DenseNet: useful results on a CPU in under an hour for a small cohort.' },
   paper: { title: 'Paper (DenseNet, GPU)', help: 'The 3D DenseNet of the TCGM paper (blocks 6-12-24-16): needs a GPU for cohorts of hundreds.' }
 }
 
-const HYPERPARAMETER_TEXT: Record<NumericHyperparameter, { title: string; help: string; default: number | null; step: number; min: number; max: number; integer: boolean }> = {
-  lrLabelled: { title: 'Learning rate, labelled steps', help: 'How far each supervised (cross-entropy) step moves the weights. Paper: 0.001.', default: HYPERPARAMETER_DEFAULTS.lrLabelled, step: 0.0001, min: 0.00001, max: 1, integer: false },
-  lrUnlabelled: { title: 'Learning rate, TC steps', help: 'Step size of the agreement (total correlation) steps over all subjects. Paper: 0.001.', default: HYPERPARAMETER_DEFAULTS.lrUnlabelled, step: 0.0001, min: 0.00001, max: 1, integer: false },
-  batchSize: { title: 'Batch size', help: 'Subjects per supervised step; agreement steps take twice as many. Larger is smoother but needs more memory. Paper: 12.', default: HYPERPARAMETER_DEFAULTS.batchSize, step: 1, min: 2, max: 512, integer: true },
-  warmupEpochs: { title: 'Warm-up epochs', help: 'Supervised epochs before the agreement steps start, so the classes cannot swap. Empty: a third of the epochs.', default: null, step: 1, min: 0, max: 1000, integer: true }
+const HYPERPARAMETER_TEXT: Record<
+  NumericHyperparameter,
+  { title: string; help: string; default: number | null; step: number; min: number; max: number; integer: boolean }
+> = {
+  lrLabelled: {
+    title: 'Learning rate, labelled steps',
+    help: 'How far each supervised (cross-entropy) step moves the weights. Paper: 0.001.',
+    default: HYPERPARAMETER_DEFAULTS.lrLabelled,
+    step: 0.0001,
+    min: 0.00001,
+    max: 1,
+    integer: false
+  },
+  lrUnlabelled: {
+    title: 'Learning rate, TC steps',
+    help: 'Step size of the agreement (total correlation) steps over all subjects. Paper: 0.001.',
+    default: HYPERPARAMETER_DEFAULTS.lrUnlabelled,
+    step: 0.0001,
+    min: 0.00001,
+    max: 1,
+    integer: false
+  },
+  batchSize: {
+    title: 'Batch size',
+    help: 'Subjects per supervised step; agreement steps take twice as many. Larger is smoother but needs more memory. Paper: 12.',
+    default: HYPERPARAMETER_DEFAULTS.batchSize,
+    step: 1,
+    min: 2,
+    max: 512,
+    integer: true
+  },
+  warmupEpochs: {
+    title: 'Warm-up epochs',
+    help: 'Supervised epochs before the agreement steps start, so the classes cannot swap. Empty: a third of the epochs.',
+    default: null,
+    step: 1,
+    min: 0,
+    max: 1000,
+    integer: true
+  }
 }
 
 /** The catalogue `training.defaults` answers with. */

@@ -124,5 +124,12 @@ export const AttributionMap = z.object({
 })
 export type AttributionMap = z.infer<typeof AttributionMap>
 
-export const AttributionSummary = z.object({ runId: z.string(), subject: z.string(), modality: Modality, cached: z.boolean(), passes: z.number().int(), seconds: z.number() })
+export const AttributionSummary = z.object({
+  runId: z.string(),
+  subject: z.string(),
+  modality: Modality,
+  cached: z.boolean(),
+  passes: z.number().int(),
+  seconds: z.number()
+})
 export type AttributionSummary = z.infer<typeof AttributionSummary>

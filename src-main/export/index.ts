@@ -28,7 +28,8 @@ async function readSaved(file: string): Promise<Buffer> {
 }
 
 export async function exportRun(run: RunDetail, out: string, studyName: string, signal?: AbortSignal, saved?: SavedRunTables | null): Promise<ExportResult> {
-  if (run.predictions.length === 0) throw new Error(`run ${run.summary.id} has no predictions yet (status: ${run.summary.status}); export after it has finished`)
+  if (run.predictions.length === 0)
+    throw new Error(`run ${run.summary.id} has no predictions yet (status: ${run.summary.status}); export after it has finished`)
   await ensureDir(out)
   const prefix = `${run.summary.id}`
   const files: Array<[string, string | Buffer]> = [

@@ -41,8 +41,12 @@ export function lineChartSvg(title: string, series: readonly Series[], width = 4
 <text x="${m.l - 4}" y="${height - m.b}" text-anchor="end" font-size="10">${y0.toFixed(3)}</text>
 <text x="${m.l}" y="${height - m.b + 14}" font-size="10">${x0}</text>
 <text x="${width - m.r}" y="${height - m.b + 14}" text-anchor="end" font-size="10">${x1}</text>
-<text x="${(width + m.l) / 2}" y="${height - 4}" text-anchor="middle" font-size="10">${esc(axes.x)}</text>${axes.y ? `
-<text x="10" y="${(height - m.b + m.t) / 2}" text-anchor="middle" font-size="10" transform="rotate(-90 10 ${(height - m.b + m.t) / 2})">${esc(axes.y)}</text>` : ''}
+<text x="${(width + m.l) / 2}" y="${height - 4}" text-anchor="middle" font-size="10">${esc(axes.x)}</text>${
+    axes.y
+      ? `
+<text x="10" y="${(height - m.b + m.t) / 2}" text-anchor="middle" font-size="10" transform="rotate(-90 10 ${(height - m.b + m.t) / 2})">${esc(axes.y)}</text>`
+      : ''
+  }
 ${lines}</svg><div class="legend">${legend}</div></figure>`
 }
 
@@ -83,15 +87,26 @@ export function reportHtml(run: RunDetail, studyName: string): string {
   const s = run.summary
   const modelNames = [...new Set(run.curves.flatMap((c) => c.points.flatMap((p) => Object.keys(p.val))))]
   const valSeries: Series[] = run.curves.flatMap((c) =>
-    modelNames.map((m) => ({ name: `${m} (seed ${c.seed})`, points: c.points.filter((p) => p.val[m] !== undefined).map((p) => [p.epoch, p.val[m]!] as [number, number]) }))
+    modelNames.map((m) => ({
+      name: `${m} (seed ${c.seed})`,
+      points: c.points.filter((p) => p.val[m] !== undefined).map((p) => [p.epoch, p.val[m]!] as [number, number])
+    }))
   )
-  const ceSeries: Series[] = run.curves.map((c) => ({ name: `CE loss (seed ${c.seed})`, points: c.points.filter((p) => p.ceLoss !== null).map((p) => [p.epoch, p.ceLoss!] as [number, number]) }))
-  const tcSeries: Series[] = run.curves.map((c) => ({ name: `TC gain (seed ${c.seed})`, points: c.points.filter((p) => p.tcGain !== null).map((p) => [p.epoch, p.tcGain!] as [number, number]) }))
+  const ceSeries: Series[] = run.curves.map((c) => ({
+    name: `CE loss (seed ${c.seed})`,
+    points: c.points.filter((p) => p.ceLoss !== null).map((p) => [p.epoch, p.ceLoss!] as [number, number])
+  }))
+  const tcSeries: Series[] = run.curves.map((c) => ({
+    name: `TC gain (seed ${c.seed})`,
+    points: c.points.filter((p) => p.tcGain !== null).map((p) => [p.epoch, p.tcGain!] as [number, number])
+  }))
   const metricRows = run.metrics
     .map(
       (r) =>
         `<tr><td>${esc(r.model)}</td><td>${r.split}</td><td>${r.n}</td><td>${r.seeds}</td>` +
-        (['accuracy', 'balancedAccuracy', 'auc', 'sensitivity', 'specificity', 'f1'] as const).map((k) => `<td>${pct(r.mean[k])} &plusmn; ${pct(r.std[k])}</td>`).join('') +
+        (['accuracy', 'balancedAccuracy', 'auc', 'sensitivity', 'specificity', 'f1'] as const)
+          .map((k) => `<td>${pct(r.mean[k])} &plusmn; ${pct(r.std[k])}</td>`)
+          .join('') +
         '</tr>'
     )
     .join('\n')

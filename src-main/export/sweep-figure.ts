@@ -54,7 +54,9 @@ export function accuracyFigureSvg(rows: readonly SweepTableRow[]): string {
         return row && Number.isFinite(row.mean.accuracy) ? [{ x: sx(k) + dx, row }] : []
       })
       if (!pts.length) return
-      parts.push(`<path d="${pts.map((q, i) => `${i ? 'L' : 'M'}${q.x.toFixed(1)},${sy(100 * q.row.mean.accuracy).toFixed(1)}`).join(' ')}" fill="none" stroke="${colour}" stroke-width="1.5"/>`)
+      parts.push(
+        `<path d="${pts.map((q, i) => `${i ? 'L' : 'M'}${q.x.toFixed(1)},${sy(100 * q.row.mean.accuracy).toFixed(1)}`).join(' ')}" fill="none" stroke="${colour}" stroke-width="1.5"/>`
+      )
       for (const q of pts) {
         const mean = 100 * q.row.mean.accuracy
         const sd = 100 * (Number.isFinite(q.row.std.accuracy) ? q.row.std.accuracy : 0)
@@ -71,6 +73,11 @@ export function accuracyFigureSvg(rows: readonly SweepTableRow[]): string {
   })
   const width = Math.max(1, models.length) * W
   const legendY = H + 14
-  const legend = names.map((n, s) => `<g transform="translate(${m.l + s * 140},${legendY})"><rect width="10" height="10" y="-9" fill="${COLOURS[s % COLOURS.length]}"/><text x="14" font-size="11">${esc(n)}</text></g>`).join('')
+  const legend = names
+    .map(
+      (n, s) =>
+        `<g transform="translate(${m.l + s * 140},${legendY})"><rect width="10" height="10" y="-9" fill="${COLOURS[s % COLOURS.length]}"/><text x="14" font-size="11">${esc(n)}</text></g>`
+    )
+    .join('')
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + 24}" viewBox="0 0 ${width} ${H + 24}" role="img" aria-label="test accuracy against label rate">${panels.join('')}${legend}</svg>`
 }

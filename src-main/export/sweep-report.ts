@@ -28,13 +28,21 @@ export interface UnfinishedCell {
   message: string | null
 }
 
-export function sweepReportHtml(sweep: SweepFile, studyName: string, rows: readonly SweepTableRow[], unfinished: readonly UnfinishedCell[], total: number): string {
+export function sweepReportHtml(
+  sweep: SweepFile,
+  studyName: string,
+  rows: readonly SweepTableRow[],
+  unfinished: readonly UnfinishedCell[],
+  total: number
+): string {
   const g = sweep.grid
   const table = rows
     .map(
       (r) =>
         `<tr><td>${r.method === 'tcgm' ? 'TCGM' : 'CE'}</td><td>${esc(String(Number((100 * r.labelRate).toPrecision(6))))}%</td><td>${esc(r.preset)}</td><td>${r.learningRate ?? 'default'}</td><td>${esc(r.model)}</td>` +
-        (['accuracy', 'balancedAccuracy', 'auc', 'sensitivity', 'specificity', 'f1'] as const).map((k) => `<td>${pct(r.mean[k])} &plusmn; ${pct(r.std[k])}</td>`).join('') +
+        (['accuracy', 'balancedAccuracy', 'auc', 'sensitivity', 'specificity', 'f1'] as const)
+          .map((k) => `<td>${pct(r.mean[k])} &plusmn; ${pct(r.std[k])}</td>`)
+          .join('') +
         `<td>${r.n}</td><td>${r.seeds}</td></tr>`
     )
     .join('\n')

@@ -101,7 +101,8 @@ export async function resolveInsideRoots(roots: readonly string[], requested: st
     return full
   }
   const info = await lstat(full)
-  if (!info.isFile() && !info.isDirectory()) throw new FileAccessError(`${requested} is neither a regular file nor a folder (a pipe, device or socket cannot be read as data)`)
+  if (!info.isFile() && !info.isDirectory())
+    throw new FileAccessError(`${requested} is neither a regular file nor a folder (a pipe, device or socket cannot be read as data)`)
   return full
 }
 

@@ -80,7 +80,8 @@ export function parseRecords(file: string, text: string, opts: { delimiter?: str
     escapeChar: '"',
     step: (r) => {
       const at = line
-      if (r.errors.length && quoteError === null) quoteError = `${file} line ${at}: ${r.errors[0]!.message.toLowerCase()} (a field opened with " has no closing ")`
+      if (r.errors.length && quoteError === null)
+        quoteError = `${file} line ${at}: ${r.errors[0]!.message.toLowerCase()} (a field opened with " has no closing ")`
       linesUpTo(r.meta.cursor)
       const fields = r.data
       if (!(fields.length === 1 && fields[0]!.trim() === '')) records.push({ line: at, fields })
@@ -155,7 +156,11 @@ export type Cell = string | number | null | undefined
  * quote or a line break are quoted (`quoteAll` quotes every field, as ADNI's CSVs do); null and
  * undefined are empty fields.
  */
-export function formatTable(columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<Cell>>, opts: { delimiter?: '\t' | ',' | ';'; quoteAll?: boolean } = {}): string {
+export function formatTable(
+  columns: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<Cell>>,
+  opts: { delimiter?: '\t' | ',' | ';'; quoteAll?: boolean } = {}
+): string {
   const fields = [columns, ...rows].map((r) => r.map((v) => (v === null || v === undefined ? '' : String(v))))
   return Papa.unparse(fields, { delimiter: opts.delimiter ?? '\t', newline: '\n', quotes: opts.quoteAll ?? false, escapeFormulae: false }) + '\n'
 }

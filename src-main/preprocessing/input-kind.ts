@@ -30,13 +30,23 @@ export const MAX_GM_VALUE = 3
 
 /** Pearson correlation of a and b over the voxels where mask >= 0.5 (0 when either is constant). */
 export function maskedCorrelation(a: Float32Array, b: Float32Array, mask: Float32Array): number {
-  let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = 0
+  let sa = 0,
+    sb = 0,
+    saa = 0,
+    sbb = 0,
+    sab = 0,
+    n = 0
   for (let i = 0; i < mask.length; i++) {
     if (mask[i]! < 0.5) continue
     const x = a[i]!
     const y = b[i]!
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue
-    sa += x; sb += y; saa += x * x; sbb += y * y; sab += x * y; n++
+    sa += x
+    sb += y
+    saa += x * x
+    sbb += y * y
+    sab += x * y
+    n++
   }
   const va = saa - (sa * sa) / n
   const vb = sbb - (sb * sb) / n

@@ -136,5 +136,8 @@ export function t1RobustZScoreInMask(vol: Volume, brainMask: Volume): IntensityS
   if (!(sorted.length > 1 && scale > 0)) throw new Error(`t1RobustZScoreInMask: the brain is constant (${sorted.length} voxels, interquartile range 0)`)
   const data = new Float32Array(vol.data.length)
   for (let i = 0; i < data.length; i++) if (brainMask.data[i]! >= 0.5 && Number.isFinite(vol.data[i]!)) data[i] = (vol.data[i]! - median) / scale
-  return { volume: withData(vol, data), step: `T1 robust z-score in the MNI brain mask (${sorted.length} voxels): median ${median.toPrecision(5)}, IQR/1.349 ${scale.toPrecision(5)}` }
+  return {
+    volume: withData(vol, data),
+    step: `T1 robust z-score in the MNI brain mask (${sorted.length} voxels): median ${median.toPrecision(5)}, IQR/1.349 ${scale.toPrecision(5)}`
+  }
 }

@@ -41,7 +41,12 @@ export async function transformKey(file: string, what: string, settings: Registr
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 20)
 }
 
-async function cached(store: TransformStore | undefined, key: string, about: { source: string; what: string }, make: () => Promise<Registration>): Promise<{ reg: Registration; fromCache: boolean }> {
+async function cached(
+  store: TransformStore | undefined,
+  key: string,
+  about: { source: string; what: string },
+  make: () => Promise<Registration>
+): Promise<{ reg: Registration; fromCache: boolean }> {
   const hit = await store?.load(key)
   if (hit) return { reg: hit, fromCache: true }
   const reg = await make()
@@ -73,18 +78,24 @@ export async function normaliseToMni(req: NormaliseRequest): Promise<Normalised>
     return await normalise(req)
   } catch (err) {
     if (req.signal?.aborted) throw err
-    throw new Error(`native-space ${req.input.kind === 'pet' ? 'PET' : 'scan'}: registration to MNI failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    throw new Error(
+      `native-space ${req.input.kind === 'pet' ? 'PET' : 'scan'}: registration to MNI failed: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err }
+    )
   }
 }
 
 async function normalise(req: NormaliseRequest): Promise<Normalised> {
   const { file, volume, settings, templates: tpl, transforms, signal } = req
   const steps: string[] = []
-  const note = (r: { reg: Registration; fromCache: boolean }) => steps.push(r.fromCache ? `${r.reg.step.replace(/ in [\d.]+ s$/, '')} (from the study's transform cache)` : r.reg.step)
+  const note = (r: { reg: Registration; fromCache: boolean }) =>
+    steps.push(r.fromCache ? `${r.reg.step.replace(/ in [\d.]+ s$/, '')} (from the study's transform cache)` : r.reg.step)
   let reg: Registration
   let t1Volume: Volume | null = null
   const t1Registration = async (t1File: string, read: () => Promise<Volume>) =>
-    cached(transforms, await transformKey(t1File, 't1-to-mni', settings), { source: t1File, what: 'T1 -> MNI T1 template' }, async () => registerT1ToTemplate((t1Volume ??= await read()), tpl.t1, settings, signal))
+    cached(transforms, await transformKey(t1File, 't1-to-mni', settings), { source: t1File, what: 'T1 -> MNI T1 template' }, async () =>
+      registerT1ToTemplate((t1Volume ??= await read()), tpl.t1, settings, signal)
+    )
   if (req.input.kind === 't1-weighted') {
     const r = await t1Registration(file, async () => volume)
     note(r)
@@ -93,15 +104,21 @@ async function normalise(req: NormaliseRequest): Promise<Normalised> {
     const t1 = req.t1
     const toT1 = await t1Registration(t1.file, t1.read)
     note(toT1)
-    const rigid = await cached(transforms, await transformKey(file, 'pet-to-t1', settings, await transformKey(t1.file, 'identity', settings)), { source: file, what: `PET -> T1 ${t1.file} (rigid)` }, async () =>
-      registerRigid((t1Volume ??= await t1.read()), volume, `PET registered to its T1 (${t1.file})`, signal)
+    const rigid = await cached(
+      transforms,
+      await transformKey(file, 'pet-to-t1', settings, await transformKey(t1.file, 'identity', settings)),
+      { source: file, what: `PET -> T1 ${t1.file} (rigid)` },
+      async () => registerRigid((t1Volume ??= await t1.read()), volume, `PET registered to its T1 (${t1.file})`, signal)
     )
     note(rigid)
     reg = composeRegistrations(toT1.reg, rigid.reg)
     steps.push(reg.step)
   } else if (req.input.kind === 'pet') {
-    const r = await cached(transforms, await transformKey(file, 'pet-to-petlike', settings), { source: file, what: 'PET -> PET-like template (affine)' }, async () =>
-      registerAffine(tpl.petLike, volume, 'registered to the PET-like MNI template (no T1 of this subject)', signal)
+    const r = await cached(
+      transforms,
+      await transformKey(file, 'pet-to-petlike', settings),
+      { source: file, what: 'PET -> PET-like template (affine)' },
+      async () => registerAffine(tpl.petLike, volume, 'registered to the PET-like MNI template (no T1 of this subject)', signal)
     )
     note(r)
     reg = r.reg
@@ -110,7 +127,10 @@ async function normalise(req: NormaliseRequest): Promise<Normalised> {
   }
   const resampled = await resampleOntoMni(volume, reg, signal)
   steps.push(resampled.step)
-  const qc = req.input.kind === 't1-weighted' ? registrationQc(resampled.volume, tpl.t1, tpl.brainMask, 'MNI T1 template') : registrationQc(resampled.volume, tpl.petLike, tpl.brainMask, 'PET-like template')
+  const qc =
+    req.input.kind === 't1-weighted'
+      ? registrationQc(resampled.volume, tpl.t1, tpl.brainMask, 'MNI T1 template')
+      : registrationQc(resampled.volume, tpl.petLike, tpl.brainMask, 'PET-like template')
   steps.push(qc.step)
   return { volume: resampled.volume, steps, qc }
 }

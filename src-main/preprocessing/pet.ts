@@ -68,9 +68,7 @@ export function toSuvr(vol: Volume, region: ReferenceRegionName): IntensityStep 
   const { label, boxes } = referenceRegion(region)
   const { mean, count } = statsInBoxes(vol, boxes)
   if (!(count > 0 && mean > 0)) {
-    throw new Error(
-      `toSuvr: the ${label.toLowerCase()} reference region has ${count} voxels with mean ${mean} in this image; is it a PET in MNI space?`
-    )
+    throw new Error(`toSuvr: the ${label.toLowerCase()} reference region has ${count} voxels with mean ${mean} in this image; is it a PET in MNI space?`)
   }
   const data = new Float32Array(vol.data.length)
   for (let i = 0; i < data.length; i++) data[i] = vol.data[i] / mean

@@ -83,7 +83,11 @@ export interface PreprocessResult {
 export function preprocessSettingsHash(settings: PreprocessSettings): string {
   const input = inputOf(settings)
   const legacy = input.kind === legacyInput(settings.modality).kind && input.space === 'mni'
-  const s: Record<string, unknown> = { ...settings, input: legacy ? undefined : input, registration: legacy || input.space === 'mni' ? undefined : (settings.registration ?? DEFAULT_REGISTRATION) }
+  const s: Record<string, unknown> = {
+    ...settings,
+    input: legacy ? undefined : input,
+    registration: legacy || input.space === 'mni' ? undefined : (settings.registration ?? DEFAULT_REGISTRATION)
+  }
   const canonical = JSON.stringify(
     Object.keys(s)
       .filter((k) => s[k] !== undefined)
@@ -98,7 +102,8 @@ function checkSettings(s: PreprocessSettings): void {
   if (s.modality !== 'smri' && s.modality !== 'pet') throw bad(`modality must be 'smri' or 'pet', got '${s.modality}'`)
   if (!['gm-proportional', 'gm-raw', 't1-zscore'].includes(s.smriIntensity)) throw bad(`unknown smriIntensity '${s.smriIntensity}'`)
   if (s.petReference !== 'pons' && s.petReference !== 'cerebellum') throw bad(`petReference must be 'pons' or 'cerebellum', got '${s.petReference}'`)
-  if (!Number.isInteger(s.cropMargin) || s.cropMargin < 0 || s.cropMargin > 64) throw bad(`cropMargin must be a whole number of voxels in 0..64, got ${s.cropMargin}`)
+  if (!Number.isInteger(s.cropMargin) || s.cropMargin < 0 || s.cropMargin > 64)
+    throw bad(`cropMargin must be a whole number of voxels in 0..64, got ${s.cropMargin}`)
   const input = inputOf(s)
   if ((s.modality === 'pet') !== (input.kind === 'pet')) throw bad(`a ${input.kind} cannot feed the ${s.modality === 'pet' ? 'PET' : 'sMRI'} network`)
 }
@@ -183,7 +188,11 @@ export const confirmInputKind: PipelineStep = async (state, _settings, ctx) => {
   const seen = recogniseStructuralKind(state.volume, ctx.templates!)
   // Refused when the values say the other kind; an ambiguous (e.g. constant) image is kept as given, with the numbers recorded.
   const other = ctx.input.kind === 'grey-matter-map' ? seen.kind === 't1-weighted' || seen.range[1] > MAX_GM_VALUE : seen.kind === 'grey-matter-map'
-  if (other) throw new NiftiError(ctx.file, `taken as a ${describeInput(ctx.input)}, but it ${seen.kind === 'unknown' ? 'is ' + seen.reason : seen.reason}; import it as the kind it is`)
+  if (other)
+    throw new NiftiError(
+      ctx.file,
+      `taken as a ${describeInput(ctx.input)}, but it ${seen.kind === 'unknown' ? 'is ' + seen.reason : seen.reason}; import it as the kind it is`
+    )
   const step = seen.kind === ctx.input.kind ? `input kind confirmed: ${seen.reason}` : `input kind not confirmed by the values, kept as given: ${seen.reason}`
   return { ...state, steps: [...state.steps, step] }
 }
@@ -256,7 +265,12 @@ export async function preprocessScan(file: string, settings: PreprocessSettings,
     transforms: opts.transforms,
     signal: opts.signal
   }
-  const start: PipelineState = { volume: read.vol, steps: [...read.steps, `taken as: ${describeInput(input)}`], stats: { nonFiniteVoxels: read.nonFinite }, qc: null }
+  const start: PipelineState = {
+    volume: read.vol,
+    steps: [...read.steps, `taken as: ${describeInput(input)}`],
+    stats: { nonFiniteVoxels: read.nonFinite },
+    qc: null
+  }
   const out = await runPipeline(start, settings, ctx)
   const crops = cropHippocampi(out.volume, { margin: settings.cropMargin })
   const steps = [...out.steps, `hippocampus crops ${crops.stacked.dims.join('x')} (margin ${settings.cropMargin} voxels), left and right`]

@@ -42,7 +42,13 @@ export const QC_MIN_NCC = 0.6
 
 // The settings measured in ../shared/templates/README.md: 4 resolutions, 256 iterations, 2048
 // samples, Mattes mutual information (elastix's default metric), centre-of-gravity start.
-const STAGE_SETTINGS: ElastixMap = { MaximumNumberOfIterations: ['256'], NumberOfSpatialSamples: ['2048'], ResultImagePixelType: ['float'], ResampleInterpolator: ['FinalLinearInterpolator'], WriteResultImage: ['false'] }
+const STAGE_SETTINGS: ElastixMap = {
+  MaximumNumberOfIterations: ['256'],
+  NumberOfSpatialSamples: ['2048'],
+  ResultImagePixelType: ['float'],
+  ResampleInterpolator: ['FinalLinearInterpolator'],
+  WriteResultImage: ['false']
+}
 
 type ElastixModule = typeof import('@itk-wasm/elastix')
 let elastixModule: Promise<ElastixModule> | null = null
@@ -66,7 +72,12 @@ export async function stageMaps(stages: Array<'rigid' | 'affine' | 'bspline'>): 
   return maps
 }
 
-async function runElastix(fixed: Volume, moving: Volume, stages: Array<'rigid' | 'affine' | 'bspline'>, signal?: AbortSignal): Promise<{ maps: ElastixMap[]; ms: number }> {
+async function runElastix(
+  fixed: Volume,
+  moving: Volume,
+  stages: Array<'rigid' | 'affine' | 'bspline'>,
+  signal?: AbortSignal
+): Promise<{ maps: ElastixMap[]; ms: number }> {
   signal?.throwIfAborted()
   let lo = Infinity
   let hi = -Infinity
@@ -83,11 +94,14 @@ async function runElastix(fixed: Volume, moving: Volume, stages: Array<'rigid' |
     r = await elastixNode(await stageMaps(stages), { fixed: itkImageOf(fixed, 'fixed'), moving: itkImageOf(moving, 'moving') })
   } catch (err) {
     // The WebAssembly build throws a bare number (an exception pointer) for elastix's own errors.
-    throw new Error(`elastix failed (${err instanceof Error ? err.message : 'an internal error; the images may not overlap or hold too little structure'})`, { cause: err })
+    throw new Error(`elastix failed (${err instanceof Error ? err.message : 'an internal error; the images may not overlap or hold too little structure'})`, {
+      cause: err
+    })
   }
   signal?.throwIfAborted()
   const maps = r.transformParameterObject as unknown as ElastixMap[]
-  if (!Array.isArray(maps) || maps.length !== stages.length) throw new Error(`elastix returned ${Array.isArray(maps) ? maps.length : 'no'} transform maps for ${stages.length} stages`)
+  if (!Array.isArray(maps) || maps.length !== stages.length)
+    throw new Error(`elastix returned ${Array.isArray(maps) ? maps.length : 'no'} transform maps for ${stages.length} stages`)
   return { maps, ms: Date.now() - t0 }
 }
 
@@ -100,9 +114,24 @@ const num = (m: ElastixMap, key: string): number[] => {
 /** Rotation of elastix's EulerTransform: R = Rz Ry Rx when ComputeZYX is true, else Rz Rx Ry. */
 function eulerMatrix([ax, ay, az]: number[], zyx: boolean): number[][] {
   const [cx, sx, cy, sy, cz, sz] = [Math.cos(ax!), Math.sin(ax!), Math.cos(ay!), Math.sin(ay!), Math.cos(az!), Math.sin(az!)]
-  const rx = [[1, 0, 0, 0], [0, cx, -sx, 0], [0, sx, cx, 0], [0, 0, 0, 1]]
-  const ry = [[cy, 0, sy, 0], [0, 1, 0, 0], [-sy, 0, cy, 0], [0, 0, 0, 1]]
-  const rz = [[cz, -sz, 0, 0], [sz, cz, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+  const rx = [
+    [1, 0, 0, 0],
+    [0, cx, -sx, 0],
+    [0, sx, cx, 0],
+    [0, 0, 0, 1]
+  ]
+  const ry = [
+    [cy, 0, sy, 0],
+    [0, 1, 0, 0],
+    [-sy, 0, cy, 0],
+    [0, 0, 0, 1]
+  ]
+  const rz = [
+    [cz, -sz, 0, 0],
+    [sz, cz, 0, 0],
+    [0, 0, 1, 0],
+    [0, 0, 0, 1]
+  ]
   return zyx ? multiplyAffines(rz, multiplyAffines(ry, rx)) : multiplyAffines(rz, multiplyAffines(rx, ry))
 }
 
@@ -117,10 +146,16 @@ export function mapToRasAffine(m: ElastixMap): Affine | null {
     lin = [p.slice(0, 3), p.slice(3, 6), p.slice(6, 9)]
     t = p.slice(9, 12)
   } else if (kind === 'EulerTransform') {
-    lin = eulerMatrix(p.slice(0, 3), m.ComputeZYX?.[0] === 'true').slice(0, 3).map((r) => r.slice(0, 3))
+    lin = eulerMatrix(p.slice(0, 3), m.ComputeZYX?.[0] === 'true')
+      .slice(0, 3)
+      .map((r) => r.slice(0, 3))
     t = p.slice(3, 6)
   } else if (kind === 'TranslationTransform') {
-    lin = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    lin = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1]
+    ]
     t = p.slice(0, 3)
   } else return null
   // LPS: y = M (x - c) + t + c. RAS = F LPS with F = diag(-1, -1, 1): y' = F M F x' + F (t + c - M c).
@@ -136,7 +171,12 @@ export function mapToRasAffine(m: ElastixMap): Affine | null {
 
 /** Maps applied first to last: world_moving = T_last(... T_first(world_fixed)). */
 function composedAffine(maps: ElastixMap[]): Affine | null {
-  let acc: Affine | null = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]
+  let acc: Affine | null = [
+    [1, 0, 0, 0],
+    [0, 1, 0, 0],
+    [0, 0, 1, 0],
+    [0, 0, 0, 1]
+  ]
   for (const m of maps) {
     const a = mapToRasAffine(m)
     if (!a || !acc) return null
@@ -191,12 +231,26 @@ export async function resampleOntoMni(moving: Volume, reg: Registration, signal?
   signal?.throwIfAborted()
   const { transformixNode } = await elastix()
   const g = itkGeometryOf(MNI_2MM)
-  const last = { ...reg.maps[reg.maps.length - 1]!, ResampleInterpolator: ['FinalLinearInterpolator'], ResultImagePixelType: ['float'], DefaultPixelValue: ['0'] }
-  Object.assign(last, { Size: g.size.map(String), Spacing: g.spacing.map(String), Origin: g.origin.map(String), Direction: Array.from(g.direction, String), Index: ['0', '0', '0'] })
+  const last = {
+    ...reg.maps[reg.maps.length - 1]!,
+    ResampleInterpolator: ['FinalLinearInterpolator'],
+    ResultImagePixelType: ['float'],
+    DefaultPixelValue: ['0']
+  }
+  Object.assign(last, {
+    Size: g.size.map(String),
+    Spacing: g.spacing.map(String),
+    Origin: g.origin.map(String),
+    Direction: Array.from(g.direction, String),
+    Index: ['0', '0', '0']
+  })
   const r = await transformixNode(itkImageOf(moving, 'moving'), [...reg.maps.slice(0, -1), last] as never)
   const out = volumeFromItk(r.result as never)
   if (!sameGrid(out, MNI_2MM, 1e-3)) throw new Error('transformix did not resample onto the MNI 2 mm grid')
-  return { volume: { ...out, affine: MNI_2MM.affine.map((row) => row.slice()) }, step: 'resampled once onto the MNI 2 mm grid 91x109x91 through the registration (trilinear)' }
+  return {
+    volume: { ...out, affine: MNI_2MM.affine.map((row) => row.slice()) },
+    step: 'resampled once onto the MNI 2 mm grid 91x109x91 through the registration (trilinear)'
+  }
 }
 
 export interface RegistrationQc {

@@ -111,7 +111,9 @@ export function checkMniSpace(vol: Volume & MaybeHeader): MniCheck {
   const axes = ['x', 'y', 'z']
   bounds.forEach(([lo, hi], a) => {
     if (lo > MNI_BRAIN_BOX[a][0] || hi < MNI_BRAIN_BOX[a][1]) {
-      reasons.push(`its field of view ${axes[a]} ${lo.toFixed(0)}..${hi.toFixed(0)} mm does not cover the brain in MNI space (${MNI_BRAIN_BOX[a][0]}..${MNI_BRAIN_BOX[a][1]} mm)`)
+      reasons.push(
+        `its field of view ${axes[a]} ${lo.toFixed(0)}..${hi.toFixed(0)} mm does not cover the brain in MNI space (${MNI_BRAIN_BOX[a][0]}..${MNI_BRAIN_BOX[a][1]} mm)`
+      )
     } else if (hi - lo > 260) {
       reasons.push(`its field of view along ${axes[a]} is ${(hi - lo).toFixed(0)} mm, larger than any MNI template`)
     }
@@ -134,10 +136,7 @@ export function checkMniSpace(vol: Volume & MaybeHeader): MniCheck {
  * `allowNonMni` is set, in which case they are resampled by their world coordinates as they are.
  * @throws NiftiError "… was given as an MNI-space scan but does not look spatially normalised …".
  */
-export function toMni2mm(
-  vol: Volume & MaybeHeader,
-  opts: { allowNonMni?: boolean; method?: Interpolation } = {}
-): { volume: Volume; step: string } {
+export function toMni2mm(vol: Volume & MaybeHeader, opts: { allowNonMni?: boolean; method?: Interpolation } = {}): { volume: Volume; step: string } {
   const file = vol.header?.file ?? '(volume)'
   const check = checkMniSpace(vol)
   if (!check.ok && !opts.allowNonMni) {
@@ -149,7 +148,9 @@ export function toMni2mm(
   }
   const method = opts.method ?? 'linear'
   if (sameGrid(vol, MNI_2MM)) return { volume: resampleToGrid(vol, MNI_2MM, method), step: 'already on the MNI 2 mm grid' }
-  const from = `${vol.dims.join('x')} ${voxelSizes(vol.affine).map((s) => +s.toFixed(2)).join('x')} mm`
+  const from = `${vol.dims.join('x')} ${voxelSizes(vol.affine)
+    .map((s) => +s.toFixed(2))
+    .join('x')} mm`
   const note = check.ok ? '' : ' (not recognised as MNI space; allowed by the user)'
   return {
     volume: resampleToGrid(vol, MNI_2MM, method),

@@ -16,7 +16,11 @@ export interface MniTemplates {
   petLike: Volume
 }
 
-export const TEMPLATE_FILES = { t1: 'mni_icbm152_t1_2mm.nii.gz', brainMask: 'mni_icbm152_brainmask_2mm.nii.gz', petLike: 'mni_icbm152_petlike_2mm.nii.gz' } as const
+export const TEMPLATE_FILES = {
+  t1: 'mni_icbm152_t1_2mm.nii.gz',
+  brainMask: 'mni_icbm152_brainmask_2mm.nii.gz',
+  petLike: 'mni_icbm152_petlike_2mm.nii.gz'
+} as const
 
 /** resources/templates, found upwards from this module (sources, out/main, out/main/chunks, asar). */
 export function templatesDir(): string {

@@ -18,7 +18,10 @@ export interface ScanVolume extends Volume {
 
 /** Reads a scan: a .nii/.nii.gz file, or a folder with one DICOM series (or the series `dicomSeries`). */
 export async function readScan(path: string, opts: { signal?: AbortSignal; dicomSeries?: string | null } = {}): Promise<ScanVolume> {
-  const isDir = await fsp.stat(path).then((s) => s.isDirectory(), () => false)
+  const isDir = await fsp.stat(path).then(
+    (s) => s.isDirectory(),
+    () => false
+  )
   if (isDir) {
     const v = await readDicomFolder(path, { uid: opts.dicomSeries, signal: opts.signal })
     const { series, ...vol } = v

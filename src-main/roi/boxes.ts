@@ -70,11 +70,7 @@ export function boxToVoxelRange(box: MniBox, grid: Grid): [[number, number], [nu
         }
       }
   // Small tolerance so voxel centres exactly on a bound are inside.
-  return [0, 1, 2].map((a) => [Math.ceil(lo[a] - 1e-6), Math.floor(hi[a] + 1e-6)]) as [
-    [number, number],
-    [number, number],
-    [number, number]
-  ]
+  return [0, 1, 2].map((a) => [Math.ceil(lo[a] - 1e-6), Math.floor(hi[a] + 1e-6)]) as [[number, number], [number, number], [number, number]]
 }
 
 /**

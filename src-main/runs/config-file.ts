@@ -37,7 +37,8 @@ export function parseRunConfig(file: string, text: string): { config: RunConfig;
   } catch (err) {
     throw new Error(`${file} is damaged: ${describeReadError(err)}; the run cannot be read`, { cause: err })
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file} is damaged: it does not hold a JSON object; the run cannot be read`)
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new Error(`${file} is damaged: it does not hold a JSON object; the run cannot be read`)
   let obj = raw as Raw
   const version = obj.formatVersion ?? 0
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 0) {
@@ -59,7 +60,9 @@ export function parseRunConfig(file: string, text: string): { config: RunConfig;
   const parsed = RunConfig.safeParse(obj)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
-    throw new Error(`${file} is damaged (run format ${version}): field '${issue?.path.join('.') || '(root)'}' ${issue?.message ?? 'is invalid'}; the run cannot be read`)
+    throw new Error(
+      `${file} is damaged (run format ${version}): field '${issue?.path.join('.') || '(root)'}' ${issue?.message ?? 'is invalid'}; the run cannot be read`
+    )
   }
   return { config: parsed.data, migratedFrom: version === RUN_FORMAT_VERSION ? null : version }
 }

@@ -102,7 +102,11 @@ async function writeJson(file: string, value: unknown): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(value, null, 1) + '\n')
 }
 
-const exists = (file: string): Promise<boolean> => fsp.stat(file).then(() => true, () => false)
+const exists = (file: string): Promise<boolean> =>
+  fsp.stat(file).then(
+    () => true,
+    () => false
+  )
 
 /** A run's config.json, migrated to the current format. @throws naming the file and why it cannot be read */
 export function readRunConfig(study: string, id: string): Promise<RunConfig> {
@@ -139,7 +143,10 @@ export function runSplitAssignment(study: string, id: string, current: Record<st
 }
 
 export async function runSplitAssignmentIn(dir: string, current: Record<string, string> | undefined): Promise<Record<string, string>> {
-  const own = await fsp.readFile(join(dir, RUN_SPLIT), 'utf8').then((t) => (JSON.parse(t) as { assignment?: Record<string, string> } | null)?.assignment, () => undefined)
+  const own = await fsp.readFile(join(dir, RUN_SPLIT), 'utf8').then(
+    (t) => (JSON.parse(t) as { assignment?: Record<string, string> } | null)?.assignment,
+    () => undefined
+  )
   return own ?? current ?? {}
 }
 

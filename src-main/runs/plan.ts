@@ -84,7 +84,15 @@ export interface PlannedSplit {
  */
 export function runConfigFor(
   s: StudyState,
-  a: { id: string; createdAt: string; options: TrainingOptions; valLabelsPerClass: readonly number[]; split: PlannedSplit; backend: RunConfig['backend']; labelling?: RunConfig['labelling'] }
+  a: {
+    id: string
+    createdAt: string
+    options: TrainingOptions
+    valLabelsPerClass: readonly number[]
+    split: PlannedSplit
+    backend: RunConfig['backend']
+    labelling?: RunConfig['labelling']
+  }
 ): RunConfig {
   const o = a.options
   const epochs = o.epochs ?? DEFAULT_EPOCHS
@@ -103,7 +111,14 @@ export function runConfigFor(
     train: resolveTrainConfig(engineConfigFor(o, epochs, a.valLabelsPerClass)),
     backend: a.backend,
     preprocessing: recordedPreprocessing(s),
-    split: { seed: a.split.seed, fractions: a.split.fractions, createdAt: a.split.createdAt, hash: splitHash(a.split.assignment), counts: splitCounts(a.split.assignment), file: a.split.file },
+    split: {
+      seed: a.split.seed,
+      fractions: a.split.fractions,
+      createdAt: a.split.createdAt,
+      hash: splitHash(a.split.assignment),
+      counts: splitCounts(a.split.assignment),
+      file: a.split.file
+    },
     ...(a.labelling ? { labelling: a.labelling } : {})
   }
 }

@@ -45,7 +45,7 @@ function summaryOf(config: RunConfig, st: Awaited<ReturnType<typeof readRunStatu
         ? 'the training process stopped without finishing; resume continues from the last checkpoint'
         : status === 'running' && elsewhere
           ? `running on ${st!.host} (process ${st!.pid})`
-          : st?.message ?? null
+          : (st?.message ?? null)
   }
 }
 
@@ -111,7 +111,9 @@ function metricsOf(results: readonly SeedResultFile[]): MetricsRow[] {
   const modalities = results[0]?.modalities ?? []
   for (const split of ['val', 'test'] as const) {
     for (let m = -1; m < modalities.length; m++) {
-      const list = results.map((r) => (m < 0 ? r.evaluation[split]?.aggregator : r.evaluation[split]?.modalities[m])).filter((x): x is ClassificationMetrics => Boolean(x))
+      const list = results
+        .map((r) => (m < 0 ? r.evaluation[split]?.aggregator : r.evaluation[split]?.modalities[m]))
+        .filter((x): x is ClassificationMetrics => Boolean(x))
       if (list.length) metrics.push(metricsRow(m < 0 ? 'aggregator' : modalities[m]!, split, list))
     }
   }
@@ -155,8 +157,8 @@ async function predictionsOf(study: string, dir: string, config: RunConfig, resu
       participantId: pid,
       sessionId: sessions.get(pid) ?? 'ses-M00',
       split: (splits[pid] as PredictionRow['split']) ?? null,
-      trueLabel: own ? (ownVisible.has(pid) ? known(pid) : null) : s.labels.get(pid) ?? null,
-      hiddenLabel: own ? (ownVisible.has(pid) ? null : known(pid)) : s.labels.has(pid) ? null : s.hidden.get(pid) ?? null,
+      trueLabel: own ? (ownVisible.has(pid) ? known(pid) : null) : (s.labels.get(pid) ?? null),
+      hiddenLabel: own ? (ownVisible.has(pid) ? null : known(pid)) : s.labels.has(pid) ? null : (s.hidden.get(pid) ?? null),
       predictedLabel: classNames[predicted] ?? String(predicted),
       aggregator,
       modalities: mods
@@ -181,7 +183,8 @@ export async function runFolderDetail(study: string, dir: string): Promise<RunDe
   for (const r of results) r.evaluation.test?.aggregator?.confusion.forEach((row, a) => row.forEach((v, b) => (confusion[a]![b]! += v)))
   const firstTest = results[0]?.evaluation.test?.aggregator
   const curve = firstTest?.roc[0]
-  const roc = C === 2 && curve ? { fpr: curve.map((p) => p.fpr), tpr: curve.map((p) => p.tpr), auc: Number.isFinite(firstTest.auc) ? firstTest.auc : null } : null
+  const roc =
+    C === 2 && curve ? { fpr: curve.map((p) => p.fpr), tpr: curve.map((p) => p.tpr), auc: Number.isFinite(firstTest.auc) ? firstTest.auc : null } : null
   return {
     summary,
     config: config as unknown as Record<string, unknown>,

@@ -71,6 +71,13 @@ export function metricsTsv<R extends MetricsRow>(rows: readonly R[], lead: Reado
   const header = [...lead.map(([name]) => name), 'model', 'split', 'n', 'seeds', ...METRICS.flatMap((m) => [`${SNAKE[m]}_mean`, `${SNAKE[m]}_std`])]
   return formatTable(
     header,
-    rows.map((r) => [...lead.map(([, cell]) => cell(r)), r.model, r.split, String(r.n), String(r.seeds), ...METRICS.flatMap((m) => [num(r.mean[m], 4), num(r.std[m], 4)])])
+    rows.map((r) => [
+      ...lead.map(([, cell]) => cell(r)),
+      r.model,
+      r.split,
+      String(r.n),
+      String(r.seeds),
+      ...METRICS.flatMap((m) => [num(r.mean[m], 4), num(r.std[m], 4)])
+    ])
   )
 }

@@ -48,11 +48,7 @@ export async function readRecentStudies(userDataDir: string): Promise<RecentStud
 }
 
 /** Puts a study at the top of the list (replacing an older entry for the same folder). */
-export async function recordRecentStudy(
-  userDataDir: string,
-  study: { path: string; name: string },
-  openedAt: Date = new Date()
-): Promise<RecentStudy[]> {
+export async function recordRecentStudy(userDataDir: string, study: { path: string; name: string }, openedAt: Date = new Date()): Promise<RecentStudy[]> {
   const path = resolve(study.path)
   let previous: RecentStudy[]
   try {
@@ -61,10 +57,7 @@ export async function recordRecentStudy(
     // A damaged list is replaced rather than blocking the opening of a study.
     previous = []
   }
-  const studies = [{ path, name: study.name, openedAt: openedAt.toISOString() }, ...previous.filter((s) => s.path !== path)].slice(
-    0,
-    maxRecentStudies
-  )
+  const studies = [{ path, name: study.name, openedAt: openedAt.toISOString() }, ...previous.filter((s) => s.path !== path)].slice(0, maxRecentStudies)
   await mkdir(userDataDir, { recursive: true })
   await writeFileAtomic(recentStudiesFile(userDataDir), JSON.stringify({ version: 1, studies }, null, 2) + '\n')
   return studies

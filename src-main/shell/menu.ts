@@ -52,7 +52,17 @@ export function buildMenuTemplate(o: MenuOptions): MenuItemConstructorOptions[] 
   }
   const macApp: MenuItemConstructorOptions = {
     label: o.appName,
-    submenu: [about, { type: 'separator' }, { role: 'services' }, { type: 'separator' }, { role: 'hide' }, { role: 'hideOthers' }, { role: 'unhide' }, { type: 'separator' }, { role: 'quit' }]
+    submenu: [
+      about,
+      { type: 'separator' },
+      { role: 'services' },
+      { type: 'separator' },
+      { role: 'hide' },
+      { role: 'hideOthers' },
+      { role: 'unhide' },
+      { type: 'separator' },
+      { role: 'quit' }
+    ]
   }
   const help: MenuItemConstructorOptions = { role: 'help', submenu: [about] }
 

@@ -13,8 +13,19 @@ export function openDialogOptions(args: PickArgs): OpenDialogOptions {
   if (args.title) options.title = args.title
   if (args.mode === 'openFile' && args.extensions && args.extensions.length > 0) {
     // Filters match the last dot only, so '.nii.gz' is offered as 'gz' (plus 'nii.gz' for Linux).
-    const exts = [...new Set(args.extensions.flatMap((e) => { const x = e.replace(/^\./, ''); const last = x.split('.').pop()!; return x === last ? [x] : [x, last] }))]
-    options.filters = [{ name: args.extensions.join(', '), extensions: exts }, { name: 'All files', extensions: ['*'] }]
+    const exts = [
+      ...new Set(
+        args.extensions.flatMap((e) => {
+          const x = e.replace(/^\./, '')
+          const last = x.split('.').pop()!
+          return x === last ? [x] : [x, last]
+        })
+      )
+    ]
+    options.filters = [
+      { name: args.extensions.join(', '), extensions: exts },
+      { name: 'All files', extensions: ['*'] }
+    ]
   }
   return options
 }

@@ -57,7 +57,10 @@ export function cachePath(studyDir: string, key: string): string {
 }
 
 export async function hasCacheEntry(studyDir: string, key: string): Promise<boolean> {
-  return fsp.stat(join(cachePath(studyDir, key), 'meta.json')).then(() => true, () => false)
+  return fsp.stat(join(cachePath(studyDir, key), 'meta.json')).then(
+    () => true,
+    () => false
+  )
 }
 
 /** Affine of a crop mirrored in x (voxel i -> nx - 1 - i). */
@@ -78,10 +81,14 @@ export async function writeCacheEntry(studyDir: string, meta: CacheMeta, crops: 
   try {
     await fsp.mkdir(tmp)
     for (let c = 0; c < 2; c++) {
-      await writeNifti(join(tmp, FILES[c]!), { dims: crops.dims, spacing: [2, 2, 2], affine: c === 0 ? affines.left : affines.right, data: crops.data.slice(c * n, (c + 1) * n) }, {
-        xformCode: 4,
-        description: `TCGM Lab ${meta.modality} ${c === 0 ? 'left' : 'right'} hippocampus`
-      })
+      await writeNifti(
+        join(tmp, FILES[c]!),
+        { dims: crops.dims, spacing: [2, 2, 2], affine: c === 0 ? affines.left : affines.right, data: crops.data.slice(c * n, (c + 1) * n) },
+        {
+          xformCode: 4,
+          description: `TCGM Lab ${meta.modality} ${c === 0 ? 'left' : 'right'} hippocampus`
+        }
+      )
     }
     await fsp.writeFile(join(tmp, 'meta.json'), JSON.stringify(meta, null, 1) + '\n')
     await fsp.rename(tmp, cachePath(studyDir, meta.key)).catch(async (err: NodeJS.ErrnoException) => {

@@ -28,7 +28,12 @@ function months(row: Record<string, string>, mCol: string | null, visCol: string
 }
 
 /** Labels from ADNIMERGE rows (see module doc). */
-export function labelsFromAdnimerge(t: Table, classNames: readonly string[], visit: string, mci: MciPolicy): { labels: Map<string, string>; problems: LabelImportResult['problems'] } {
+export function labelsFromAdnimerge(
+  t: Table,
+  classNames: readonly string[],
+  visit: string,
+  mci: MciPolicy
+): { labels: Map<string, string>; problems: LabelImportResult['problems'] } {
   const ptid = column(t, ['PTID'], 'PTID')
   const vis = column(t, ['VISCODE'], 'VISCODE')
   const dx = findColumn(t, ['DX'])
@@ -46,7 +51,7 @@ export function labelsFromAdnimerge(t: Table, classNames: readonly string[], vis
     const diagnosis = (dx && at[dx]) || (want === 'bl' && dxBl ? at[dxBl] : '') || ''
     const isMci = /^(e|l)?mci$/i.test(diagnosis)
     if (isMci && mci === 'converters-36m') {
-      const follow = rows.map((r) => ({ m: months(r, mCol, vis), dx: dx ? r[dx] ?? '' : '' })).filter((x) => x.m !== null) as Array<{ m: number; dx: string }>
+      const follow = rows.map((r) => ({ m: months(r, mCol, vis), dx: dx ? (r[dx] ?? '') : '' })).filter((x) => x.m !== null) as Array<{ m: number; dx: string }>
       const converted = follow.some((x) => x.m <= 36 && /^(dementia|ad)$/i.test(x.dx))
       const followed = follow.some((x) => x.m >= 36 && x.dx !== '')
       if (converted) labels.set(id, classNames[classNames.length - 1]!)
@@ -56,14 +61,28 @@ export function labelsFromAdnimerge(t: Table, classNames: readonly string[], vis
     }
     const m = mapDiagnosis(diagnosis, classNames, mci)
     if (m.label !== null) labels.set(id, m.label)
-    else if (m.reason === 'unknown') problems.push({ file: t.file, severity: 'warning', message: `${id}: diagnosis '${diagnosis}' is not a class (${classNames.join(', ')}); left unlabelled` })
+    else if (m.reason === 'unknown')
+      problems.push({
+        file: t.file,
+        severity: 'warning',
+        message: `${id}: diagnosis '${diagnosis}' is not a class (${classNames.join(', ')}); left unlabelled`
+      })
   }
-  if (mciUnresolved) problems.push({ file: t.file, severity: 'warning', message: `${mciUnresolved} MCI subject(s) neither converted within 36 months nor followed 36 months; left unlabelled` })
+  if (mciUnresolved)
+    problems.push({
+      file: t.file,
+      severity: 'warning',
+      message: `${mciUnresolved} MCI subject(s) neither converted within 36 months nor followed 36 months; left unlabelled`
+    })
   return { labels, problems }
 }
 
 /** Labels from a two-column style table (see module doc). */
-export function labelsFromTable(t: Table, classNames: readonly string[], mci: MciPolicy): { labels: Map<string, string>; problems: LabelImportResult['problems'] } {
+export function labelsFromTable(
+  t: Table,
+  classNames: readonly string[],
+  mci: MciPolicy
+): { labels: Map<string, string>; problems: LabelImportResult['problems'] } {
   const id = column(t, ['participant_id', 'subject', 'subject_id', 'ptid'], 'participant_id')
   const lab = column(t, ['label', 'diagnosis', 'group', 'dx', 'class'], 'label')
   const labels = new Map<string, string>()
@@ -79,7 +98,12 @@ export function labelsFromTable(t: Table, classNames: readonly string[], mci: Mc
     }
     const m = mapDiagnosis(raw, classNames, mci)
     if (m.label === null) {
-      if (m.reason !== 'empty') problems.push({ file: t.file, severity: 'error', message: `line ${r.line}: label '${raw}' of ${sid} is not a class (${classNames.join(', ')})${m.reason === 'mci' ? ' (MCI: choose an MCI policy)' : ''}; row skipped` })
+      if (m.reason !== 'empty')
+        problems.push({
+          file: t.file,
+          severity: 'error',
+          message: `line ${r.line}: label '${raw}' of ${sid} is not a class (${classNames.join(', ')})${m.reason === 'mci' ? ' (MCI: choose an MCI policy)' : ''}; row skipped`
+        })
       continue
     }
     if (seen.has(sid) && labels.get(sid) !== m.label) conflicting.add(sid)
@@ -93,13 +117,19 @@ export function labelsFromTable(t: Table, classNames: readonly string[], mci: Mc
   return { labels, problems }
 }
 
-export async function importLabelFile(study: string, file: string, opts: { format?: 'auto' | 'table' | 'adnimerge'; mci?: MciPolicy } = {}): Promise<LabelImportResult> {
+export async function importLabelFile(
+  study: string,
+  file: string,
+  opts: { format?: 'auto' | 'table' | 'adnimerge'; mci?: MciPolicy } = {}
+): Promise<LabelImportResult> {
   const s = await loadStudy(study)
   const t = await readTable(file)
   const format = opts.format && opts.format !== 'auto' ? opts.format : isAdnimerge(t) ? 'adnimerge' : 'table'
   const mci = opts.mci ?? 'exclude'
   const { labels, problems } =
-    format === 'adnimerge' ? labelsFromAdnimerge(t, s.file.settings.classNames, s.file.settings.visit, mci) : labelsFromTable(t, s.file.settings.classNames, mci)
+    format === 'adnimerge'
+      ? labelsFromAdnimerge(t, s.file.settings.classNames, s.file.settings.visit, mci)
+      : labelsFromTable(t, s.file.settings.classNames, mci)
   if (labels.size === 0 && problems.length === 0) throw new Error(`${file}: no labels found`)
   const r = await applyLabels(study, labels, `import:${file}`)
   for (const b of r.badLabels) problems.push({ file, severity: 'error', message: `${b.subject}: '${b.label}' is not a class` })

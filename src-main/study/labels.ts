@@ -212,7 +212,10 @@ export const REVEAL_LOG = 'reveals.log.tsv'
 
 export async function appendRevealEvent(studyDir: string, count: number, source: string): Promise<string> {
   const file = join(studyDir, REVEAL_LOG)
-  const exists = await fsp.stat(file).then(() => true, () => false)
+  const exists = await fsp.stat(file).then(
+    () => true,
+    () => false
+  )
   if (!exists) await writeFileAtomic(file, 'time\thidden_labels\tsource\n')
   const time = new Date().toISOString()
   await appendLinesDurable(file, [`${time}\t${count}\t${clean(source, 'reveal source')}`])
@@ -232,11 +235,7 @@ export async function writeLabelsSnapshot(studyDir: string, labels: Map<string, 
  * Appends events (numbered after `known`) to the log. Must be called under the study lock with
  * `known` read under the same lock. Cuts a torn tail first so the new lines start clean.
  */
-export async function appendLabelEvents(
-  studyDir: string,
-  log: LogRead,
-  changes: ReadonlyArray<Omit<LabelEvent, 'seq' | 'time'>>
-): Promise<LabelEvent[]> {
+export async function appendLabelEvents(studyDir: string, log: LogRead, changes: ReadonlyArray<Omit<LabelEvent, 'seq' | 'time'>>): Promise<LabelEvent[]> {
   const file = join(studyDir, LABEL_LOG)
   await setAsideDamagedTail(studyDir, log)
   if (log.fileBytes === 0) {

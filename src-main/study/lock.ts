@@ -127,7 +127,9 @@ async function acquireFileLock(dir: string, identity: string, timeoutMs: number)
       continue
     }
     if (Date.now() - started > timeoutMs) {
-      throw new Error(`the study ${dir} is being changed by another process (pid ${holder?.pid ?? 'unknown'}, lock file ${file}); try again when it has finished`)
+      throw new Error(
+        `the study ${dir} is being changed by another process (pid ${holder?.pid ?? 'unknown'}, lock file ${file}); try again when it has finished`
+      )
     }
     await new Promise((r) => setTimeout(r, 25 + Math.random() * 50))
   }
@@ -145,14 +147,16 @@ export async function withStudyLock<T>(studyDir: string, fn: () => Promise<T>, t
   const dir = resolve(studyDir)
   const key = await folderIdentity(dir)
   const previous = queues.get(key) ?? Promise.resolve()
-  const run = previous.catch(() => undefined).then(async () => {
-    const release = await acquireFileLock(dir, key, timeoutMs)
-    try {
-      return await fn()
-    } finally {
-      await release().catch(() => undefined)
-    }
-  })
+  const run = previous
+    .catch(() => undefined)
+    .then(async () => {
+      const release = await acquireFileLock(dir, key, timeoutMs)
+      try {
+        return await fn()
+      } finally {
+        await release().catch(() => undefined)
+      }
+    })
   queues.set(key, run)
   try {
     return await run

@@ -20,7 +20,9 @@ export async function flaggedScans(studyDir: string): Promise<FlaggedScan[]> {
   return s.file.subjects.flatMap((x) =>
     (['smri', 'pet'] as const).flatMap((m) => {
       const scan = x.scans[m]
-      return scan?.qc?.flagged ? [{ subject: x.id, modality: m, path: scan.path, ncc: scan.qc.ncc, threshold: scan.qc.threshold, accepted: scan.qc.accepted }] : []
+      return scan?.qc?.flagged
+        ? [{ subject: x.id, modality: m, path: scan.path, ncc: scan.qc.ncc, threshold: scan.qc.threshold, accepted: scan.qc.accepted }]
+        : []
     })
   )
 }
@@ -31,7 +33,8 @@ export async function acceptRegistration(studyDir: string, subject: string, moda
     const rec = s.file.subjects.find((x) => x.id === subject)
     const scan = rec?.scans[modality]
     if (!scan) throw new Error(`${studyDir}: subject '${subject}' has no ${modality === 'smri' ? 'sMRI' : 'PET'} scan`)
-    if (!scan.qc?.flagged) throw new Error(`${studyDir}: ${subject}'s ${modality === 'smri' ? 'sMRI' : 'PET'} scan was not flagged by registration QC; nothing to accept`)
+    if (!scan.qc?.flagged)
+      throw new Error(`${studyDir}: ${subject}'s ${modality === 'smri' ? 'sMRI' : 'PET'} scan was not flagged by registration QC; nothing to accept`)
     scan.qc.accepted = accepted
     await saveStudyFile(s)
     return { subject, modality, path: scan.path, ncc: scan.qc.ncc, threshold: scan.qc.threshold, accepted }

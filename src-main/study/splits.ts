@@ -46,7 +46,12 @@ function groupBy(ids: readonly string[], strata: ReadonlyMap<string, string>): M
  * Assigns every id to train/val/test.
  * @param strata id -> stratum (e.g. the class) for the subjects whose label is known.
  */
-export function makeSplits(ids: readonly string[], strata: ReadonlyMap<string, string>, seed: number, fractions: SplitFractions = DEFAULT_FRACTIONS): Map<string, SplitName> {
+export function makeSplits(
+  ids: readonly string[],
+  strata: ReadonlyMap<string, string>,
+  seed: number,
+  fractions: SplitFractions = DEFAULT_FRACTIONS
+): Map<string, SplitName> {
   const fs = [fractions.train, fractions.val, fractions.test]
   if (fs.some((f) => !(f >= 0)) || !(fs.reduce((a, b) => a + b, 0) > 0)) {
     throw new Error(`makeSplits: fractions must be >= 0 with a positive sum, got ${JSON.stringify(fractions)}`)
@@ -91,7 +96,10 @@ export function placeIntoSplits(
   }
   const rng = new Rng(seed)
   const out = new Map<string, SplitName>()
-  for (const [stratum, members] of groupBy(newIds.filter((id) => !assignment.has(id)), strata)) {
+  for (const [stratum, members] of groupBy(
+    newIds.filter((id) => !assignment.has(id)),
+    strata
+  )) {
     const c = counts.get(stratum) ?? [0, 0, 0]
     const size = c.reduce((a, b) => a + b, 0) + members.length
     for (const id of rng.shuffle(members.slice())) {

@@ -132,7 +132,13 @@ function checkClassNames(names: readonly string[]): void {
 export async function mutateStudy<T>(dir: string, fn: (s: StudyState) => Promise<T>): Promise<T> {
   const abs = resolve(dir)
   // Say "not a study" before trying to take the lock in a folder that may not exist.
-  if (!(await fsp.stat(join(abs, STUDY_JSON)).then(() => true, () => false))) throw new InputError(`${abs} is not a study folder: ${STUDY_JSON} not found`)
+  if (
+    !(await fsp.stat(join(abs, STUDY_JSON)).then(
+      () => true,
+      () => false
+    ))
+  )
+    throw new InputError(`${abs} is not a study folder: ${STUDY_JSON} not found`)
   return withStudyLock(abs, async () => {
     const s = await loadStudy(abs)
     await removeStaleTemps(abs)
@@ -160,7 +166,10 @@ export async function repairStudy(dir: string): Promise<string[]> {
 async function repairSnapshot(s: StudyState): Promise<void> {
   const file = join(s.dir, LABELS_TSV)
   // A snapshot that cannot be read or parsed is rewritten from the log (the truth).
-  const snap = await fsp.readFile(file, 'utf8').then((text) => parseTwoColumn(file, text)).catch(() => null)
+  const snap = await fsp
+    .readFile(file, 'utf8')
+    .then((text) => parseTwoColumn(file, text))
+    .catch(() => null)
   const same = snap !== null && snap.size === s.labels.size && [...s.labels].every(([k, v]) => snap.get(k) === v)
   if (!same) await writeLabelsSnapshot(s.dir, s.labels)
 }
@@ -238,7 +247,9 @@ export async function redoLabel(dir: string): Promise<{ redone: LabelEvent; chan
     const subject = t.target.subject
     const current = s.labels.get(subject) ?? null
     const label = t.target.label
-    const [e] = await appendStudyLabelEvents(s, [{ action: label === null ? 'clear' : 'set', subject, label, previous: current, undoes: t.undo.seq, source: 'user' }])
+    const [e] = await appendStudyLabelEvents(s, [
+      { action: label === null ? 'clear' : 'set', subject, label, previous: current, undoes: t.undo.seq, source: 'user' }
+    ])
     return { redone: t.target, change: { subject, label, previous: current, seq: e!.seq } }
   })
 }
@@ -249,7 +260,9 @@ export async function undoLabel(dir: string): Promise<{ undone: LabelEvent; chan
     const target = undoTarget(s.events)
     if (!target) return null
     const current = s.labels.get(target.subject) ?? null
-    const [e] = await appendStudyLabelEvents(s, [{ action: 'undo', subject: target.subject, label: target.previous, previous: current, undoes: target.seq, source: 'user' }])
+    const [e] = await appendStudyLabelEvents(s, [
+      { action: 'undo', subject: target.subject, label: target.previous, previous: current, undoes: target.seq, source: 'user' }
+    ])
     return { undone: target, change: { subject: target.subject, label: target.previous, previous: current, seq: e!.seq } }
   })
 }
@@ -289,7 +302,11 @@ export async function applyLabels(
  * Keeps a stratified, seeded fraction of the known labels (visible or hidden) visible and hides
  * the rest. The hidden file is written first, so each known label is always saved somewhere.
  */
-export async function simulateLabelRate(dir: string, rate: number, seed: number): Promise<{ visible: number; hidden: number; visibleByClass: Record<string, number> }> {
+export async function simulateLabelRate(
+  dir: string,
+  rate: number,
+  seed: number
+): Promise<{ visible: number; hidden: number; visibleByClass: Record<string, number> }> {
   return mutateStudy(dir, async (s) => {
     const known = new Map([...s.hidden, ...s.labels])
     const visible = chooseVisible(known, rate, seed)
@@ -317,7 +334,12 @@ export async function simulateLabelRate(dir: string, rate: number, seed: number)
  */
 export async function makeStudySplits(dir: string, seed: number, fractions: SplitFractions = DEFAULT_FRACTIONS): Promise<Record<SplitName, number>> {
   return mutateStudy(dir, async (s) => {
-    const assignment = makeSplits(s.file.subjects.map((x) => x.id), splitStrata(s.labels, s.hidden), seed, fractions)
+    const assignment = makeSplits(
+      s.file.subjects.map((x) => x.id),
+      splitStrata(s.labels, s.hidden),
+      seed,
+      fractions
+    )
     s.file.splits = { seed, fractions, createdAt: new Date().toISOString(), assignment: Object.fromEntries(assignment) }
     await saveStudyFile(s)
     const counts = { train: 0, val: 0, test: 0 }

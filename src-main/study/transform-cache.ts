@@ -35,7 +35,15 @@ export function studyTransformStore(studyDir: string): TransformStore {
     async load(key) {
       const text = await fsp.readFile(join(transformDir(studyDir, key), 'registration.json'), 'utf8').catch(() => null)
       if (text === null) return null
-      const parsed = Stored.safeParse((() => { try { return JSON.parse(text) } catch { return null } })())
+      const parsed = Stored.safeParse(
+        (() => {
+          try {
+            return JSON.parse(text)
+          } catch {
+            return null
+          }
+        })()
+      )
       // A damaged entry is registered again (and overwritten), never trusted.
       if (!parsed.success) return null
       return { maps: parsed.data.maps, worldFromMni: parsed.data.worldFromMni, step: parsed.data.step }
@@ -44,7 +52,11 @@ export function studyTransformStore(studyDir: string): TransformStore {
       const dir = transformDir(studyDir, key)
       await ensureDir(dir, 'study folder')
       for (const [n, map] of reg.maps.entries()) {
-        await writeFileAtomic(join(dir, `TransformParameters.${n}.txt`), elastixTransformText(map, n === 0 ? 'NoInitialTransform' : join(dir, `TransformParameters.${n - 1}.txt`)), 'study folder')
+        await writeFileAtomic(
+          join(dir, `TransformParameters.${n}.txt`),
+          elastixTransformText(map, n === 0 ? 'NoInitialTransform' : join(dir, `TransformParameters.${n - 1}.txt`)),
+          'study folder'
+        )
       }
       const stored: z.infer<typeof Stored> = { ...about, createdAt: new Date().toISOString(), step: reg.step, worldFromMni: reg.worldFromMni, maps: reg.maps }
       await writeFileAtomic(join(dir, 'registration.json'), JSON.stringify(stored, null, 1), 'study folder')

@@ -17,7 +17,6 @@ import { volumeToPayload, type PayloadMeaning } from './payload'
 import type { Modality } from '../domain/modality'
 import { registrationT1For } from '../domain/input-kind'
 
-
 /** What the values of a preprocessed volume mean, for titles and the colour bar. */
 export function payloadMeaning(settings: PreprocessSettings, steps: readonly string[]): PayloadMeaning {
   if (settings.input?.kind === 't1-weighted') return { quantity: 'T1 intensity, robust z-score in the brain', units: 'z' }

@@ -57,18 +57,25 @@ export function visibleHistory(s: StudyState, events: readonly LabelEvent[]): La
 }
 
 /** The predictions of run `runId` (when given and finished), else of the newest finished run. */
-async function runPredictions(s: StudyState, runId?: string): Promise<{ runId: string | null; latestRunId: string | null; byId: Map<string, SubjectRow['prediction']> }> {
+async function runPredictions(
+  s: StudyState,
+  runId?: string
+): Promise<{ runId: string | null; latestRunId: string | null; byId: Map<string, SubjectRow['prediction']> }> {
   const done = (await listRuns(s.dir)).filter((r) => r.status === 'done')
   const latestRunId = done[0]?.id ?? null
   const chosen = (runId ? done.find((r) => r.id === runId) : undefined) ?? done[0]
   const byId = new Map<string, SubjectRow['prediction']>()
   if (!chosen) return { runId: null, latestRunId, byId }
   const detail = await getRunDetail(s.dir, chosen.id)
-  for (const p of detail.predictions) byId.set(p.participantId, { runId: chosen.id, modalities: p.modalities, aggregator: p.aggregator, predicted: p.predictedLabel })
+  for (const p of detail.predictions)
+    byId.set(p.participantId, { runId: chosen.id, modalities: p.modalities, aggregator: p.aggregator, predicted: p.predictedLabel })
   return { runId: chosen.id, latestRunId, byId }
 }
 
-export async function listSubjects(study: string, runId?: string): Promise<{ classNames: string[]; latestRunId: string | null; runId: string | null; rows: SubjectRow[] }> {
+export async function listSubjects(
+  study: string,
+  runId?: string
+): Promise<{ classNames: string[]; latestRunId: string | null; runId: string | null; rows: SubjectRow[] }> {
   const s = await loadStudy(study)
   const p = await runPredictions(s, runId)
   return { classNames: s.file.settings.classNames, latestRunId: p.latestRunId, runId: p.runId, rows: rowsOf(s, p.byId) }
@@ -118,6 +125,9 @@ export async function subjectDetail(study: string, id: string): Promise<SubjectD
       previews.push(...cropPreviews(m, crops.dims, crops.data))
     }
   }
-  const history = visibleHistory(s, s.events.filter((e) => e.subject === id))
+  const history = visibleHistory(
+    s,
+    s.events.filter((e) => e.subject === id)
+  )
   return { row, scans, previews, history }
 }

@@ -42,9 +42,7 @@ export function applyAffine(a: Affine, p: readonly number[]): Vec3 {
 
 function det3(m: Mat3): number {
   return (
-    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-    m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-    m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
   )
 }
 
@@ -169,12 +167,7 @@ export function quaternionToRotation(b: number, c: number, d: number): Mat3 | nu
 }
 
 /** The qform affine (NIfTI-1 method 2): R * diag(dx, dy, qfac * dz) plus the offsets. */
-export function qformAffine(
-  quat: { b: number; c: number; d: number },
-  offset: Vec3,
-  pixdim: Vec3,
-  qfac: 1 | -1
-): Affine | null {
+export function qformAffine(quat: { b: number; c: number; d: number }, offset: Vec3, pixdim: Vec3, qfac: 1 | -1): Affine | null {
   const rot = quaternionToRotation(quat.b, quat.c, quat.d)
   if (!rot) return null
   const s = [pixdim[0], pixdim[1], pixdim[2] * qfac]

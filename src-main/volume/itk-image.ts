@@ -56,7 +56,8 @@ export function itkImageOf(vol: Volume, name = 'volume') {
 /** A volume from an itk-wasm scalar image (any numeric pixel type, converted to float32). */
 export function volumeFromItk(img: ItkGeometry & { data: ArrayLike<number> | null; imageType?: { components: number } }): Volume {
   if (img.size.length !== 3) throw new Error(`expected a 3-D image, got ${img.size.length}-D (${img.size.join('x')})`)
-  if (img.imageType && img.imageType.components !== 1) throw new Error(`expected one value per voxel, got ${img.imageType.components} (colour or vector images are not scans)`)
+  if (img.imageType && img.imageType.components !== 1)
+    throw new Error(`expected one value per voxel, got ${img.imageType.components} (colour or vector images are not scans)`)
   if (!img.data) throw new Error('the image has no pixel data')
   const affine = affineFromItk(img)
   const data = img.data instanceof Float32Array ? img.data : Float32Array.from(img.data)

@@ -45,7 +45,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Teardown doubles as the check that browser mode stops cleanly on SIGTERM (exit code 0).
   return async () => {
     try {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`browser mode died during the tests (code ${child.exitCode}, signal ${child.signalCode})`)
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`browser mode died during the tests (code ${child.exitCode}, signal ${child.signalCode})`)
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
       child.kill('SIGTERM')
       const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 8000))])

@@ -44,7 +44,10 @@ async function labelWithKeyboard(count: number): Promise<void> {
     labelled.set(id, key === '2' ? 'AD' : 'NC')
     await current.filter({ hasNotText: id }).waitFor({ timeout: 15_000 })
   }
-  await page.getByTestId('save-line').filter({ hasText: /^Saved/ }).waitFor({ timeout: 15_000 })
+  await page
+    .getByTestId('save-line')
+    .filter({ hasText: /^Saved/ })
+    .waitFor({ timeout: 15_000 })
 }
 
 async function expectLabelsOnDisk(): Promise<void> {
@@ -98,7 +101,10 @@ describe('the researcher journey', () => {
     await page.getByTestId('current-subject').filter({ hasText: lastId }).waitFor({ timeout: 15_000 })
     await page.keyboard.press(labelled.get(lastId) === 'AD' ? '2' : '1')
     await page.getByTestId('current-subject').filter({ hasNotText: lastId }).waitFor({ timeout: 15_000 })
-    await page.getByTestId('save-line').filter({ hasText: /^Saved/ }).waitFor({ timeout: 15_000 })
+    await page
+      .getByTestId('save-line')
+      .filter({ hasText: /^Saved/ })
+      .waitFor({ timeout: 15_000 })
     await expectLabelsOnDisk()
     await screenshot(page, 'journey-3-label-done')
   })
@@ -114,7 +120,7 @@ describe('the researcher journey', () => {
     await screenshot(page, 'journey-4-train')
   })
 
-  it('shows each modality\'s diagnosis beside the aggregator\'s', async () => {
+  it("shows each modality's diagnosis beside the aggregator's", async () => {
     await page.getByTestId('see-results').click()
     await page.getByTestId('metrics').waitFor({ timeout: 30_000 })
     await page.locator('.vt-row').first().waitFor()
@@ -152,7 +158,10 @@ describe('the researcher journey', () => {
   it('after training, the table shows the predictions and "Label next" says why it suggests a subject', async () => {
     await nav(/^Subjects$/)
     await page.locator('.vt-row').first().waitFor()
-    await page.getByText(/^(NC|AD) \d+ %$/).first().waitFor({ timeout: 15_000 })
+    await page
+      .getByText(/^(NC|AD) \d+ %$/)
+      .first()
+      .waitFor({ timeout: 15_000 })
     await screenshot(page, 'journey-7-subjects-predicted')
     await nav(/^Label$/)
     const reason = page.getByTestId('suggestion-reason')

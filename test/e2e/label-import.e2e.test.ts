@@ -33,7 +33,10 @@ describe('labels from a file', () => {
     // The demo hides some of its diagnoses for evaluation; show them all, so every subject has a visible label to correct.
     await callBridge(bridge, 'labels.simulateRate', { study, rate: 1, seed: 0 })
 
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: /^Label$/ }).click()
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('button', { name: /^Label$/ })
+      .click()
     const current = (await page.getByTestId('current-subject').textContent())!.trim()
     const before = new Map((await callBridge<Rows>(bridge, 'subjects.list', { study })).rows.map((r) => [r.id, r.label]))
     const other = [...before.keys()].find((id) => id !== current)!
@@ -62,7 +65,10 @@ describe('labels from a file', () => {
     expect(session.problems).toEqual([])
 
     // With labels in the study, renaming a class in use is refused by main, and the window says why.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: /^Start$/ }).click()
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('button', { name: /^Start$/ })
+      .click()
     await page.getByTestId('settings-edit').click()
     await page.getByTestId('settings-class-0').fill('CN')
     await page.getByTestId('settings-save').click()

@@ -62,7 +62,7 @@ browserForSuite('own', { width: 1400, height: 900 }, (s) => {
   page = s.page
 })
 
-describe('a researcher\'s own study, end to end', () => {
+describe("a researcher's own study, end to end", () => {
   it('the demo hides its hidden diagnoses in the Subjects table', async () => {
     cohort = await generateDemoCohort(join(bridge.root, 'own-cohort'), { subjects: GOOD + 2, seed: 11, missingPet: 0 })
     await page.goto(bridge.url)
@@ -75,7 +75,10 @@ describe('a researcher\'s own study, end to end', () => {
     const hidden = rows.filter((r) => r.labelHidden)
     expect(hidden.length).toBeGreaterThan(10)
     for (const r of hidden) expect(r.group, r.id).toBeNull()
-    const firstHidden = [...rows].sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, 10).find((r) => r.labelHidden)!
+    const firstHidden = [...rows]
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, 10)
+      .find((r) => r.labelHidden)!
     const row = page.locator('.vt-row').filter({ hasText: firstHidden.id })
     expect((await row.locator('[role="cell"]').nth(1).textContent())!.trim()).toBe('–')
     expect((await row.locator('[role="cell"]').nth(3).textContent())!.trim()).toBe('hidden')
@@ -83,7 +86,10 @@ describe('a researcher\'s own study, end to end', () => {
     // Searching "AD" finds only subjects whose visible data say AD, never a hidden diagnosis.
     await page.getByTestId('subjects-search').fill('AD')
     const expected = rows.filter((r) => !r.labelHidden && ((r.group ?? '').toLowerCase().includes('ad') || r.id.toLowerCase().includes('ad'))).length
-    await page.getByTestId('subjects-count').filter({ hasText: new RegExp(`^${expected} of 24 shown`) }).waitFor({ timeout: 5_000 })
+    await page
+      .getByTestId('subjects-count')
+      .filter({ hasText: new RegExp(`^${expected} of 24 shown`) })
+      .waitFor({ timeout: 5_000 })
     await page.getByTestId('subjects-search').fill('')
   }, 300_000)
 
@@ -139,7 +145,10 @@ describe('a researcher\'s own study, end to end', () => {
       await page.keyboard.press(truth.get(id) === 'AD' ? '2' : '1')
       if (i < GOOD) await current.filter({ hasNotText: id }).waitFor({ timeout: 15_000 })
     }
-    await page.getByTestId('save-line').filter({ hasText: /^Saved/ }).waitFor({ timeout: 15_000 })
+    await page
+      .getByTestId('save-line')
+      .filter({ hasText: /^Saved/ })
+      .waitFor({ timeout: 15_000 })
     await screenshot(page, 'own-5-labelled')
     await train(false)
     await screenshot(page, 'own-6-trained')

@@ -101,7 +101,8 @@ async function rendersAfter(count: number, views: number): Promise<void> {
   // which the app's CSP (rightly) refuses.
   const deadline = Date.now() + 15_000
   while ((await renderCount()) < count + views) {
-    if (Date.now() > deadline) throw new Error(`the viewer did not render ${views} more view(s) within 15 s (render count ${await renderCount()}, expected >= ${count + views})`)
+    if (Date.now() > deadline)
+      throw new Error(`the viewer did not render ${views} more view(s) within 15 s (render count ${await renderCount()}, expected >= ${count + views})`)
     await new Promise((r) => setTimeout(r, 50))
   }
 }
@@ -149,7 +150,9 @@ describe('the volume viewer', () => {
     expect(scale).toBeLessThan(1)
     expect(await page.locator('[data-testid=render-note]').isVisible()).toBe(true)
     const ratio = Number(await root.getAttribute('data-render-ratio'))
-    const [backing, css] = (await page.evaluate(`(() => { const c = document.querySelector('[data-viewport="fused-axial"] canvas.cornerstone-canvas'); return [c.width, c.clientWidth] })()`)) as number[]
+    const [backing, css] = (await page.evaluate(
+      `(() => { const c = document.querySelector('[data-viewport="fused-axial"] canvas.cornerstone-canvas'); return [c.width, c.clientWidth] })()`
+    )) as number[]
     expect(Math.abs(backing - css * ratio)).toBeLessThanOrEqual(1)
 
     // The base image is not blank: a good part of the sMRI axial slice is lit, with detail.
@@ -169,7 +172,9 @@ describe('the volume viewer', () => {
     await page.mouse.move(box!.x + box!.width / 2, box!.y + box!.height / 2)
     const readout = page.getByTestId('readout')
     await readout.filter({ hasText: 'sMRI voxel' }).waitFor()
-    expect(await readout.textContent()).toMatch(/MNI \(-?\d+\.\d, -?\d+\.\d, -?\d+\.\d\) mm.*sMRI voxel \[\d+, \d+, \d+\] = .*PET voxel \[\d+, \d+, \d+\] = .*SUVR/s)
+    expect(await readout.textContent()).toMatch(
+      /MNI \(-?\d+\.\d, -?\d+\.\d, -?\d+\.\d\) mm.*sMRI voxel \[\d+, \d+, \d+\] = .*PET voxel \[\d+, \d+, \d+\] = .*SUVR/s
+    )
   })
 
   it('colours the hippocampal box with the PET overlay, and nothing where the PET is below the threshold', async () => {
@@ -274,7 +279,7 @@ describe('the volume viewer', () => {
     expect(session.problems).toEqual([])
   })
 
-  it('computes the PET model\'s attribution map after training and draws it inside the hippocampal boxes only', async () => {
+  it("computes the PET model's attribution map after training and draws it inside the hippocampal boxes only", async () => {
     // A short run through the bridge (tiny preset, one epoch), as the Train view would start it.
     await api('training.start', { study, method: 'tcgm', preset: 'tiny', seeds: 1, epochs: 1 })
     const deadline = Date.now() + 60_000
@@ -286,7 +291,10 @@ describe('the volume viewer', () => {
       await new Promise((r) => setTimeout(r, 250))
     }
     // Open the subject again: the viewer now has the run's verdicts, and the Attribution section.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: /^Subjects$/ }).click()
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('button', { name: /^Subjects$/ })
+      .click()
     await page.getByRole('button', { name: `Open ${subjectId} in the viewer` }).click()
     await page.waitForSelector('[data-testid=viewer][data-first-render-ms]:not([data-first-render-ms=""])', { timeout: 30_000 })
     // PET above every value: no PET colour anywhere, so every coloured pixel is the map's.
@@ -344,7 +352,12 @@ describe('the volume viewer', () => {
         return { inside, outside }
       }
       return { boxes, fused: stats('fused-axial'), pet: stats('pet-axial'), smri: stats('smri-axial') }
-    })()`)) as { boxes: Array<{ x0: number; x1: number; y0: number; y1: number }>; fused: { inside: number; outside: number }; pet: { inside: number; outside: number }; smri: { inside: number; outside: number } }
+    })()`)) as {
+      boxes: Array<{ x0: number; x1: number; y0: number; y1: number }>
+      fused: { inside: number; outside: number }
+      pet: { inside: number; outside: number }
+      smri: { inside: number; outside: number }
+    }
     expect(result.boxes).toHaveLength(2)
     expect(result.fused.inside, JSON.stringify(result)).toBeGreaterThan(50)
     expect(result.fused.outside, JSON.stringify(result)).toBe(0)

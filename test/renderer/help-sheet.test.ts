@@ -19,7 +19,16 @@ describe('help sheet', () => {
   it('opens with ?, F1, the Help button and the About menu command, and shows the version and backend', async () => {
     setActivePinia(createPinia())
     const api = new FakeApi()
-      .handle('app.info', () => ({ name: 'TCGM Lab', version: '0.1.0', platform: 'linux', arch: 'x64', node: '20', shell: 'browser', backend: { name: 'wasm', reason: 'no native TensorFlow', tried: [] }, startWithDemo: false }))
+      .handle('app.info', () => ({
+        name: 'TCGM Lab',
+        version: '0.1.0',
+        platform: 'linux',
+        arch: 'x64',
+        node: '20',
+        shell: 'browser',
+        backend: { name: 'wasm', reason: 'no native TensorFlow', tried: [] },
+        startWithDemo: false
+      }))
       .handle('studies.recent', () => [])
     setApi(api)
     const wrapper = mount(App, { attachTo: document.body })

@@ -22,9 +22,23 @@ function plan(args: ArgsOf<'import.preview'>): ImportPreview {
   const withPet = series[1].modality === 'pet' ? 1 : 0
   const withSmri = series[0].modality === 'smri' ? 1 : 0
   return {
-    source: args.source, layout: args.layout ?? 'adni', visit: args.visit ?? 'bl', visits: ['bl'],
+    source: args.source,
+    layout: args.layout ?? 'adni',
+    visit: args.visit ?? 'bl',
+    visits: ['bl'],
     series,
-    subjects: [{ id: '002_S_0295', visits: ['bl'], smri: withSmri ? '/data/adni/a.nii' : null, pet: withPet ? '/data/adni/b.nii' : null, group: 'AD', known: false, smriProblem: null, petProblem: null }],
+    subjects: [
+      {
+        id: '002_S_0295',
+        visits: ['bl'],
+        smri: withSmri ? '/data/adni/a.nii' : null,
+        pet: withPet ? '/data/adni/b.nii' : null,
+        group: 'AD',
+        known: false,
+        smriProblem: null,
+        petProblem: null
+      }
+    ],
     inputs: [],
     counts: { subjects: 1, withSmri, withPet, new: 1 },
     problems: []
@@ -49,7 +63,10 @@ describe('import: correcting the modality of a series', () => {
     await useStudyStore().open(STUDY)
     wrapper = mount(StudyPanel)
     await wrapper.get('[data-testid="import-source"]').setValue('/data/adni')
-    await wrapper.findAll('button').find((b) => b.text() === 'Preview')!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Preview')!
+      .trigger('click')
     await flushPromises()
   })
 
@@ -82,7 +99,10 @@ describe('import: correcting the modality of a series', () => {
     expect(api.callsOf('import.preview')[2].modalityOverrides).toEqual({ [ODD]: 'pet', [MPRAGE]: 'ignore' })
     expect(wrapper.get('[data-testid="import-preview"]').text()).toContain('0 with sMRI')
 
-    await wrapper.findAll('button').find((b) => b.text().startsWith('Import '))!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text().startsWith('Import '))!
+      .trigger('click')
     await flushPromises()
     expect(api.callsOf('import.run')).toEqual([
       { study: STUDY, source: '/data/adni', layout: 'adni', visit: 'bl', modalityOverrides: { [ODD]: 'pet', [MPRAGE]: 'ignore' } }
@@ -95,11 +115,18 @@ describe('import: correcting the modality of a series', () => {
     })
     await row(wrapper, ODD).get('select').setValue('smri')
     await flushPromises()
-    expect(useErrorsStore().notices[0]).toMatchObject({ action: `Reading the cohort again with ${ODD} as smri`, file: '/data/adni', message: '/data/adni/ADNI: permission denied' })
+    expect(useErrorsStore().notices[0]).toMatchObject({
+      action: `Reading the cohort again with ${ODD} as smri`,
+      file: '/data/adni',
+      message: '/data/adni/ADNI: permission denied'
+    })
     expect(useStudyStore().seriesOverrides).toEqual({})
     expect((row(wrapper, ODD).get('select').element as HTMLSelectElement).value).toBe('ignore')
     // The earlier preview stays, and importing it passes no correction.
-    await wrapper.findAll('button').find((b) => b.text().startsWith('Import '))!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text().startsWith('Import '))!
+      .trigger('click')
     await flushPromises()
     expect(api.callsOf('import.run')).toEqual([{ study: STUDY, source: '/data/adni', layout: 'adni', visit: 'bl' }])
   })
@@ -107,20 +134,29 @@ describe('import: correcting the modality of a series', () => {
   it('a new preview or a discarded one forgets the corrections', async () => {
     await row(wrapper, ODD).get('select').setValue('pet')
     await flushPromises()
-    await wrapper.findAll('button').find((b) => b.text() === 'Preview')!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Preview')!
+      .trigger('click')
     await flushPromises()
     expect(api.callsOf('import.preview')[2]).toEqual({ study: STUDY, source: '/data/adni' })
     expect(useStudyStore().seriesOverrides).toEqual({})
     await row(wrapper, ODD).get('select').setValue('smri')
     await flushPromises()
-    await wrapper.findAll('button').find((b) => b.text() === 'Discard preview')!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Discard preview')!
+      .trigger('click')
     expect(useStudyStore().seriesOverrides).toEqual({})
     expect(wrapper.find('[data-testid="import-preview"]').exists()).toBe(false)
   })
 
   it('BIDS series are shown without a choice (the layout decides)', async () => {
     api.handle('import.preview', (args) => ({ ...plan(args), layout: 'bids', series: [{ name: 'pet/*_pet', modality: 'pet', reason: 'BIDS datatype pet' }] }))
-    await wrapper.findAll('button').find((b) => b.text() === 'Preview')!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Preview')!
+      .trigger('click')
     await flushPromises()
     const table = wrapper.get('[data-testid="import-series"]')
     expect(table.find('select').exists()).toBe(false)

@@ -20,7 +20,12 @@ function server(shell: 'browser' | 'electron', result: (labels: Map<string, stri
   const count = () => [...labels.values()].filter((l) => l !== null).length
   return new FakeApi(shell)
     .handle('study.open', () => studySummary({ counts: { ...studySummary().counts, subjects: ids.length, labelled: count() } }))
-    .handle('subjects.list', () => ({ classNames: ['NC', 'AD'], latestRunId: null, runId: null, rows: ids.map((id) => subjectRow(id, { label: labels.get(id) ?? null })) }))
+    .handle('subjects.list', () => ({
+      classNames: ['NC', 'AD'],
+      latestRunId: null,
+      runId: null,
+      rows: ids.map((id) => subjectRow(id, { label: labels.get(id) ?? null }))
+    }))
     .handle('subject.detail', ({ subject }) => ({ row: subjectRow(subject), scans: [], previews: [], history: [] }))
     .handle('labels.importFile', () => result(labels))
 }
@@ -58,7 +63,7 @@ describe('importing labels from a file', () => {
           unchanged: 0,
           unknownSubjects: ['099_S_9999'],
           problems: [
-            { file: FILE, severity: 'error', message: 'line 4: label \'MCI\' of 002_S_0002 is not a class (NC, AD) (MCI: choose an MCI policy); row skipped' },
+            { file: FILE, severity: 'error', message: "line 4: label 'MCI' of 002_S_0002 is not a class (NC, AD) (MCI: choose an MCI policy); row skipped" },
             { file: FILE, severity: 'warning', message: '1 subject(s) in the file are not in the study and were ignored: 099_S_9999' }
           ]
         }
@@ -122,7 +127,9 @@ describe('importing labels from a file', () => {
   })
 
   it('in the desktop app Browse… opens the native file dialog for tables', async () => {
-    await mountView(server('electron', () => ({ applied: 1, unchanged: 0, unknownSubjects: [], problems: [] })).handle('dialog.pick', () => ({ path: '/home/me/dx.csv' })))
+    await mountView(
+      server('electron', () => ({ applied: 1, unchanged: 0, unknownSubjects: [], problems: [] })).handle('dialog.pick', () => ({ path: '/home/me/dx.csv' }))
+    )
     const browse = wrapper.findAll('button').find((b) => b.text() === 'Browse…')!
     await browse.trigger('click')
     await flushPromises()
@@ -136,7 +143,10 @@ describe('importing labels from a file', () => {
         .handle('files.roots', () => [{ name: 'data', path: '/data', kind: 'dir' }])
         .handle('files.list', ({ path }) => ({ path, parent: null, entries: [{ name: 'labels.tsv', path: FILE, kind: 'file' }] }))
     )
-    await wrapper.findAll('button').find((b) => b.text() === 'Browse…')!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Browse…')!
+      .trigger('click')
     await flushPromises()
     await wrapper.get('.fb-entry[data-name="data"]').trigger('click')
     await flushPromises()

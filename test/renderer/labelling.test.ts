@@ -28,7 +28,12 @@ function labelServer(): { api: FakeApi; labels: Map<string, string | null> } {
   }
   api
     .handle('study.open', () => studySummary())
-    .handle('subjects.list', () => ({ classNames: ['NC', 'AD'], latestRunId: null, runId: null, rows: ids.map((id) => subjectRow(id, { label: labels.get(id) ?? null })) }))
+    .handle('subjects.list', () => ({
+      classNames: ['NC', 'AD'],
+      latestRunId: null,
+      runId: null,
+      rows: ids.map((id) => subjectRow(id, { label: labels.get(id) ?? null }))
+    }))
     .handle('subject.detail', ({ subject }) => ({ row: subjectRow(subject), scans: [], previews: [], history: [] }))
     .handle('labels.set', ({ subject, label }) => change(subject, label))
     .handle('labels.clear', ({ subject }) => change(subject, null))
@@ -38,7 +43,16 @@ function labelServer(): { api: FakeApi; labels: Map<string, string | null> } {
       last.undone = true
       labels.set(last.subject, last.previous)
       return {
-        undone: { seq: last.seq, time: '2026-11-26T10:00:00Z', action: 'set', subject: last.subject, label: last.label, previous: last.previous, undoes: null, source: 'user' },
+        undone: {
+          seq: last.seq,
+          time: '2026-11-26T10:00:00Z',
+          action: 'set',
+          subject: last.subject,
+          label: last.label,
+          previous: last.previous,
+          undoes: null,
+          source: 'user'
+        },
         change: { subject: last.subject, label: last.previous, previous: last.label, seq: log.length + 1 }
       }
     })

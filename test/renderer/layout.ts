@@ -8,8 +8,18 @@ export function fakeScrollerSize(width: number, height: number): () => void {
     w: Object.getOwnPropertyDescriptor(proto, 'offsetWidth'),
     h: Object.getOwnPropertyDescriptor(proto, 'offsetHeight')
   }
-  Object.defineProperty(proto, 'offsetWidth', { configurable: true, get(this: HTMLElement) { return this.classList.contains('vt-scroll') ? width : 0 } })
-  Object.defineProperty(proto, 'offsetHeight', { configurable: true, get(this: HTMLElement) { return this.classList.contains('vt-scroll') ? height : 0 } })
+  Object.defineProperty(proto, 'offsetWidth', {
+    configurable: true,
+    get(this: HTMLElement) {
+      return this.classList.contains('vt-scroll') ? width : 0
+    }
+  })
+  Object.defineProperty(proto, 'offsetHeight', {
+    configurable: true,
+    get(this: HTMLElement) {
+      return this.classList.contains('vt-scroll') ? height : 0
+    }
+  })
   return () => {
     if (saved.w) Object.defineProperty(proto, 'offsetWidth', saved.w)
     if (saved.h) Object.defineProperty(proto, 'offsetHeight', saved.h)

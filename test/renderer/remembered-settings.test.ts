@@ -28,7 +28,7 @@ describe('remembered settings', () => {
     localStorage.clear()
   })
 
-  it('the epochs last chosen survive a reload; without a choice main\'s default is used', async () => {
+  it("the epochs last chosen survive a reload; without a choice main's default is used", async () => {
     await freshWindow()
     const training = useTrainingStore()
     await training.loadCatalogue()

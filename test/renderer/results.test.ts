@@ -17,11 +17,28 @@ const metricSet = { accuracy: 0.75, balancedAccuracy: 0.75, auc: 0.875, sensitiv
 
 function runDetail(): RunDetail {
   const p = (id: string, split: 'train' | 'test', truth: string | null, smri: number, pet: number, agg: number, hidden: string | null = null) => ({
-    participantId: id, sessionId: 'ses-M000', split, trueLabel: truth, hiddenLabel: hidden,
-    predictedLabel: agg > 0.5 ? 'AD' : 'NC', aggregator: [1 - agg, agg], modalities: { smri: [1 - smri, smri], pet: [1 - pet, pet] }
+    participantId: id,
+    sessionId: 'ses-M000',
+    split,
+    trueLabel: truth,
+    hiddenLabel: hidden,
+    predictedLabel: agg > 0.5 ? 'AD' : 'NC',
+    aggregator: [1 - agg, agg],
+    modalities: { smri: [1 - smri, smri], pet: [1 - pet, pet] }
   })
   return {
-    summary: { id: 'run-2', method: 'tcgm', preset: 'tiny', seeds: 2, epochs: 3, status: 'done', createdAt: '2026-11-26T10:00:00Z', finishedAt: null, testAccuracy: 0.75, message: null },
+    summary: {
+      id: 'run-2',
+      method: 'tcgm',
+      preset: 'tiny',
+      seeds: 2,
+      epochs: 3,
+      status: 'done',
+      createdAt: '2026-11-26T10:00:00Z',
+      finishedAt: null,
+      testAccuracy: 0.75,
+      message: null
+    },
     config: { method: 'tcgm' },
     classNames: ['NC', 'AD'],
     curves: [],
@@ -36,7 +53,10 @@ function runDetail(): RunDetail {
       p('s4', 'test', 'AD', 0.4, 0.45, 0.3),
       p('s5', 'train', 'NC', 0.1, 0.2, 0.1)
     ],
-    confusion: [[2, 0], [1, 1]],
+    confusion: [
+      [2, 0],
+      [1, 1]
+    ],
     roc: null
   }
 }
@@ -50,7 +70,12 @@ describe('ROC', () => {
   it('matches a hand-computed curve, with ties stepped together', () => {
     // Scores 0.9(+) 0.8(-) 0.8(+) 0.1(-): thresholds 0.9, 0.8, 0.1.
     const curve = rocCurve([true, false, true, false], [0.9, 0.8, 0.8, 0.1])
-    expect(curve).toEqual([{ fpr: 0, tpr: 0 }, { fpr: 0, tpr: 0.5 }, { fpr: 0.5, tpr: 1 }, { fpr: 1, tpr: 1 }])
+    expect(curve).toEqual([
+      { fpr: 0, tpr: 0 },
+      { fpr: 0, tpr: 0.5 },
+      { fpr: 0.5, tpr: 1 },
+      { fpr: 1, tpr: 1 }
+    ])
     // AUC = P(score+ > score-) + 0.5 P(tie) = (1 + 1 + 0.5 + 1) / 4
     expect(rocAuc(curve!)).toBeCloseTo(0.875, 12)
   })
@@ -68,10 +93,7 @@ describe('results', () => {
     setActivePinia(createPinia())
     api = new FakeApi()
       .handle('study.open', () => studySummary())
-      .handle('runs.list', () => [
-        { ...runDetail().summary, id: 'run-3', status: 'running' },
-        runDetail().summary
-      ])
+      .handle('runs.list', () => [{ ...runDetail().summary, id: 'run-3', status: 'running' }, runDetail().summary])
       .handle('runs.get', () => runDetail())
       .handle('export.run', () => ({ jobId: 'exp-1' }))
     setApi(api)

@@ -19,7 +19,12 @@ const Host = defineComponent({
 function fakeApi(startWithDemo: boolean, recent: Array<{ path: string; name: string; openedAt: string }>): FakeApi {
   return new FakeApi()
     .handle('app.info', () => ({
-      name: 'TCGM Lab', version: '0.1.0', platform: 'linux', arch: 'x64', node: '20', shell: 'browser',
+      name: 'TCGM Lab',
+      version: '0.1.0',
+      platform: 'linux',
+      arch: 'x64',
+      node: '20',
+      shell: 'browser',
       backend: { name: 'wasm', reason: 'tfjs-node not installed', tried: [] },
       startWithDemo
     }))

@@ -33,20 +33,39 @@ function rows(runId: string): SubjectRow[] {
 }
 
 const run = (id: string, method: 'tcgm' | 'ce', testAccuracy: number): RunSummary => ({
-  id, method, preset: 'tiny', seeds: 1, epochs: 30, status: 'done', createdAt: '2026-11-26T10:00:00Z', finishedAt: '2026-11-26T10:10:00Z', testAccuracy, message: null
+  id,
+  method,
+  preset: 'tiny',
+  seeds: 1,
+  epochs: 30,
+  status: 'done',
+  createdAt: '2026-11-26T10:00:00Z',
+  finishedAt: '2026-11-26T10:10:00Z',
+  testAccuracy,
+  message: null
 })
 
 function server(): FakeApi {
-  return new FakeApi()
-    .handle('study.open', () => studySummary({ counts: { subjects: 4, withSmri: 4, withPet: 4, withBoth: 4, labelled: 2, labelledByClass: { NC: 1, AD: 1 }, hidden: 2, runs: 2 } }))
-    // Newest first: the CE run finished last.
-    .handle('runs.list', () => [run('run-ce', 'ce', 0.52), run('run-tcgm', 'tcgm', 0.87)])
-    .handle('subjects.list', ({ runId }) => {
-      const shown = runId ?? 'run-ce'
-      return { classNames: ['NC', 'AD'], latestRunId: 'run-ce', runId: shown, rows: rows(shown) }
-    })
-    .handle('subject.detail', ({ subject }) => ({ row: rows('run-ce').find((r) => r.id === subject)!, scans: [], previews: [], history: [] }))
-    .handle('labels.revealHidden', () => ({ time: '2026-11-26T11:00:00Z', subjects: [{ id: 'S3', label: 'AD', group: 'AD' }, { id: 'S4', label: 'NC', group: 'CN' }] }))
+  return (
+    new FakeApi()
+      .handle('study.open', () =>
+        studySummary({ counts: { subjects: 4, withSmri: 4, withPet: 4, withBoth: 4, labelled: 2, labelledByClass: { NC: 1, AD: 1 }, hidden: 2, runs: 2 } })
+      )
+      // Newest first: the CE run finished last.
+      .handle('runs.list', () => [run('run-ce', 'ce', 0.52), run('run-tcgm', 'tcgm', 0.87)])
+      .handle('subjects.list', ({ runId }) => {
+        const shown = runId ?? 'run-ce'
+        return { classNames: ['NC', 'AD'], latestRunId: 'run-ce', runId: shown, rows: rows(shown) }
+      })
+      .handle('subject.detail', ({ subject }) => ({ row: rows('run-ce').find((r) => r.id === subject)!, scans: [], previews: [], history: [] }))
+      .handle('labels.revealHidden', () => ({
+        time: '2026-11-26T11:00:00Z',
+        subjects: [
+          { id: 'S3', label: 'AD', group: 'AD' },
+          { id: 'S4', label: 'NC', group: 'CN' }
+        ]
+      }))
+  )
 }
 
 describe('hidden labels and the run shown in the Subjects table', () => {
@@ -99,7 +118,16 @@ describe('hidden labels and the run shown in the Subjects table', () => {
 
   it('names the run, lets the researcher choose it and defaults to the run last looked at in Results', async () => {
     // Looking at the TCGM run in Results makes it the Subjects table's run.
-    api.handle('runs.get', ({ runId }) => ({ summary: run(runId, 'tcgm', 0.87), config: {}, classNames: ['NC', 'AD'], curves: [], metrics: [], predictions: [], confusion: [], roc: null }))
+    api.handle('runs.get', ({ runId }) => ({
+      summary: run(runId, 'tcgm', 0.87),
+      config: {},
+      classNames: ['NC', 'AD'],
+      curves: [],
+      metrics: [],
+      predictions: [],
+      confusion: [],
+      roc: null
+    }))
     await useResultsStore().load('run-tcgm')
     wrapper = mount(SubjectsView)
     await flushPromises()
@@ -120,7 +148,7 @@ describe('hidden labels and the run shown in the Subjects table', () => {
     expect(useSubjectsStore().runId).toBe('run-ce')
   })
 
-  it('the Label page says a hidden subject\'s source group is hidden, and redo keys redo', async () => {
+  it("the Label page says a hidden subject's source group is hidden, and redo keys redo", async () => {
     api
       .handle('labels.set', ({ subject, label }) => ({ subject, label, previous: null, seq: 1 }))
       .handle('labels.undo', () => ({ undone: null, change: { subject: 'S3', label: null, previous: 'AD', seq: 2 } }))
@@ -130,7 +158,8 @@ describe('hidden labels and the run shown in the Subjects table', () => {
     await useLabellingStore().goTo('S3')
     await flushPromises()
     expect(wrapper.get('[data-testid="source-group"]').text()).toBe('hidden for evaluation')
-    const press = (key: string, init: KeyboardEventInit) => window.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true, ...init }))
+    const press = (key: string, init: KeyboardEventInit) =>
+      window.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true, ...init }))
     press('Z', { ctrlKey: true, shiftKey: true })
     press('y', { ctrlKey: true })
     press('z', { ctrlKey: true })
@@ -143,10 +172,16 @@ describe('hidden labels and the run shown in the Subjects table', () => {
 
 describe('viewer summary', () => {
   const gm: CohortMeasure = {
-    key: 'hippocampalGmMl', label: 'Hippocampal grey matter', units: 'mL', subject: 7.1,
+    key: 'hippocampalGmMl',
+    label: 'Hippocampal grey matter',
+    units: 'mL',
+    subject: 7.1,
     description: 'Grey matter inside the two hippocampal boxes (left + right).',
     cohortRange: { min: 5.2, max: 9.4, n: 10 },
-    groups: [{ name: 'NC', values: [8, 8.5] }, { name: 'AD', values: [6] }]
+    groups: [
+      { name: 'NC', values: [8, 8.5] },
+      { name: 'AD', values: [6] }
+    ]
   }
 
   it('says what the measure is, its units and the cohort range, and why there is no verdict', () => {

@@ -86,7 +86,7 @@ describe('study settings in the Start view', () => {
     expect(wrapper.get('[data-testid="settings-visit"]').text()).toBe('m12')
   })
 
-  it('while labels use a class, main\'s refusal is shown in the form and as a notice, and nothing changes', async () => {
+  it("while labels use a class, main's refusal is shown in the form and as a notice, and nothing changes", async () => {
     const api = settingsServer({ '002_S_0001': 'AD', '002_S_0002': 'NC' })
     await openPanel(api)
     expect(wrapper.text()).toContain('Subjects are labelled')
@@ -94,7 +94,9 @@ describe('study settings in the Start view', () => {
     await wrapper.get('form').trigger('submit')
     await flushPromises()
     expect(api.callsOf('study.settings')).toEqual([{ study: STUDY, classNames: ['NC', 'Dementia'] }])
-    expect(wrapper.get('[data-testid="settings-error"]').text()).toBe('Not changed: cannot remove class AD: subjects are labelled with it; clear those labels first')
+    expect(wrapper.get('[data-testid="settings-error"]').text()).toBe(
+      'Not changed: cannot remove class AD: subjects are labelled with it; clear those labels first'
+    )
     expect(useStudyStore().classNames).toEqual(['NC', 'AD'])
     expect(useErrorsStore().notices[0]).toMatchObject({ action: 'Changing the study settings', file: `${STUDY}/study.json` })
     const notices = mount(NoticeArea)
@@ -107,7 +109,10 @@ describe('study settings in the Start view', () => {
   it('adding a class keeps the labelled ones and is accepted; empty or duplicate names are not sent', async () => {
     const api = settingsServer({ '002_S_0001': 'AD' })
     await openPanel(api)
-    await wrapper.findAll('button').find((b) => b.text() === 'Add a class')!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Add a class')!
+      .trigger('click')
     expect(wrapper.text()).toContain('A class name cannot be empty.')
     expect(wrapper.get('[data-testid="settings-save"]').attributes('disabled')).toBeDefined()
     await wrapper.get('[data-testid="settings-class-2"]').setValue('ad')

@@ -13,13 +13,34 @@ import NoticeArea from '../../src-renderer/src/components/NoticeArea.vue'
 import { FakeApi, STUDY, studySummary } from './fake-api'
 
 const preview: ImportPreview = {
-  source: '/data/adni', layout: 'adni', visit: 'bl', visits: ['bl', 'm12'],
+  source: '/data/adni',
+  layout: 'adni',
+  visit: 'bl',
+  visits: ['bl', 'm12'],
   series: [{ name: 'MPRAGE GM', modality: 'smri', reason: 'series description mentions MPRAGE' }],
   subjects: [
     { id: '002_S_0295', visits: ['bl'], smri: '/data/adni/a.nii', pet: null, group: 'AD', known: false, smriProblem: null, petProblem: null },
-    { id: '002_S_0413', visits: ['bl'], smri: '/data/adni/native.nii', pet: null, group: 'CN', known: false, smriProblem: 'not in MNI space: its field of view x 300..320 mm does not cover the brain. What to do: normalise it to MNI152', petProblem: null }
+    {
+      id: '002_S_0413',
+      visits: ['bl'],
+      smri: '/data/adni/native.nii',
+      pet: null,
+      group: 'CN',
+      known: false,
+      smriProblem: 'not in MNI space: its field of view x 300..320 mm does not cover the brain. What to do: normalise it to MNI152',
+      petProblem: null
+    }
   ],
-  inputs: [{ modality: 'smri', series: 'MPRAGE GM', kind: 't1-weighted', space: 'native', scans: 1, reason: 'native space: its axes are rotated (oblique by 12.0 degrees)' }],
+  inputs: [
+    {
+      modality: 'smri',
+      series: 'MPRAGE GM',
+      kind: 't1-weighted',
+      space: 'native',
+      scans: 1,
+      reason: 'native space: its axes are rotated (oblique by 12.0 degrees)'
+    }
+  ],
   counts: { subjects: 2, withSmri: 2, withPet: 0, new: 2 },
   problems: [{ file: '/data/adni/002_S_0295/PET/b.nii', message: 'truncated: header says 902629 voxels, file holds 1200', severity: 'error' }]
 }
@@ -56,7 +77,15 @@ describe('study panel', () => {
     expect(wrapper.get('progress').attributes('value')).toBe('40')
     expect(wrapper.find('.job-cancel').exists()).toBe(true)
 
-    api.emit('job.done', { jobId: 'demo-1', kind: 'study.createDemo', result: { study: STUDY, cohort: '/c', import: { added: 24, updated: 0, unchanged: 0, preprocessed: 48, fromCache: 0, problems: [], summary: studySummary() } } })
+    api.emit('job.done', {
+      jobId: 'demo-1',
+      kind: 'study.createDemo',
+      result: {
+        study: STUDY,
+        cohort: '/c',
+        import: { added: 24, updated: 0, unchanged: 0, preprocessed: 48, fromCache: 0, problems: [], summary: studySummary() }
+      }
+    })
     await flushPromises()
     expect(useStudyStore().path).toBe(STUDY)
     expect(localStorage.getItem(OPEN_STUDY_KEY)).toBe(STUDY)
@@ -84,7 +113,12 @@ describe('study panel', () => {
     const wrapper = mount(StudyPanel)
     await wrapper.get('[data-testid="create-demo"]').trigger('click')
     await flushPromises()
-    api.emit('job.error', { jobId: 'demo-1', kind: 'study.createDemo', message: 'ENOSPC: no space left on device, write /studies/demo/cohort/ADNI/x.nii.gz', cancelled: false })
+    api.emit('job.error', {
+      jobId: 'demo-1',
+      kind: 'study.createDemo',
+      message: 'ENOSPC: no space left on device, write /studies/demo/cohort/ADNI/x.nii.gz',
+      cancelled: false
+    })
     await flushPromises()
     const [notice] = useErrorsStore().notices
     expect(notice.action).toBe('Creating the demo study')
@@ -100,7 +134,10 @@ describe('study panel', () => {
     await useStudyStore().open(STUDY)
     const wrapper = mount(StudyPanel)
     await wrapper.get('[data-testid="import-source"]').setValue('/data/adni')
-    await wrapper.findAll('button').find((b) => b.text() === 'Preview')!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Preview')!
+      .trigger('click')
     await flushPromises()
     expect(api.callsOf('import.preview')).toEqual([{ study: STUDY, source: '/data/adni' }])
     expect(api.callsOf('import.run')).toEqual([])
@@ -116,10 +153,17 @@ describe('study panel', () => {
     expect(bad.text()).toBe('✗ will be skipped')
     expect(bad.attributes('title')).toContain('not in MNI space')
 
-    await wrapper.findAll('button').find((b) => b.text() === 'Import 2 subjects')!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Import 2 subjects')!
+      .trigger('click')
     await flushPromises()
     expect(api.callsOf('import.run')).toEqual([{ study: STUDY, source: '/data/adni', layout: 'adni', visit: 'bl' }])
-    const problem = { file: '/data/adni/native.nii', severity: 'error' as const, message: '002_S_0413 sMRI skipped: must be spatially normalised to MNI space first. Normalise it to MNI152 and import it again.' }
+    const problem = {
+      file: '/data/adni/native.nii',
+      severity: 'error' as const,
+      message: '002_S_0413 sMRI skipped: must be spatially normalised to MNI space first. Normalise it to MNI152 and import it again.'
+    }
     const result: ImportResult = { added: 1, updated: 0, unchanged: 0, preprocessed: 1, fromCache: 0, problems: [problem], summary: studySummary() }
     api.emit('job.done', { jobId: 'imp-1', kind: 'import', result })
     await flushPromises()
@@ -168,16 +212,17 @@ describe('study panel', () => {
   })
 
   it('File > Open study in the desktop app opens the native folder dialog, and the chosen study', async () => {
-    const electron = new FakeApi('electron')
-      .handle('dialog.pick', () => ({ path: STUDY }))
-      .handle('study.open', () => studySummary())
+    const electron = new FakeApi('electron').handle('dialog.pick', () => ({ path: STUDY })).handle('study.open', () => studySummary())
     setApi(electron)
     useNavigationStore().receiveMenuCommand('openStudy')
     const wrapper = mount(StudyPanel)
     await flushPromises()
     expect(electron.callsOf('dialog.pick')).toEqual([{ mode: 'openFolder', title: 'Study folder', extensions: undefined }])
     expect((wrapper.get('[data-testid="open-path"]').element as HTMLInputElement).value).toBe(STUDY)
-    await wrapper.findAll('button').find((b) => b.text() === 'Open')!.trigger('click')
+    await wrapper
+      .findAll('button')
+      .find((b) => b.text() === 'Open')!
+      .trigger('click')
     await flushPromises()
     expect(useStudyStore().path).toBe(STUDY)
     wrapper.unmount()

@@ -14,13 +14,14 @@ import { fakeScrollerSize } from './layout'
 function cohort(): SubjectRow[] {
   return Array.from({ length: 1000 }, (_, i) => {
     const id = `${String(100 + (i % 900)).padStart(3, '0')}_S_${String(i).padStart(4, '0')}`
-    const ad = (i * 7919) % 100 / 100
+    const ad = ((i * 7919) % 100) / 100
     return subjectRow(id, {
       group: i % 2 ? 'AD' : 'CN',
       label: i % 3 === 0 ? (i % 2 ? 'AD' : 'NC') : null,
       hasPet: i % 7 !== 0,
       split: i % 5 === 0 ? 'test' : 'train',
-      prediction: i % 2 === 0 ? { runId: 'r', modalities: { smri: [1 - ad, ad], pet: [ad, 1 - ad] }, aggregator: [1 - ad, ad], predicted: ad > 0.5 ? 'AD' : 'NC' } : null
+      prediction:
+        i % 2 === 0 ? { runId: 'r', modalities: { smri: [1 - ad, ad], pet: [ad, 1 - ad] }, aggregator: [1 - ad, ad], predicted: ad > 0.5 ? 'AD' : 'NC' } : null
     })
   })
 }
@@ -30,9 +31,11 @@ describe('subjects', () => {
 
   beforeEach(async () => {
     setActivePinia(createPinia())
-    setApi(new FakeApi()
-      .handle('study.open', () => studySummary())
-      .handle('subjects.list', () => ({ classNames: ['NC', 'AD'], latestRunId: 'r', runId: 'r', rows: cohort() })))
+    setApi(
+      new FakeApi()
+        .handle('study.open', () => studySummary())
+        .handle('subjects.list', () => ({ classNames: ['NC', 'AD'], latestRunId: 'r', runId: 'r', rows: cohort() }))
+    )
     await useStudyStore().open(STUDY)
     restoreLayout = fakeScrollerSize(1000, 600)
   })

@@ -15,14 +15,34 @@ const JOB = 'job-1'
 
 function detail(overrides: Partial<TrainingProgressDetail>): TrainingProgressDetail {
   return {
-    runId: 'run-1', seed: 0, seedIndex: 0, seeds: 1, epoch: 1, epochs: 3, phase: 'ce', step: null, steps: null,
-    ceLoss: null, tcGain: null, val: null, etaSeconds: null, ...overrides
+    runId: 'run-1',
+    seed: 0,
+    seedIndex: 0,
+    seeds: 1,
+    epoch: 1,
+    epochs: 3,
+    phase: 'ce',
+    step: null,
+    steps: null,
+    ceLoss: null,
+    tcGain: null,
+    val: null,
+    etaSeconds: null,
+    ...overrides
   }
 }
 
 const runSummary: RunSummary = {
-  id: 'run-1', method: 'tcgm', preset: 'tiny', seeds: 1, epochs: 3, status: 'done', createdAt: '2026-11-26T10:00:00Z',
-  finishedAt: '2026-11-26T10:01:00Z', testAccuracy: 0.8, message: null
+  id: 'run-1',
+  method: 'tcgm',
+  preset: 'tiny',
+  seeds: 1,
+  epochs: 3,
+  status: 'done',
+  createdAt: '2026-11-26T10:00:00Z',
+  finishedAt: '2026-11-26T10:01:00Z',
+  testAccuracy: 0.8,
+  message: null
 }
 
 describe('training store', () => {
@@ -36,7 +56,9 @@ describe('training store', () => {
       .handle('training.start', () => ({ jobId: JOB }))
       .handle('job.cancel', () => ({ cancelled: true }))
       .handle('runs.list', () => [])
-      .handle('runs.get', () => { throw new Error('no curves yet') })
+      .handle('runs.get', () => {
+        throw new Error('no curves yet')
+      })
     setApi(api)
     await useStudyStore().open(STUDY)
   })
@@ -53,7 +75,14 @@ describe('training store', () => {
     training.epochs = 3
     expect(await training.start()).toBe(true)
     expect(api.calls.map((c) => c.name).filter((n) => n === 'splits.make' || n === 'training.start')).toEqual(['splits.make', 'training.start'])
-    expect(api.callsOf('training.start')[0]).toMatchObject({ study: STUDY, method: 'ce', preset: 'tiny', epochs: 3, seeds: 1, hyperparameters: { lrLabelled: HYPERPARAMETER_DEFAULTS.lrLabelled, batchSize: HYPERPARAMETER_DEFAULTS.batchSize, selectBy: 'auto' } })
+    expect(api.callsOf('training.start')[0]).toMatchObject({
+      study: STUDY,
+      method: 'ce',
+      preset: 'tiny',
+      epochs: 3,
+      seeds: 1,
+      hyperparameters: { lrLabelled: HYPERPARAMETER_DEFAULTS.lrLabelled, batchSize: HYPERPARAMETER_DEFAULTS.batchSize, selectBy: 'auto' }
+    })
     // An emptied field means "the default": it is not sent (warm-up: a third of the epochs, chosen in main).
     expect(api.callsOf('training.start')[0]!.hyperparameters).not.toHaveProperty('warmupEpochs')
     expect(training.running).toBe(true)
@@ -62,10 +91,34 @@ describe('training store', () => {
   it('progress events update the curves (last value of an epoch wins), the ETA and the status', async () => {
     const training = useTrainingStore()
     await training.start()
-    api.emit('job.progress', { jobId: JOB, kind: 'training', fraction: 0.1, message: 'epoch 1', detail: detail({ step: 1, steps: 2, ceLoss: 0.9, etaSeconds: 120 }) })
-    api.emit('job.progress', { jobId: JOB, kind: 'training', fraction: 0.2, message: 'epoch 1', detail: detail({ step: 2, steps: 2, ceLoss: 0.7, tcGain: 0.05, etaSeconds: 100 }) })
     api.emit('job.progress', {
-      jobId: JOB, kind: 'training', fraction: 0.33, message: 'eval', detail: detail({ phase: 'eval', val: { smri: { accuracy: 0.7, balancedAccuracy: 0.65 }, pet: { accuracy: 0.6, balancedAccuracy: 0.62 }, aggregator: { accuracy: 0.8, balancedAccuracy: 0.78 } }, etaSeconds: 90 })
+      jobId: JOB,
+      kind: 'training',
+      fraction: 0.1,
+      message: 'epoch 1',
+      detail: detail({ step: 1, steps: 2, ceLoss: 0.9, etaSeconds: 120 })
+    })
+    api.emit('job.progress', {
+      jobId: JOB,
+      kind: 'training',
+      fraction: 0.2,
+      message: 'epoch 1',
+      detail: detail({ step: 2, steps: 2, ceLoss: 0.7, tcGain: 0.05, etaSeconds: 100 })
+    })
+    api.emit('job.progress', {
+      jobId: JOB,
+      kind: 'training',
+      fraction: 0.33,
+      message: 'eval',
+      detail: detail({
+        phase: 'eval',
+        val: {
+          smri: { accuracy: 0.7, balancedAccuracy: 0.65 },
+          pet: { accuracy: 0.6, balancedAccuracy: 0.62 },
+          aggregator: { accuracy: 0.8, balancedAccuracy: 0.78 }
+        },
+        etaSeconds: 90
+      })
     })
     api.emit('job.progress', { jobId: JOB, kind: 'training', fraction: 0.5, message: 'epoch 2', detail: detail({ epoch: 2, ceLoss: 0.5, etaSeconds: 60 }) })
     // Another job's events and malformed details are ignored.
@@ -105,16 +158,24 @@ describe('training store', () => {
 
   it('after a reload, adopts a running training job from its first event and reads its curves so far', async () => {
     api.handle('runs.get', () => ({
-      summary: { ...runSummary, status: 'running' }, config: {}, classNames: ['NC', 'AD'],
+      summary: { ...runSummary, status: 'running' },
+      config: {},
+      classNames: ['NC', 'AD'],
       curves: [{ seed: 0, points: [{ epoch: 1, ceLoss: 0.8, tcGain: null, val: { aggregator: 0.7 } }] }],
-      metrics: [], predictions: [], confusion: [], roc: null
+      metrics: [],
+      predictions: [],
+      confusion: [],
+      roc: null
     }))
     const training = useTrainingStore()
     training.connect()
     api.emit('job.progress', { jobId: 'job-9', kind: 'training', fraction: 0.6, message: 'epoch 2', detail: detail({ epoch: 2, ceLoss: 0.4 }) })
     await flushPromises()
     expect(training.jobId).toBe('job-9')
-    expect(training.curves[0].map((p) => [p.epoch, p.ceLoss])).toEqual([[1, 0.8], [2, 0.4]])
+    expect(training.curves[0].map((p) => [p.epoch, p.ceLoss])).toEqual([
+      [1, 0.8],
+      [2, 0.4]
+    ])
     await training.stop()
     expect(api.callsOf('job.cancel')).toEqual([{ jobId: 'job-9' }])
   })
@@ -126,7 +187,12 @@ describe('Train view', () => {
     const api = new FakeApi()
       .handle('study.open', () => studySummary({ counts: { ...studySummary().counts, labelled: 10 }, hasSplits: true }))
       .handle('app.info', () => ({
-        name: 'TCGM Lab', version: '0.1.0', platform: 'linux', arch: 'x64', node: '20', shell: 'browser',
+        name: 'TCGM Lab',
+        version: '0.1.0',
+        platform: 'linux',
+        arch: 'x64',
+        node: '20',
+        shell: 'browser',
         backend: { name: 'wasm', reason: 'tfjs-node-gpu not installed; tfjs-node not installed', tried: [] },
         startWithDemo: false
       }))
@@ -166,7 +232,16 @@ describe('Train view after an import into a split study', () => {
     let unsplit = 4
     const api = new FakeApi()
       .handle('study.open', () => studySummary({ counts: { ...studySummary().counts, labelled: 10 }, hasSplits: true, unsplit }))
-      .handle('app.info', () => ({ name: 'TCGM Lab', version: '0.1.0', platform: 'linux', arch: 'x64', node: '20', shell: 'browser', backend: { name: 'wasm', reason: '', tried: [] }, startWithDemo: false }))
+      .handle('app.info', () => ({
+        name: 'TCGM Lab',
+        version: '0.1.0',
+        platform: 'linux',
+        arch: 'x64',
+        node: '20',
+        shell: 'browser',
+        backend: { name: 'wasm', reason: '', tried: [] },
+        startWithDemo: false
+      }))
       .handle('runs.list', () => [])
       .handle('splits.place', () => {
         unsplit = 0
@@ -215,15 +290,32 @@ describe('Train view after an import into a split study', () => {
 })
 
 describe('run states in the Train view', () => {
-  const stopped: RunSummary = { ...runSummary, status: 'cancelled', finishedAt: '2026-11-26T10:01:00Z', testAccuracy: null, message: 'cancelled during seed 0, epoch 2' }
+  const stopped: RunSummary = {
+    ...runSummary,
+    status: 'cancelled',
+    finishedAt: '2026-11-26T10:01:00Z',
+    testAccuracy: null,
+    message: 'cancelled during seed 0, epoch 2'
+  }
 
   async function mountTrain(runsNow: () => RunSummary[]) {
     setActivePinia(createPinia())
     const api = new FakeApi()
       .handle('study.open', () => studySummary({ counts: { ...studySummary().counts, labelled: 10 }, hasSplits: true }))
-      .handle('app.info', () => ({ name: 'TCGM Lab', version: '0.1.0', platform: 'linux', arch: 'x64', node: '20', shell: 'browser', backend: { name: 'wasm', reason: '', tried: [] }, startWithDemo: false }))
+      .handle('app.info', () => ({
+        name: 'TCGM Lab',
+        version: '0.1.0',
+        platform: 'linux',
+        arch: 'x64',
+        node: '20',
+        shell: 'browser',
+        backend: { name: 'wasm', reason: '', tried: [] },
+        startWithDemo: false
+      }))
       .handle('runs.list', runsNow)
-      .handle('runs.get', () => { throw new Error('no curves yet') })
+      .handle('runs.get', () => {
+        throw new Error('no curves yet')
+      })
       .handle('training.start', () => ({ jobId: JOB }))
       .handle('training.resume', () => ({ jobId: 'job-2' }))
       .handle('job.cancel', () => ({ cancelled: true }))

@@ -20,9 +20,39 @@ function opacityAt(points: [number, number][], x: number): number {
 }
 
 const MAP: AttributionMap = {
-  runId: 'run-1', subject: '002_S_0295', modality: 'pet', className: 'AD', classIndex: 1, seeds: [0], cubeVoxels: 4, strideVoxels: 2,
-  baseline: 'mean', probability: 0.7, exportedProbability: 0.7, maxAbs: 0.2, passes: 1441, seconds: 12, computedAt: '2026-11-27T00:00:00Z',
-  volume: { modality: 'pet', source: 'attribution-run-1', dims: [2, 1, 1], spacing: [2, 2, 2], affine: [[-2, 0, 0, 90], [0, 2, 0, -126], [0, 0, 2, -72], [0, 0, 0, 1]], data: new Float32Array([0.2, -0.1]), min: -0.1, max: 0.2, robustRange: [-0.2, 0.2], quantity: 'Occlusion', units: 'Δ p(AD)' }
+  runId: 'run-1',
+  subject: '002_S_0295',
+  modality: 'pet',
+  className: 'AD',
+  classIndex: 1,
+  seeds: [0],
+  cubeVoxels: 4,
+  strideVoxels: 2,
+  baseline: 'mean',
+  probability: 0.7,
+  exportedProbability: 0.7,
+  maxAbs: 0.2,
+  passes: 1441,
+  seconds: 12,
+  computedAt: '2026-11-27T00:00:00Z',
+  volume: {
+    modality: 'pet',
+    source: 'attribution-run-1',
+    dims: [2, 1, 1],
+    spacing: [2, 2, 2],
+    affine: [
+      [-2, 0, 0, 90],
+      [0, 2, 0, -126],
+      [0, 0, 2, -72],
+      [0, 0, 0, 1]
+    ],
+    data: new Float32Array([0.2, -0.1]),
+    min: -0.1,
+    max: 0.2,
+    robustRange: [-0.2, 0.2],
+    quantity: 'Occlusion',
+    units: 'Δ p(AD)'
+  }
 }
 
 describe('attribution display', () => {
@@ -42,16 +72,17 @@ describe('attribution display', () => {
     expect(showsAttribution('fused', null)).toBe(false)
   })
 
-  it('has a colormap of its own whose every colour is bluer than green, unlike the PET\'s default hot map and grey', () => {
+  it("has a colormap of its own whose every colour is bluer than green, unlike the PET's default hot map and grey", () => {
     expect(findColormap('tcgm-attribution')).toBe(attributionColormap)
     for (let t = 0; t <= 1; t += 0.05) {
       const [, g, b] = colourAt(attributionColormap, t)
       expect(b - g).toBeGreaterThan(60)
     }
-    for (const id of ['tcgm-hot', 'tcgm-grey']) for (let t = 0; t <= 1; t += 0.05) {
-      const [, g, b] = colourAt(findColormap(id), t)
-      expect(b - g, `${id} at ${t}`).toBeLessThan(60)
-    }
+    for (const id of ['tcgm-hot', 'tcgm-grey'])
+      for (let t = 0; t <= 1; t += 0.05) {
+        const [, g, b] = colourAt(findColormap(id), t)
+        expect(b - g, `${id} at ${t}`).toBeLessThan(60)
+      }
     expect(overlayColormaps.some((c) => c.id === attributionColormap.id)).toBe(false)
   })
 })
@@ -124,7 +155,7 @@ describe('attribution store', () => {
     expect(s.error).toBeNull()
   })
 
-  it('shows main\'s refusal, and forgets the map when the subject changes', async () => {
+  it("shows main's refusal, and forgets the map when the subject changes", async () => {
     const s = useAttributionStore()
     s.setTarget('/study', 'S', 'run-1')
     api.handle('viewer.attribution', () => {

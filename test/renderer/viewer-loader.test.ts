@@ -135,7 +135,9 @@ describe('toCornerstoneGeometry', () => {
       [0, 0, 0, 1]
     ]
     expect(() => toCornerstoneGeometry(indexedGrid([2, 2, 2], sheared), 'pet.nii')).toThrow(/pet\.nii: voxel axes 0 and 1 are not orthogonal/)
-    expect(() => toCornerstoneGeometry({ dims: [2, 2, 2], affine: mniLas, data: new Float32Array(7) }, 'x.nii')).toThrow(/x\.nii: data has 7 voxels, dims \[2, 2, 2\] need 8/)
+    expect(() => toCornerstoneGeometry({ dims: [2, 2, 2], affine: mniLas, data: new Float32Array(7) }, 'x.nii')).toThrow(
+      /x\.nii: data has 7 voxels, dims \[2, 2, 2\] need 8/
+    )
     const singular: Matrix4 = [
       [0, 0, 0, 0],
       [0, 2, 0, 0],

@@ -48,7 +48,7 @@ describe('boxOnSlice', () => {
   // The left hippocampus box of resources/roi/hippocampus.json, in RAS mm.
   const box = { mmMin: [-42, -40, -26] as Vec3, mmMax: [-10, 0, 12] as Vec3 }
 
-  it('draws the box where an axial slice cuts it, in the box\'s LPS extent', () => {
+  it("draws the box where an axial slice cuts it, in the box's LPS extent", () => {
     // Axial slice at z = 0 (RAS), radiological: LPS x = +10..+42 (patient left), LPS y = 0..40.
     const r = boxOnSlice(view([0, 1], [1, 1], 2), box)!
     expect(r).toEqual({ x: 100 + 2 * 10, y: 100 + 2 * 0, w: 2 * 32, h: 2 * 40 })
@@ -80,11 +80,21 @@ describe('colormaps', () => {
 })
 
 describe('viewer defaults', () => {
-  const grid = { dims: [91, 109, 91] as Vec3, affine: [[-2, 0, 0, 90], [0, 2, 0, -126], [0, 0, 2, -72], [0, 0, 0, 1]] }
+  const grid = {
+    dims: [91, 109, 91] as Vec3,
+    affine: [
+      [-2, 0, 0, 90],
+      [0, 2, 0, -126],
+      [0, 0, 2, -72],
+      [0, 0, 0, 1]
+    ]
+  }
   const payload = { ...grid, data: new Float32Array(0), robustRange: [0.5, 2.5] as [number, number] }
 
-  it('starts the crosshair at the voxel centre nearest to the first box\'s centre', () => {
-    const boxes = [{ side: 'left' as const, mmMin: [-42, -40, -26] as Vec3, mmMax: [-10, 0, 12] as Vec3, voxelMin: [50, 43, 23] as Vec3, voxelMax: [66, 63, 42] as Vec3 }]
+  it("starts the crosshair at the voxel centre nearest to the first box's centre", () => {
+    const boxes = [
+      { side: 'left' as const, mmMin: [-42, -40, -26] as Vec3, mmMax: [-10, 0, 12] as Vec3, voxelMin: [50, 43, 23] as Vec3, voxelMax: [66, 63, 42] as Vec3 }
+    ]
     expect(initialCrosshair({ boxes, smri: payload as never, pet: null })).toEqual([-26, -20, -6])
     expect(initialCrosshair({ boxes: [], smri: payload as never, pet: null })).toEqual([0, -18, 18])
   })

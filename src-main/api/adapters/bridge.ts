@@ -109,11 +109,19 @@ class HttpError extends Error {
 
 const statusOfCode: Readonly<Record<string, number>> = { 'unknown-request': 400, 'invalid-args': 400, 'bad-request': 400, unauthorized: 401, forbidden: 403 }
 
-const reasons: Readonly<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large', 503: 'Service Unavailable' }
+const reasons: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  413: 'Payload Too Large',
+  503: 'Service Unavailable'
+}
 
 /** Answers a raw socket (before or instead of an HTTP response object) and closes it. */
 function refuseSocket(socket: Duplex, status: number, message: string): void {
-  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reasons[status] ?? 'Bad Request'}\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\n${message}\n`)
+  if (socket.writable)
+    socket.end(`HTTP/1.1 ${status} ${reasons[status] ?? 'Bad Request'}\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\n${message}\n`)
   socket.destroy()
 }
 
@@ -265,7 +273,10 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       return
     }
     if (page) res.end(page)
-    else createReadStream(file).on('error', () => res.destroy()).pipe(res)
+    else
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res)
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

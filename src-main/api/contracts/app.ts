@@ -8,7 +8,6 @@ import { TrainingCatalogue } from '../../domain/training'
 
 export { BackendInfo, FileEntry, RecentStudy, TrainingCatalogue }
 
-
 export const AppInfo = z.object({
   name: z.string(),
   version: z.string(),
@@ -37,7 +36,11 @@ export type JobProgress = z.infer<typeof JobProgress>
 
 export const appRequests = {
   'app.info': request(noArgs, AppInfo, 'Version, platform and the compute backend with the reason for the choice'),
-  'training.defaults': request(noArgs, TrainingCatalogue, 'The training form: every choice with its default and what it means (the window keeps no copy of a default)'),
+  'training.defaults': request(
+    noArgs,
+    TrainingCatalogue,
+    'The training form: every choice with its default and what it means (the window keeps no copy of a default)'
+  ),
   'studies.recent': request(noArgs, z.array(RecentStudy), 'Studies opened recently, newest first'),
   'job.cancel': request(z.object({ jobId: z.string().min(1) }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel a running job'),
   'files.roots': request(noArgs, z.array(FileEntry), 'Folders the user allowed for the in-app file browser (browser mode)'),
@@ -48,11 +51,13 @@ export const appRequests = {
     { path: 'existing' }
   ),
   'dialog.pick': request(
-    z.object({
-      mode: z.enum(['openFolder', 'openFile', 'saveFolder']),
-      title: z.string().max(200).optional(),
-      extensions: z.array(z.string()).optional()
-    }).strict(),
+    z
+      .object({
+        mode: z.enum(['openFolder', 'openFile', 'saveFolder']),
+        title: z.string().max(200).optional(),
+        extensions: z.array(z.string()).optional()
+      })
+      .strict(),
     z.object({ path: z.string().nullable() }),
     'Native file dialog (Electron only); null when the user cancelled'
   )

@@ -17,7 +17,17 @@ import { Modality } from '../../domain/modality'
 import { ClassNames, ImportLayout, MciPolicy, StudySettings } from '../../domain/study-settings'
 import { TrainingOptions } from '../../domain/training'
 import { MetricsRow, PredictionRow, RunDetail, RunSummary, TrainingProgressDetail } from '../../domain/runs'
-import { ImportOptions, ImportPreview, LabelChange, LabelEvent, LabelImportResult, SplitCounts, StudySummary, SubjectDetail, SubjectRow } from '../../domain/study-records'
+import {
+  ImportOptions,
+  ImportPreview,
+  LabelChange,
+  LabelEvent,
+  LabelImportResult,
+  SplitCounts,
+  StudySummary,
+  SubjectDetail,
+  SubjectRow
+} from '../../domain/study-records'
 
 // The domain's records, as the contract carries them (the renderer imports these types from here).
 export { Modality, ImportLayout, MciPolicy, StudySettings, TrainingOptions, MetricsRow, PredictionRow, RunDetail, RunSummary, TrainingProgressDetail }
@@ -34,14 +44,16 @@ const importPaths = { study: 'existing', source: 'existing', collectionCsv: 'exi
 
 export const studyRequests = {
   'study.createDemo': request(
-    z.object({
-      subjects: z.number().int().min(4).max(2000).optional(),
-      seed: z.number().int().min(0).optional(),
-      /** Share of the diagnoses left visible; default DEMO_VISIBLE_LABEL_RATE; 1 keeps them all. */
-      visibleRate: z.number().min(0).max(1).optional(),
-      /** Parent folder; default: <userData>/studies. The cohort and the study go in subfolders. */
-      folder: Path.optional()
-    }).strict(),
+    z
+      .object({
+        subjects: z.number().int().min(4).max(2000).optional(),
+        seed: z.number().int().min(0).optional(),
+        /** Share of the diagnoses left visible; default DEMO_VISIBLE_LABEL_RATE; 1 keeps them all. */
+        visibleRate: z.number().min(0).max(1).optional(),
+        /** Parent folder; default: <userData>/studies. The cohort and the study go in subfolders. */
+        folder: Path.optional()
+      })
+      .strict(),
     JobStarted,
     'Job: write the synthetic demo cohort (DEMO_COHORT.md), import it into a new study and keep a share of its diagnoses visible; result DemoResult',
     { folder: 'create' }
@@ -72,7 +84,12 @@ export const studyRequests = {
     importPaths
   ),
   'subjects.list': request(
-    z.object({ ...StudyRef, /** Run whose predictions to show; default (or when not finished): the newest finished run. */ runId: z.string().min(1).max(200).optional() }).strict(),
+    z
+      .object({
+        ...StudyRef,
+        /** Run whose predictions to show; default (or when not finished): the newest finished run. */ runId: z.string().min(1).max(200).optional()
+      })
+      .strict(),
     z.object({
       classNames: z.array(z.string()),
       latestRunId: z.string().nullable(),
@@ -80,7 +97,7 @@ export const studyRequests = {
       runId: z.string().nullable(),
       rows: z.array(SubjectRow)
     }),
-    'All subjects with modalities, visible labels, split and one finished run\'s predictions (hidden diagnoses left out)',
+    "All subjects with modalities, visible labels, split and one finished run's predictions (hidden diagnoses left out)",
     inStudy
   ),
   'subject.detail': request(
@@ -89,10 +106,20 @@ export const studyRequests = {
     'One subject: metadata, scans, central hippocampal slices of each crop, label history',
     inStudy
   ),
-  'labels.set': request(z.object({ ...StudyRef, subject: SubjectId, label: z.string().min(1) }).strict(), LabelChange, 'Set a subject\'s label', inStudy),
-  'labels.clear': request(z.object({ ...StudyRef, subject: SubjectId }).strict(), LabelChange, 'Clear a subject\'s label', inStudy),
-  'labels.undo': request(z.object(StudyRef).strict(), z.object({ undone: LabelEvent.nullable(), change: LabelChange.nullable() }), 'Undo the last label change not yet undone', inStudy),
-  'labels.redo': request(z.object(StudyRef).strict(), z.object({ redone: LabelEvent.nullable(), change: LabelChange.nullable() }), 'Redo the change the latest undo reverted, when nothing changed since', inStudy),
+  'labels.set': request(z.object({ ...StudyRef, subject: SubjectId, label: z.string().min(1) }).strict(), LabelChange, "Set a subject's label", inStudy),
+  'labels.clear': request(z.object({ ...StudyRef, subject: SubjectId }).strict(), LabelChange, "Clear a subject's label", inStudy),
+  'labels.undo': request(
+    z.object(StudyRef).strict(),
+    z.object({ undone: LabelEvent.nullable(), change: LabelChange.nullable() }),
+    'Undo the last label change not yet undone',
+    inStudy
+  ),
+  'labels.redo': request(
+    z.object(StudyRef).strict(),
+    z.object({ redone: LabelEvent.nullable(), change: LabelChange.nullable() }),
+    'Redo the change the latest undo reverted, when nothing changed since',
+    inStudy
+  ),
   'labels.revealHidden': request(
     z.object(StudyRef).strict(),
     z.object({
@@ -100,7 +127,7 @@ export const studyRequests = {
       /** Hidden label and source group (the diagnosis in the source metadata) by subject id. */
       subjects: z.array(z.object({ id: z.string(), label: z.string(), group: z.string().nullable() }))
     }),
-    'The researcher\'s explicit request to see the labels hidden for evaluation; logged in the study (reveals.log.tsv)',
+    "The researcher's explicit request to see the labels hidden for evaluation; logged in the study (reveals.log.tsv)",
     inStudy
   ),
   'labels.history': request(
@@ -122,11 +149,13 @@ export const studyRequests = {
     { study: 'existing', file: 'existing' }
   ),
   'splits.make': request(
-    z.object({
-      ...StudyRef,
-      seed: z.number().int().min(0),
-      fractions: z.object({ train: z.number().min(0).max(1), val: z.number().min(0).max(1), test: z.number().min(0).max(1) }).optional()
-    }).strict(),
+    z
+      .object({
+        ...StudyRef,
+        seed: z.number().int().min(0),
+        fractions: z.object({ train: z.number().min(0).max(1), val: z.number().min(0).max(1), test: z.number().min(0).max(1) }).optional()
+      })
+      .strict(),
     SplitCounts,
     'Subject-level stratified train/val/test split (60/20/20 default), stored in the study',
     inStudy
@@ -137,10 +166,20 @@ export const studyRequests = {
     'Put the subjects imported after the split into it (stratified like the split), moving no one already assigned',
     inStudy
   ),
-  'training.start': request(z.object({ ...StudyRef, ...TrainingOptions.shape }).strict(), JobStarted, 'Job: train a run (progress detail: TrainingProgressDetail; result RunSummary)', inStudy),
+  'training.start': request(
+    z.object({ ...StudyRef, ...TrainingOptions.shape }).strict(),
+    JobStarted,
+    'Job: train a run (progress detail: TrainingProgressDetail; result RunSummary)',
+    inStudy
+  ),
   'training.resume': request(z.object({ ...StudyRef, runId: RunId }).strict(), JobStarted, 'Job: resume an interrupted run from its checkpoints', inStudy),
   'runs.list': request(z.object(StudyRef).strict(), z.array(RunSummary), 'Runs of the study, newest first', inStudy),
-  'runs.get': request(z.object({ ...StudyRef, runId: RunId }).strict(), RunDetail, 'One run: config, curves, metrics, predictions, confusion matrix, ROC', inStudy),
+  'runs.get': request(
+    z.object({ ...StudyRef, runId: RunId }).strict(),
+    RunDetail,
+    'One run: config, curves, metrics, predictions, confusion matrix, ROC',
+    inStudy
+  ),
   'export.run': request(
     z.object({ ...StudyRef, runId: RunId, out: Path }).strict(),
     JobStarted,

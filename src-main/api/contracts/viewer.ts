@@ -14,22 +14,26 @@ import { AttributionMap, ViewerSubject } from '../../domain/viewer-records'
 
 export * from '../../domain/viewer-records'
 
-const AttributionArgs = z.object({
-  study: Path,
-  subject: SubjectId,
-  modality: Modality,
-  /** Run whose selected models to explain; default: the newest finished run. */
-  runId: RunId.optional()
-}).strict()
+const AttributionArgs = z
+  .object({
+    study: Path,
+    subject: SubjectId,
+    modality: Modality,
+    /** Run whose selected models to explain; default: the newest finished run. */
+    runId: RunId.optional()
+  })
+  .strict()
 
 export const viewerRequests = {
   'viewer.subject': request(
-    z.object({
-      study: Path,
-      subject: SubjectId,
-      /** Run whose verdicts to show; default: the newest finished run. */
-      runId: RunId.optional()
-    }).strict(),
+    z
+      .object({
+        study: Path,
+        subject: SubjectId,
+        /** Run whose verdicts to show; default: the newest finished run. */
+        runId: RunId.optional()
+      })
+      .strict(),
     ViewerSubject,
     'One subject for the viewer: preprocessed sMRI and PET volumes (MNI grid), hippocampal boxes, cohort measures and the latest verdicts',
     { study: 'existing' }

@@ -15,7 +15,19 @@ import { savedRunTables } from '../../runs/folder'
 import { getRunDetail, listRuns } from '../../runs/read'
 import { resumeStudyRun, trainStudy } from '../../runs/train'
 import { studySummary, listSubjects, subjectDetail, visibleHistory } from '../../viewer/subjects'
-import { createStudy, loadStudy, makeStudySplits, placeNewSubjectsInSplit, redoLabel, repairStudy, revealHiddenLabels, setLabel, simulateLabelRate, undoLabel, updateSettings } from '../../study/study'
+import {
+  createStudy,
+  loadStudy,
+  makeStudySplits,
+  placeNewSubjectsInSplit,
+  redoLabel,
+  repairStudy,
+  revealHiddenLabels,
+  setLabel,
+  simulateLabelRate,
+  undoLabel,
+  updateSettings
+} from '../../study/study'
 
 function changed(ctx: HandlerContext, study: string, what: 'subjects' | 'labels' | 'splits' | 'runs' | 'settings'): void {
   ctx.emit('study.changed', { study: resolve(study), what })
@@ -36,10 +48,14 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
     const jobId = ctx.jobs.start('study.createDemo', async (job) => {
       const cohort = join(folder, 'cohort')
       const study = join(folder, 'study')
-      await generateDemoCohort(cohort, { subjects: args.subjects ?? 120, seed: args.seed ?? 1 }, {
-        signal: job.signal,
-        onProgress: (f, m) => job.progress(0.4 * f, m)
-      })
+      await generateDemoCohort(
+        cohort,
+        { subjects: args.subjects ?? 120, seed: args.seed ?? 1 },
+        {
+          signal: job.signal,
+          onProgress: (f, m) => job.progress(0.4 * f, m)
+        }
+      )
       await createStudy(study, { name: `Demo cohort (${args.subjects ?? 120} subjects)` })
       const { preprocessor, concurrency } = parallelImport()
       const r = await runImport(study, preprocessor, {
@@ -73,7 +89,12 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
 
   'import.preview': async (args) => {
     const visit = args.visit ?? (args.study ? (await loadStudy(args.study)).file.settings.visit : 'bl')
-    const plan = await planImport(args.source, args.layout, { visit, collectionCsv: args.collectionCsv, adnimerge: args.adnimerge, modalityOverrides: args.modalityOverrides })
+    const plan = await planImport(args.source, args.layout, {
+      visit,
+      collectionCsv: args.collectionCsv,
+      adnimerge: args.adnimerge,
+      modalityOverrides: args.modalityOverrides
+    })
     const known = args.study ? new Set((await loadStudy(args.study)).file.subjects.map((x) => x.id)) : new Set<string>()
     // What the import would refuse that a header already shows (format, datatype, MNI space).
     const headerProblems = await scanHeaderProblems(plan.subjects.flatMap((x) => [x.smri?.path, x.pet?.path].filter((f): f is string => Boolean(f))))
@@ -92,9 +113,14 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
       series: plan.series,
       inputs: plan.inputs,
       subjects: plan.subjects.map((x) => ({
-        id: x.id, visits: x.visits, smri: x.smri?.path ?? null, pet: x.pet?.path ?? null, group: x.group, known: known.has(x.id),
-        smriProblem: x.smri ? headerProblems.get(x.smri.path) ?? null : null,
-        petProblem: x.pet ? headerProblems.get(x.pet.path) ?? null : null
+        id: x.id,
+        visits: x.visits,
+        smri: x.smri?.path ?? null,
+        pet: x.pet?.path ?? null,
+        group: x.group,
+        known: known.has(x.id),
+        smriProblem: x.smri ? (headerProblems.get(x.smri.path) ?? null) : null,
+        petProblem: x.pet ? (headerProblems.get(x.pet.path) ?? null) : null
       })),
       counts: {
         subjects: plan.subjects.length,
@@ -153,7 +179,10 @@ export const studyHandlers: PartialHandlerTable<StudyRequestName> = {
 
   'labels.history': async ({ study, subject, limit }) => {
     const s = await loadStudy(study)
-    const events = visibleHistory(s, s.events.filter((e) => !subject || e.subject === subject)).reverse()
+    const events = visibleHistory(
+      s,
+      s.events.filter((e) => !subject || e.subject === subject)
+    ).reverse()
     return limit ? events.slice(0, limit) : events
   },
 

@@ -37,7 +37,8 @@ export function checkAvailability(name: BackendName, probe: BackendProbe, reques
       const adapter = probe.webGpuAdapter()
       if ('none' in adapter) return { available: false, detail: `no WebGPU adapter: ${adapter.none}` }
       const name = adapterName(adapter)
-      if (isSoftwareAdapter(adapter) && !requested) return { available: false, detail: `only a software adapter (${name}), slower than WebAssembly; TCGM_BACKEND=webgpu uses it anyway` }
+      if (isSoftwareAdapter(adapter) && !requested)
+        return { available: false, detail: `only a software adapter (${name}), slower than WebAssembly; TCGM_BACKEND=webgpu uses it anyway` }
       return { available: true, detail: `WebGPU (Dawn) on ${name}, checked against the cpu backend at start-up` }
     }
     case 'tensorflow-gpu': {
@@ -53,7 +54,8 @@ export function checkAvailability(name: BackendName, probe: BackendProbe, reques
       return { available: true, detail: `${pkg} installed (native TensorFlow on the CPU)` }
     }
     case 'wasm': {
-      if (typeof (globalThis as { WebAssembly?: unknown }).WebAssembly !== 'object') return { available: false, detail: 'WebAssembly is not available in this runtime' }
+      if (typeof (globalThis as { WebAssembly?: unknown }).WebAssembly !== 'object')
+        return { available: false, detail: 'WebAssembly is not available in this runtime' }
       const dir = wasmBinaryDir(probe)
       if (dir === null) return { available: false, detail: '@tensorflow/tfjs-backend-wasm or its .wasm binaries not found' }
       return { available: true, detail: 'WebAssembly (XNNPACK, SIMD, one thread) with the conv2d-based 3D path' }
@@ -102,9 +104,7 @@ export function reasonFor(chosen: BackendName, pref: Preference, tried: BackendI
   const chosenLine = tried.find((t) => t.name === chosen)?.detail ?? ''
   if (pref.requested === chosen) return `${chosen} requested by ${pref.source} (${chosenLine})`
   const head =
-    pref.requested !== null
-      ? `${pref.requested} requested by ${pref.source} but unusable; fell back to ${chosen}`
-      : `${chosen} is the fastest usable backend`
+    pref.requested !== null ? `${pref.requested} requested by ${pref.source} but unusable; fell back to ${chosen}` : `${chosen} is the fastest usable backend`
   return skipped.length > 0 ? `${head} (${skipped.join('; ')})` : `${head} (${chosenLine})`
 }
 

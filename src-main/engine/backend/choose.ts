@@ -58,7 +58,9 @@ async function initialise(name: BackendName, probe: BackendProbe, requested: boo
       if (!(check.worst <= STEP_CHECK_TOLERANCE)) {
         await tf.setBackend('cpu')
         tf.removeBackend('webgpu')
-        throw new Error(`its training step differs from the cpu backend's (gradient of ${check.worstWeight}: ${check.worst.toExponential(1)} relative, tolerance ${STEP_CHECK_TOLERANCE})`)
+        throw new Error(
+          `its training step differs from the cpu backend's (gradient of ${check.worstWeight}: ${check.worst.toExponential(1)} relative, tolerance ${STEP_CHECK_TOLERANCE})`
+        )
       }
       return 'webgpu'
     }

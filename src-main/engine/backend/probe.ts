@@ -62,7 +62,12 @@ function webGpuAdapter(): GpuAdapterInfo | { none: string } {
   else {
     const script = `const d=require(${JSON.stringify(addon)});Object.assign(globalThis,d.globals);d.create([]).requestAdapter({powerPreference:'high-performance'}).then(a=>{const i=a&&a.info;process.stdout.write(JSON.stringify(i?{vendor:i.vendor,architecture:i.architecture,device:i.device,description:i.description}:{none:'Dawn found no Vulkan, Metal or Direct3D 12 device it accepts'}));process.exit(0)},e=>{process.stdout.write(JSON.stringify({none:String(e&&e.message||e)}));process.exit(0)})`
     try {
-      const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } })
+      const out = execFileSync(process.execPath, ['-e', script], {
+        encoding: 'utf8',
+        timeout: 20000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }
+      })
       answer = JSON.parse(out) as GpuAdapterInfo | { none: string }
     } catch (e) {
       answer = { none: `the adapter query failed (${(e as Error).message.split('\n')[0]})` }

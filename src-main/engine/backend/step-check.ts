@@ -24,18 +24,28 @@ export interface StepCheck {
 
 /** Loss and gradients of one cross-entropy step of a tiny network, on the active backend. */
 async function stepOnActiveBackend(): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
-  const cfg = resolveConfig({ stemChannels: 4, stemPool: 'afterStem', blocks: [2, 1], growth: 4, bottleneck: 2, compression: 0.5, inChannels: 1, numClasses: 2 }, 1, 2)
+  const cfg = resolveConfig(
+    { stemChannels: 4, stemPool: 'afterStem', blocks: [2, 1], growth: 4, bottleneck: 2, compression: 0.5, inChannels: 1, numClasses: 2 },
+    1,
+    2
+  )
   const rng = new SeededRandom(20260)
   const ops = createFastOps()
   const weights = new Map(paramSpecs(cfg).map((s) => [s.name, tf.variable(tf.tensor(initialValue(s, rng), s.shape), s.trainable, `stepcheck.${s.name}`)]))
   // An odd edge (7) takes the pool's padded gradient path.
   const shape: [number, number, number, number, number] = [2, 8, 7, 8, 1]
-  const x = tf.tensor5d(Float32Array.from({ length: 2 * 8 * 7 * 8 }, (_, i) => Math.sin(0.37 * i) + 0.2 * Math.cos(1.3 * i)), shape)
+  const x = tf.tensor5d(
+    Float32Array.from({ length: 2 * 8 * 7 * 8 }, (_, i) => Math.sin(0.37 * i) + 0.2 * Math.cos(1.3 * i)),
+    shape
+  )
   const target = tf.oneHot(tf.tensor1d([0, 1], 'int32'), 2)
   const trainable = [...weights.values()].filter((v) => v.trainable)
   const records: BnRecord[] = []
   try {
-    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(target, denseNetForward(cfg, ops, weights, x, true, records)) as tf.Scalar, trainable)
+    const { value, grads } = tf.variableGrads(
+      () => tf.losses.softmaxCrossEntropy(target, denseNetForward(cfg, ops, weights, x, true, records)) as tf.Scalar,
+      trainable
+    )
     const out = new Map<string, Float32Array>()
     for (const [name, g] of Object.entries(grads)) out.set(name, (await g.data()) as Float32Array)
     const loss = (await value.data())[0]!

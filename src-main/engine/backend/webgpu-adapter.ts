@@ -36,4 +36,3 @@ export function dawnAddonPath(resolvePackage: (name: string) => string | null): 
   const file = join(dirname(pkg), 'dist', `${process.platform}-${arch}`, 'dawn.node')
   return existsSync(file) ? file : null
 }
-

@@ -64,8 +64,14 @@ export async function registerWebGpu(resolvePackage: (name: string) => string | 
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true })
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' })
   if (!adapter) throw new Error('no WebGPU adapter: Dawn found no Vulkan, Metal or Direct3D 12 device it accepts')
-  const info: GpuAdapterInfo = { vendor: adapter.info.vendor, architecture: adapter.info.architecture, device: adapter.info.device, description: adapter.info.description }
-  if (isSoftwareAdapter(info) && !allowSoftware) throw new Error(`the only adapter is a software rasteriser (${adapterName(info)}), slower than WebAssembly; set TCGM_BACKEND=webgpu to use it anyway`)
+  const info: GpuAdapterInfo = {
+    vendor: adapter.info.vendor,
+    architecture: adapter.info.architecture,
+    device: adapter.info.device,
+    description: adapter.info.description
+  }
+  if (isSoftwareAdapter(info) && !allowSoftware)
+    throw new Error(`the only adapter is a software rasteriser (${adapterName(info)}), slower than WebAssembly; set TCGM_BACKEND=webgpu to use it anyway`)
   const L = adapter.limits
   const device = await adapter.requestDevice({
     requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],

@@ -16,8 +16,14 @@ export class Adam {
 
   constructor(params: ReadonlyMap<string, tf.Variable>) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)))
-      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)))
+      this.m.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false))
+      )
+      this.v.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false))
+      )
     }
   }
 
@@ -30,7 +36,9 @@ export class Adam {
     tf.tidy(() => {
       // The constants as tensors once per update, not once per parameter (a JS number in an op
       // becomes a new scalar tensor each time). Same arithmetic, in the same order.
-      const [b1, b1c, b2, b2c, stepSize, c2t, eps] = [this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, lr / c1, c2, this.epsilon].map((v) => tf.scalar(v))
+      const [b1, b1c, b2, b2c, stepSize, c2t, eps] = [this.beta1, 1 - this.beta1, this.beta2, 1 - this.beta2, lr / c1, c2, this.epsilon].map((v) =>
+        tf.scalar(v)
+      )
       for (const [name, g] of grads) {
         const p = params.get(name)
         const m = this.m.get(name)

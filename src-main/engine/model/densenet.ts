@@ -80,7 +80,8 @@ export function paramSpecs(cfg: DenseNetConfig): ParamSpec[] {
       )
     }
     const t = block.transition
-    if (t) specs.push(...bnSpecs(`${t.prefix}.bn`, t.inChannels), { name: `${t.prefix}.conv`, shape: [t.inChannels, t.outChannels], init: 'he', trainable: true })
+    if (t)
+      specs.push(...bnSpecs(`${t.prefix}.bn`, t.inChannels), { name: `${t.prefix}.conv`, shape: [t.inChannels, t.outChannels], init: 'he', trainable: true })
   }
   specs.push(
     ...bnSpecs('head.bn', plan.headChannels),

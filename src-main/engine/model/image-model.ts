@@ -59,7 +59,9 @@ export interface ImageModelOptions {
 export function pickImplementation(requested: Implementation | undefined, backend: string): 'fast' | 'reference' {
   if (requested === 'reference' && backend === 'wasm') {
     // tfjs 4.22's wasm Conv3DBackpropInputV2 fills only the first depth slice: training would be silently wrong.
-    throw new Error("the 'reference' implementation (tf.conv3d) cannot train on the wasm backend: its Conv3D input gradient is wrong in tfjs 4.22; use 'fast' or 'auto'")
+    throw new Error(
+      "the 'reference' implementation (tf.conv3d) cannot train on the wasm backend: its Conv3D input gradient is wrong in tfjs 4.22; use 'fast' or 'auto'"
+    )
   }
   if (requested === 'fast' || requested === 'reference') return requested
   // webgpu: tf.conv3d's WGSL is a plain loop there too, and the fast ops are checked on it.
@@ -130,7 +132,14 @@ class LocalImageModel implements ImageModalityModel {
     const chosen = currentBackend()
     const backend = tf.getBackend()
     const backendReason = chosen && chosen.tfBackend === backend ? `${chosen.name}: ${chosen.reason}` : `${backend}: set directly, not by chooseBackend`
-    return { config: this.config, parameterCount: countParameters(this.config), inputSize: this.inputSize, implementation: this.implementation, backend, backendReason }
+    return {
+      config: this.config,
+      parameterCount: countParameters(this.config),
+      inputSize: this.inputSize,
+      implementation: this.implementation,
+      backend,
+      backendReason
+    }
   }
 
   describe(): Record<string, unknown> {
@@ -141,7 +150,8 @@ class LocalImageModel implements ImageModalityModel {
     if (this.disposed) throw new Error(`${where}: the ${this.modality} model was disposed`)
     if (indices.length === 0) throw new Error(`${where}: empty batch`)
     for (const i of indices) {
-      if (!Number.isInteger(i) || i < 0 || i >= this.crops.samples.length) throw new Error(`${where}: sample index ${i} is outside 0..${this.crops.samples.length - 1}`)
+      if (!Number.isInteger(i) || i < 0 || i >= this.crops.samples.length)
+        throw new Error(`${where}: sample index ${i} is outside 0..${this.crops.samples.length - 1}`)
     }
   }
 
@@ -287,7 +297,8 @@ class LocalImageModel implements ImageModalityModel {
   async ceStep(indices: readonly number[], labels: readonly number[], lr: number): Promise<number> {
     this.check('ceStep', indices)
     if (labels.length !== indices.length) throw new Error(`ceStep: ${indices.length} indices but ${labels.length} labels`)
-    for (const y of labels) if (!Number.isInteger(y) || y < 0 || y >= this.numClasses) throw new Error(`ceStep: label ${y} is not a class index in 0..${this.numClasses - 1}`)
+    for (const y of labels)
+      if (!Number.isInteger(y) || y < 0 || y >= this.numClasses) throw new Error(`ceStep: label ${y} is not a class index in 0..${this.numClasses - 1}`)
     const share = this.share(indices.length)
     const x = this.batch(indices, true, this.rng, share)
     const target = tf.tidy(() => tf.oneHot(tf.tensor1d(labels.slice(share.start, share.end), 'int32'), this.numClasses))
@@ -324,7 +335,8 @@ class LocalImageModel implements ImageModalityModel {
   async tcBackward(gradLogProbs: Float32Array, lr: number): Promise<void> {
     if (!this.pending) throw new Error(`tcBackward: no batch pending for the ${this.modality} model (call tcForward first)`)
     const { x, size, share } = this.pending
-    if (gradLogProbs.length !== size * this.numClasses) throw new Error(`tcBackward: gradient has ${gradLogProbs.length} values, expected ${size} x ${this.numClasses}`)
+    if (gradLogProbs.length !== size * this.numClasses)
+      throw new Error(`tcBackward: gradient has ${gradLogProbs.length} values, expected ${size} x ${this.numClasses}`)
     this.collective?.setActive(share.active)
     const c = this.numClasses
     const g = tf.tensor2d(gradLogProbs.subarray(share.start * c, share.end * c), [share.end - share.start, c])
@@ -437,20 +449,37 @@ export async function createImageModalityModel(opts: ImageModelOptions, replica:
   const minEdge = minInputEdge(config)
   inputSize.forEach((s, a) => {
     if (!Number.isInteger(s) || s < minEdge || s > opts.crops.dims[a]) {
-      throw new Error(`${where}: input size ${inputSize.join('x')} is invalid along axis ${'xyz'[a]}: needs ${minEdge} <= size <= crop size ${opts.crops.dims[a]}`)
+      throw new Error(
+        `${where}: input size ${inputSize.join('x')} is invalid along axis ${'xyz'[a]}: needs ${minEdge} <= size <= crop size ${opts.crops.dims[a]}`
+      )
     }
   })
   const trainBatch = opts.trainBatch ?? DEFAULT_TRAIN_BATCH
   // A replica trains on its share of each batch only.
   checkTrainingFits(`${where}`, config, inputSize, Math.ceil(trainBatch / (replica?.size ?? 1)), tf.getBackend() === 'wasm' ? WASM_HEAP_LIMIT : null, freemem())
   const implementation = pickImplementation(opts.implementation, tf.getBackend())
-  if (replica && implementation !== 'fast') throw new Error(`${where}: data-parallel replicas need the fast ops (the CPU backends), not '${implementation}' on ${tf.getBackend()}`)
+  if (replica && implementation !== 'fast')
+    throw new Error(`${where}: data-parallel replicas need the fast ops (the CPU backends), not '${implementation}' on ${tf.getBackend()}`)
   const ops = implementation === 'fast' ? createFastOps(replica && replica.size > 1 ? { sumStats: (v) => replica.sumStats(v) } : {}) : createReferenceOps()
   const augment: AugmentOptions = { flip: opts.augment?.flip ?? true, transpose: opts.augment?.transpose ?? true }
   const inferenceBatch = opts.inferenceBatch ?? 8
   if (!Number.isInteger(inferenceBatch) || inferenceBatch < 1) throw new Error(`${where}: inferenceBatch must be a positive integer, got ${inferenceBatch}`)
-  const model = new LocalImageModel(opts.modality, opts.numClasses, config, [...inputSize], implementation, ops, opts.crops, augment, inferenceBatch, opts.seed, replica && replica.size > 1 ? replica : null)
+  const model = new LocalImageModel(
+    opts.modality,
+    opts.numClasses,
+    config,
+    [...inputSize],
+    implementation,
+    ops,
+    opts.crops,
+    augment,
+    inferenceBatch,
+    opts.seed,
+    replica && replica.size > 1 ? replica : null
+  )
   const presetName = typeof opts.preset === 'string' ? `'${opts.preset}'` : 'custom'
-  log.info(`${opts.modality}: 3D DenseNet ${presetName} (blocks ${config.blocks.join('-')}, growth ${config.growth}), ${countParameters(config).toLocaleString('en-US')} parameters, input ${inputSize.join('x')}x${config.inChannels}, ${implementation} ops on ${tf.getBackend()}`)
+  log.info(
+    `${opts.modality}: 3D DenseNet ${presetName} (blocks ${config.blocks.join('-')}, growth ${config.growth}), ${countParameters(config).toLocaleString('en-US')} parameters, input ${inputSize.join('x')}x${config.inChannels}, ${implementation} ops on ${tf.getBackend()}`
+  )
   return model
 }

@@ -67,9 +67,19 @@ const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`
  * @param freeBytes the memory the machine has free
  * @throws naming the network, the estimate and what to change
  */
-export function checkTrainingFits(what: string, cfg: DenseNetConfig, inputSize: readonly [number, number, number], batch: number, heapLimit: number | null, freeBytes: number): void {
+export function checkTrainingFits(
+  what: string,
+  cfg: DenseNetConfig,
+  inputSize: readonly [number, number, number],
+  batch: number,
+  heapLimit: number | null,
+  freeBytes: number
+): void {
   const need = estimateTrainingBytes(cfg, inputSize, batch)
   const hint = `use a smaller preset, input or batch (a batch of ${batch} at ${inputSize.join('x')} needs about ${gib(need)})`
-  if (heapLimit !== null && need > heapLimit) throw new Error(`${what}: training needs about ${gib(need)}, more than the backend's ${gib(heapLimit)} per process; ${hint}, or more data-parallel replicas (each takes a share of the batch)`)
+  if (heapLimit !== null && need > heapLimit)
+    throw new Error(
+      `${what}: training needs about ${gib(need)}, more than the backend's ${gib(heapLimit)} per process; ${hint}, or more data-parallel replicas (each takes a share of the batch)`
+    )
   if (need > freeBytes) throw new Error(`${what}: training needs about ${gib(need)} but the machine has ${gib(freeBytes)} free; ${hint}`)
 }

@@ -17,8 +17,7 @@ export interface InitArgs {
 }
 
 export type ToModalityWorker =
-  | { v: number; type: 'init'; id: number; args: InitArgs }
-  | { v: number; type: 'call'; id: number; method: ModalityMethod; args: unknown[] }
+  { v: number; type: 'init'; id: number; args: InitArgs } | { v: number; type: 'call'; id: number; method: ModalityMethod; args: unknown[] }
 
 export type FromModalityWorker =
   | { v: number; type: 'ready'; pid: number }

@@ -42,7 +42,8 @@ export function decodeModelState(buf: Buffer, source: string): ModelState {
   const tensors: ModelState['tensors'] = {}
   for (const t of header.tensors) {
     const size = t.shape.reduce((a, b) => a * b, 1)
-    if (!Number.isInteger(t.offset) || t.offset < 0 || t.offset + size > file.count) throw new Error(`${source}: tensor '${t.name}' [${t.shape}] lies outside the data (file truncated?)`)
+    if (!Number.isInteger(t.offset) || t.offset < 0 || t.offset + size > file.count)
+      throw new Error(`${source}: tensor '${t.name}' [${t.shape}] lies outside the data (file truncated?)`)
     tensors[t.name] = { shape: t.shape, data: file.values(t.offset, size) }
   }
   return { tensors, meta: header.meta }

@@ -64,7 +64,8 @@ export class MlpModel implements ModalityModel {
       throw new Error(`MlpModel(${o.modality}): features length ${o.features.length} is not a multiple of numFeatures ${o.numFeatures}`)
     }
     if (!Number.isInteger(o.numClasses) || o.numClasses < 2) throw new Error(`MlpModel(${o.modality}): numClasses must be >= 2, got ${o.numClasses}`)
-    for (const h of o.hidden) if (!Number.isInteger(h) || h < 1) throw new Error(`MlpModel(${o.modality}): hidden sizes must be positive integers, got ${o.hidden.join(',')}`)
+    for (const h of o.hidden)
+      if (!Number.isInteger(h) || h < 1) throw new Error(`MlpModel(${o.modality}): hidden sizes must be positive integers, got ${o.hidden.join(',')}`)
     this.modality = o.modality
     this.numClasses = o.numClasses
     this.features = o.features
@@ -267,7 +268,12 @@ export class MlpModel implements ModalityModel {
   async setState(state: ModelState): Promise<void> {
     const meta = state.meta
     const hidden = meta.hidden as number[] | undefined
-    if (meta.kind !== 'mlp' || meta.numFeatures !== this.numFeatures || meta.numClasses !== this.numClasses || JSON.stringify(hidden) !== JSON.stringify(this.hidden)) {
+    if (
+      meta.kind !== 'mlp' ||
+      meta.numFeatures !== this.numFeatures ||
+      meta.numClasses !== this.numClasses ||
+      JSON.stringify(hidden) !== JSON.stringify(this.hidden)
+    ) {
       throw new Error(
         `MlpModel(${this.modality}).setState: state is for ${String(meta.kind)} ${String(meta.numFeatures)} -> [${String(hidden)}] -> ${String(meta.numClasses)}, ` +
           `this model is ${this.numFeatures} -> [${this.hidden.join(',')}] -> ${this.numClasses}`

@@ -65,7 +65,11 @@ export function kMeansPlusPlus(x: ArrayLike<number>, D: number, k: number, rng: 
       // Next centre drawn with probability proportional to the squared distance.
       let u = rng.next() * total
       let pick = n - 1
-      for (let i = 0; i < n; i++) if ((u -= d2[i]!) < 0) { pick = i; break }
+      for (let i = 0; i < n; i++)
+        if ((u -= d2[i]!) < 0) {
+          pick = i
+          break
+        }
       for (let d = 0; d < D; d++) cent[j * D + d] = x[pick * D + d]!
     }
     const assign = new Int32Array(n).fill(-1)

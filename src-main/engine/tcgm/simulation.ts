@@ -49,7 +49,8 @@ export function checkSimParams(p: GaussianSimParams): void {
   int('classes', p.classes, 2)
   int('dim', p.dim, p.classes)
   int('n', p.n, 1)
-  if (!(p.separation >= 0 && Number.isFinite(p.separation))) throw new Error(`gaussian simulation: separation must be a finite number >= 0, got ${p.separation}`)
+  if (!(p.separation >= 0 && Number.isFinite(p.separation)))
+    throw new Error(`gaussian simulation: separation must be a finite number >= 0, got ${p.separation}`)
   if (p.classPrior) {
     const s = p.classPrior.reduce((a, b) => a + b, 0)
     if (p.classPrior.length !== p.classes || p.classPrior.some((v) => !(v > 0)) || Math.abs(s - 1) > 1e-9) {
@@ -126,7 +127,13 @@ export function generateGaussianSim(p: GaussianSimParams): GaussianSim {
   }
   const joint = new Float64Array(n * C)
   for (let i = 0; i < n; i++) {
-    joint.set(aggregate(bayesM.map((b) => b.subarray(i * C, (i + 1) * C).map(Math.log)), logPrior), i * C)
+    joint.set(
+      aggregate(
+        bayesM.map((b) => b.subarray(i * C, (i + 1) * C).map(Math.log)),
+        logPrior
+      ),
+      i * C
+    )
   }
   return { params: p, features, labels, bayes: { modalities: bayesM, joint } }
 }

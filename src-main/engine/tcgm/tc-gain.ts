@@ -21,13 +21,7 @@ export interface TcGainResult {
 }
 
 /** Checks shapes and returns log p as a Float64Array. */
-export function checkTcInputs(
-  fn: string,
-  logHs: readonly ArrayLike<number>[],
-  B: number,
-  C: number,
-  logPrior: ArrayLike<number>
-): Float64Array {
+export function checkTcInputs(fn: string, logHs: readonly ArrayLike<number>[], B: number, C: number, logPrior: ArrayLike<number>): Float64Array {
   const M = logHs.length
   if (M < 2) throw new Error(`${fn}: needs at least 2 modalities, got ${M}`)
   if (!Number.isInteger(C) || C < 1) throw new Error(`${fn}: C must be a positive integer, got ${C}`)
@@ -58,12 +52,7 @@ export function distinctTupleCount(B: number, M: number): number {
  * @param logPrior natural log of the class prior p_c, length C
  * @throws when B < M, shapes disagree, or the prior is not finite
  */
-export function tcGainAndGrad(
-  logHs: readonly ArrayLike<number>[],
-  B: number,
-  C: number,
-  logPrior: ArrayLike<number>
-): TcGainResult {
+export function tcGainAndGrad(logHs: readonly ArrayLike<number>[], B: number, C: number, logPrior: ArrayLike<number>): TcGainResult {
   const lp = checkTcInputs('tcGainAndGrad', logHs, B, C, logPrior)
   const M = logHs.length
   const grads = logHs.map(() => new Float64Array(B * C))
@@ -163,12 +152,7 @@ export function tcGain(logHs: readonly ArrayLike<number>[], B: number, C: number
  * Reference implementation by enumerating every tuple of M distinct indices: O(B^M C).
  * For tests and the benchmark only; it is the definition the exact formula must reproduce.
  */
-export function tcGainBruteForce(
-  logHs: readonly ArrayLike<number>[],
-  B: number,
-  C: number,
-  logPrior: ArrayLike<number>
-): number {
+export function tcGainBruteForce(logHs: readonly ArrayLike<number>[], B: number, C: number, logPrior: ArrayLike<number>): number {
   const lp = checkTcInputs('tcGainBruteForce', logHs, B, C, logPrior)
   const M = logHs.length
   let joint = 0
@@ -212,4 +196,3 @@ export function tcGainBruteForce(
   visit(0)
   return 1 + joint - sum / distinctTupleCount(B, M)
 }
-

@@ -57,7 +57,7 @@ export function rocAuc(scores: ArrayLike<number>, positive: ArrayLike<boolean>):
   let nPos = 0
   let rankSumPos = 0
   // Average ranks (1-based) over tie groups.
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     let end = start
     while (end + 1 < n && scores[order[end + 1]!] === scores[order[start]!]) end++
     const avgRank = (start + end + 2) / 2
@@ -84,7 +84,7 @@ export function rocCurve(scores: ArrayLike<number>, positive: ArrayLike<boolean>
   const pts: RocPoint[] = [{ fpr: 0, tpr: 0, threshold: Infinity }]
   let tp = 0
   let fp = 0
-  for (let k = 0; k < n; ) {
+  for (let k = 0; k < n;) {
     const s = scores[order[k]!]!
     while (k < n && scores[order[k]!] === s) {
       if (positive[order[k]!]) tp++
@@ -195,12 +195,7 @@ export function summariseOverSeeds(runs: readonly ClassificationMetrics[]): Reco
  * Calibration against known posteriors: the mean over rows and classes of |p - q|.
  * @param rows the 0-based rows to compare (default all)
  */
-export function meanAbsPosteriorDifference(
-  probs: ArrayLike<number>,
-  known: ArrayLike<number>,
-  C: number,
-  rows?: readonly number[]
-): number {
+export function meanAbsPosteriorDifference(probs: ArrayLike<number>, known: ArrayLike<number>, C: number, rows?: readonly number[]): number {
   if (probs.length !== known.length) throw new Error(`meanAbsPosteriorDifference: ${probs.length} vs ${known.length} values`)
   const idx = rows ?? Array.from({ length: probs.length / C }, (_, i) => i)
   if (idx.length === 0) return NaN

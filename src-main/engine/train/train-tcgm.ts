@@ -197,7 +197,14 @@ function batches(idx: readonly number[], size: number): number[][] {
 }
 
 /** Log-posteriors of `rows` for every modality, placed in [N, C] arrays (NaN elsewhere). */
-async function predictRows(models: readonly ModalityModel[], data: TrainData, rows: readonly number[], C: number, chunk: number, into?: Float32Array[]): Promise<Float32Array[]> {
+async function predictRows(
+  models: readonly ModalityModel[],
+  data: TrainData,
+  rows: readonly number[],
+  C: number,
+  chunk: number,
+  into?: Float32Array[]
+): Promise<Float32Array[]> {
   const N = data.numSubjects
   const out = into ?? models.map(() => new Float32Array(N * C).fill(NaN))
   for (let m = 0; m < models.length; m++) {
@@ -233,12 +240,24 @@ export function evaluateSplit(
     })
     return out
   }
-  const agg = aggregateRows(logProbs, data.numSubjects, prior.logP, (i, m) => data.available[i]![m]! && (data.split[i] === split))
+  const agg = aggregateRows(logProbs, data.numSubjects, prior.logP, (i, m) => data.available[i]![m]! && data.split[i] === split)
   const modalities = logProbs.map((lp, m) => {
     const rs = labelled.filter((i) => data.available[i]![m])
-    return rs.length ? classificationMetrics(pick(toProbs(lp), rs), rs.map((i) => labels[i]!), C) : null
+    return rs.length
+      ? classificationMetrics(
+          pick(toProbs(lp), rs),
+          rs.map((i) => labels[i]!),
+          C
+        )
+      : null
   })
-  const aggregator = labelled.length ? classificationMetrics(pick(agg, labelled), labelled.map((i) => labels[i]!), C) : null
+  const aggregator = labelled.length
+    ? classificationMetrics(
+        pick(agg, labelled),
+        labelled.map((i) => labels[i]!),
+        C
+      )
+    : null
   const ev: SplitEvaluation = { n: labelled.length, modalities, aggregator }
   const known = data.knownPosteriors
   if (known && rows.length) {
@@ -295,16 +314,21 @@ function loopRows(data: TrainData, config: TrainConfig, M: number): LoopRows {
 function checkMethod(config: TrainConfig, M: number, rows: LoopRows): void {
   if (config.method === 'ce' && rows.labelledTrain.length === 0) throw new Error('trainTcgm: the CE baseline needs labelled training subjects, there are none')
   if (config.method === 'tcgm' && M < 2) throw new Error(`trainTcgm: TCGM needs at least 2 modalities, got ${M}`)
-  if (config.method === 'tcgm' && config.tcBatchSize < M) throw new Error(`trainTcgm: tcBatchSize ${config.tcBatchSize} is smaller than the number of modalities ${M}`)
+  if (config.method === 'tcgm' && config.tcBatchSize < M)
+    throw new Error(`trainTcgm: tcBatchSize ${config.tcBatchSize} is smaller than the number of modalities ${M}`)
 }
 
 /** The class prior from the labelled training subjects (uniform without any). */
 function trainingPrior(config: TrainConfig, data: TrainData, rows: LoopRows, C: number): Prior {
   if (!rows.labelledTrain.length) return uniformPrior(C)
-  return estimatePrior(rows.labelledTrain.map((i) => data.labels[i]!), C, {
-    pseudoCount: config.priorPseudoCount,
-    ...(config.priorMinProbability !== null ? { minProbability: config.priorMinProbability } : {})
-  })
+  return estimatePrior(
+    rows.labelledTrain.map((i) => data.labels[i]!),
+    C,
+    {
+      pseudoCount: config.priorPseudoCount,
+      ...(config.priorMinProbability !== null ? { minProbability: config.priorMinProbability } : {})
+    }
+  )
 }
 
 /** What the loop carries from one epoch to the next (and through loop.ckpt across a resume). */
@@ -323,7 +347,14 @@ interface LoopState {
 
 /** A fresh state, or the one of `ckptPath` when resuming (the models get their states back).
  *  @throws when the checkpoint is of another kind, configuration or dataset */
-async function initialState(models: readonly ModalityModel[], data: TrainData, config: TrainConfig, rows: LoopRows, ckptPath: string | null, resume: boolean): Promise<LoopState> {
+async function initialState(
+  models: readonly ModalityModel[],
+  data: TrainData,
+  config: TrainConfig,
+  rows: LoopRows,
+  ckptPath: string | null,
+  resume: boolean
+): Promise<LoopState> {
   const state: LoopState = {
     rng: new Rng(config.seed),
     nextEpoch: 0,
@@ -341,7 +372,15 @@ async function initialState(models: readonly ModalityModel[], data: TrainData, c
     throw new Error(`trainTcgm: ${ckptPath} is for ${ck.numSubjects} subjects and modalities [${ck.modalities.join(', ')}], not this dataset`)
   }
   for (let m = 0; m < models.length; m++) await models[m]!.setState(ck.models[m]!)
-  return { ...state, rng: new Rng(ck.rng), nextEpoch: ck.nextEpoch, warmupDone: ck.warmupDone, best: ck.best, history: ck.history, priorElapsed: ck.elapsedSeconds }
+  return {
+    ...state,
+    rng: new Rng(ck.rng),
+    nextEpoch: ck.nextEpoch,
+    warmupDone: ck.warmupDone,
+    best: ck.best,
+    history: ck.history,
+    priorElapsed: ck.elapsedSeconds
+  }
 }
 
 /** One epoch's running sums, for progress events and the epoch record. */
@@ -383,7 +422,16 @@ class TcgmLoop {
   private readonly prior: Prior
 
   constructor(
-    inputs: { models: readonly ModalityModel[]; data: TrainData; config: TrainConfig; opts: TrainOptions; C: number; rows: LoopRows; prior: Prior; ckptPath: string | null },
+    inputs: {
+      models: readonly ModalityModel[]
+      data: TrainData
+      config: TrainConfig
+      opts: TrainOptions
+      C: number
+      rows: LoopRows
+      prior: Prior
+      ckptPath: string | null
+    },
     private readonly state: LoopState,
     /** When trainTcgm was called (Date.now()). */
     private readonly started: number
@@ -471,7 +519,16 @@ class TcgmLoop {
     const ceBatches = rows.ceRows.map((r) => batches(state.rng.shuffle(r.slice()), config.batchSize))
     const tcBatches = doTc ? batches(state.rng.shuffle(rows.tcRows.slice()), config.tcBatchSize).filter((b) => b.length >= M) : []
     const stepsInEpoch = ceBatches.reduce((a, b) => a + b.length, 0) + tcBatches.length
-    const tally: EpochTally = { epoch, phase, ceSum: new Array<number>(M).fill(0), ceCount: new Array<number>(M).fill(0), tcSum: 0, tcCount: 0, step: 0, stepsInEpoch }
+    const tally: EpochTally = {
+      epoch,
+      phase,
+      ceSum: new Array<number>(M).fill(0),
+      ceCount: new Array<number>(M).fill(0),
+      tcSum: 0,
+      tcCount: 0,
+      step: 0,
+      stepsInEpoch
+    }
     if (stepsInEpoch > 0) this.normStatsStale = true
     await this.ceSteps(tally, ceBatches)
     await this.tcSteps(tally, tcBatches)
@@ -491,7 +548,11 @@ class TcgmLoop {
       ceBatches.map(async (modalityBatches, m) => {
         for (const batch of modalityBatches) {
           await this.checkAbort(t.epoch)
-          const loss = await this.models[m]!.ceStep(batch, batch.map((i) => this.data.labels[i]!), this.config.lrLabelled)
+          const loss = await this.models[m]!.ceStep(
+            batch,
+            batch.map((i) => this.data.labels[i]!),
+            this.config.lrLabelled
+          )
           t.ceSum[m] += loss
           t.ceCount[m]++
           t.step++
@@ -510,7 +571,14 @@ class TcgmLoop {
       const logHs = await Promise.all(models.map((mdl) => mdl.tcForward(batch)))
       const { gain, grads } = tcGainAndGrad(logHs, batch.length, this.C, this.prior.logP)
       // The models descend on L_TC = -TCg.
-      await Promise.all(models.map((mdl, m) => mdl.tcBackward(grads[m]!.map((g) => -g), this.config.lrUnlabelled)))
+      await Promise.all(
+        models.map((mdl, m) =>
+          mdl.tcBackward(
+            grads[m]!.map((g) => -g),
+            this.config.lrUnlabelled
+          )
+        )
+      )
       t.tcSum += gain
       t.tcCount++
       t.step++
@@ -583,7 +651,9 @@ class TcgmLoop {
       const path = opts.checkpointDir ? join(opts.checkpointDir, BEST_MODELS_CHECKPOINT) : null
       const bm = path ? readCheckpoint<BestModelsCheckpoint>(path) : null
       if (!bm || bm.kind !== 'tcgm-best-models' || bm.epoch !== best.epoch) {
-        throw new Error(`trainTcgm: the models of the selected epoch ${best.epoch} are not in ${path ?? '(no checkpoint folder)'}${bm ? ` (it holds epoch ${bm.epoch})` : ''}`)
+        throw new Error(
+          `trainTcgm: the models of the selected epoch ${best.epoch} are not in ${path ?? '(no checkpoint folder)'}${bm ? ` (it holds epoch ${bm.epoch})` : ''}`
+        )
       }
       state.bestStates = bm.models
     }
@@ -602,10 +672,21 @@ class TcgmLoop {
     if (opts.checkpointDir) {
       // The exact models behind the posteriors below, for later inspection (attribution maps):
       // loop.ckpt's states may predate the final statistics refresh.
-      const sm: SelectedModelsCheckpoint = { kind: 'tcgm-selected-models', epoch: selectedEpoch, modalities: models.map((m) => m.modality), models: await Promise.all(models.map((mdl) => mdl.getState())) }
+      const sm: SelectedModelsCheckpoint = {
+        kind: 'tcgm-selected-models',
+        epoch: selectedEpoch,
+        modalities: models.map((m) => m.modality),
+        models: await Promise.all(models.map((mdl) => mdl.getState()))
+      }
       writeCheckpoint(join(opts.checkpointDir, SELECTED_MODELS_CHECKPOINT), sm)
     }
-    const logProbs = await predictRows(models, data, Array.from({ length: N }, (_, i) => i), C, config.evalBatchSize)
+    const logProbs = await predictRows(
+      models,
+      data,
+      Array.from({ length: N }, (_, i) => i),
+      C,
+      config.evalBatchSize
+    )
     const aggregator = aggregateRows(logProbs, N, prior.logP, (i, m) => data.available[i]![m]!)
     const evalLabels = data.trueLabels ?? data.labels
     const evaluation: Partial<Record<Split, SplitEvaluation>> = {}

@@ -40,7 +40,10 @@ export async function readDicomSeries(series: DicomSeries): Promise<DicomVolume>
     throw new DicomError(series.folder, `${series.label}: the voxels could not be read (${(err as Error).message})`, { cause: err })
   }
   if (vol.dims[0] !== series.columns || vol.dims[1] !== series.rows || vol.dims[2] !== series.files.length) {
-    throw new DicomError(series.folder, `${series.label}: read ${vol.dims.join('x')} voxels, the headers say ${series.columns}x${series.rows}x${series.files.length}`)
+    throw new DicomError(
+      series.folder,
+      `${series.label}: read ${vol.dims.join('x')} voxels, the headers say ${series.columns}x${series.rows}x${series.files.length}`
+    )
   }
   return { ...vol, series }
 }

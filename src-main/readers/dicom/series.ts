@@ -107,18 +107,35 @@ const orientationKey = (o: number[]) => o.map((v) => v.toFixed(3)).join(',')
 
 function checkSeries(folder: string, headers: Header[]): DicomSeries {
   const first = headers[0]!
-  const label = first.number !== null || first.description ? `series ${first.number ?? '?'}${first.description ? ` '${first.description}'` : ''}` : `series ${first.uid}`
+  const label =
+    first.number !== null || first.description ? `series ${first.number ?? '?'}${first.description ? ` '${first.description}'` : ''}` : `series ${first.uid}`
   const errors: string[] = []
   const warnings: string[] = []
-  const series: DicomSeries = { folder, uid: first.uid, label, description: first.description, modality: first.modality, files: [], errors, warnings, ok: false, rows: first.rows, columns: first.columns, sliceSpacingMm: null }
+  const series: DicomSeries = {
+    folder,
+    uid: first.uid,
+    label,
+    description: first.description,
+    modality: first.modality,
+    files: [],
+    errors,
+    warnings,
+    ok: false,
+    rows: first.rows,
+    columns: first.columns,
+    sliceSpacingMm: null
+  }
 
   const compressed = [...new Set(headers.map((h) => h.transferSyntax).filter((t) => !UNCOMPRESSED.has(t)))]
   if (compressed.length) {
     const names = compressed.map((t) => `${COMPRESSION_NAMES.find(([re]) => re.test(t))?.[1] ?? 'compressed'} (${t})`)
-    errors.push(`compressed pixel data, transfer syntax ${names.join(', ')}: store it uncompressed (e.g. dcmdjpeg or gdcmconv --raw) or convert it with dcm2niix`)
+    errors.push(
+      `compressed pixel data, transfer syntax ${names.join(', ')}: store it uncompressed (e.g. dcmdjpeg or gdcmconv --raw) or convert it with dcm2niix`
+    )
   }
   const multiFrame = headers.filter((h) => h.frames > 1)
-  if (multiFrame.length) errors.push(`multi-frame (enhanced) DICOM: ${multiFrame.length} file(s) hold ${multiFrame[0]!.frames} frames each; convert the series with dcm2niix`)
+  if (multiFrame.length)
+    errors.push(`multi-frame (enhanced) DICOM: ${multiFrame.length} file(s) hold ${multiFrame[0]!.frames} frames each; convert the series with dcm2niix`)
   if (errors.length) return series
 
   // Localisers / scouts: flagged in ImageType, or in an orientation other than the series' own.
@@ -138,7 +155,8 @@ function checkSeries(folder: string, headers: Header[]): DicomSeries {
   const main = [...byOrientation.values()].sort((a, b) => b.length - a.length)[0]!
   const otherOrientation = volume.length - main.length
   volume = main
-  if (localisers + otherOrientation > 0) warnings.push(`${localisers + otherOrientation} localiser or 2-D image(s) in another orientation left out of the volume`)
+  if (localisers + otherOrientation > 0)
+    warnings.push(`${localisers + otherOrientation} localiser or 2-D image(s) in another orientation left out of the volume`)
   const sizes = new Set(volume.map((h) => `${h.rows}x${h.columns}`))
   if (sizes.size > 1) {
     errors.push(`slices of different sizes (${[...sizes].join(', ')})`)
@@ -155,7 +173,9 @@ function checkSeries(folder: string, headers: Header[]): DicomSeries {
   const steps = sorted.slice(1).map((s, i) => s.d - sorted[i]!.d)
   const duplicates = steps.filter((s) => Math.abs(s) < 1e-3).length
   if (duplicates) {
-    errors.push(`${duplicates} duplicated slice position(s) (two files at the same place, e.g. ${sorted[steps.findIndex((s) => Math.abs(s) < 1e-3)]!.h.file}); remove the repeated acquisition`)
+    errors.push(
+      `${duplicates} duplicated slice position(s) (two files at the same place, e.g. ${sorted[steps.findIndex((s) => Math.abs(s) < 1e-3)]!.h.file}); remove the repeated acquisition`
+    )
     return series
   }
   const median = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)]!
@@ -163,7 +183,9 @@ function checkSeries(folder: string, headers: Header[]): DicomSeries {
   const gaps = steps.map((s, i) => ({ s, i })).filter(({ s }) => s > 1.5 * median)
   if (gaps.length) {
     const missing = gaps.reduce((n, { s }) => n + Math.round(s / median) - 1, 0)
-    errors.push(`${missing} missing slice(s): a gap of ${gaps[0]!.s.toFixed(2)} mm where slices are ${median.toFixed(2)} mm apart, after position ${sorted[gaps[0]!.i]!.d.toFixed(2)} mm`)
+    errors.push(
+      `${missing} missing slice(s): a gap of ${gaps[0]!.s.toFixed(2)} mm where slices are ${median.toFixed(2)} mm apart, after position ${sorted[gaps[0]!.i]!.d.toFixed(2)} mm`
+    )
     return series
   }
   const worst = Math.max(...steps.map((s) => Math.abs(s - median) / median))

@@ -59,7 +59,8 @@ export function datatypeForCode(code: number): NiftiDatatype | string {
   const dt = byCode.get(code)
   if (dt) return dt
   const what = refused[code]
-  if (what) return `datatype ${code} (${what}) is not supported: only real-valued scalar images (uint8, int8, int16, uint16, int32, uint32, float32, float64) can be used`
+  if (what)
+    return `datatype ${code} (${what}) is not supported: only real-valued scalar images (uint8, int8, int16, uint16, int32, uint32, float32, float64) can be used`
   return `unknown datatype code ${code}`
 }
 

@@ -111,7 +111,15 @@ function requireRegularFile(file: string, path: string): void {
   try {
     const st = statSync(path)
     if (st.isFile()) return
-    kind = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe (FIFO)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'not a regular file'
+    kind = st.isDirectory()
+      ? 'a folder'
+      : st.isFIFO()
+        ? 'a named pipe (FIFO)'
+        : st.isSocket()
+          ? 'a socket'
+          : st.isCharacterDevice() || st.isBlockDevice()
+            ? 'a device'
+            : 'not a regular file'
   } catch (err) {
     throw new NiftiError(file, `cannot open ${path === file ? 'the file' : path}: ${(err as Error).message}`, { cause: err })
   }
@@ -194,15 +202,14 @@ export async function readNiftiHeader(file: string, opts: { maxBytes?: number; s
 }
 
 /** A header as nifti-reader-js parsed it. */
-type ParsedHeader = InstanceType<typeof import('nifti-reader-js')['NIFTI1']> | InstanceType<typeof import('nifti-reader-js')['NIFTI2']>
+type ParsedHeader = InstanceType<(typeof import('nifti-reader-js'))['NIFTI1']> | InstanceType<(typeof import('nifti-reader-js'))['NIFTI2']>
 
 /** The NIfTI version from sizeof_hdr (either byte order), and its fixed header size. */
 function detectVersion(file: string, bytes: Buffer): { version: 1 | 2; size: number } {
   if (bytes.length < 4) throw new NiftiError(file, `file is ${bytes.length} bytes long, too short for a NIfTI header`)
   const little1 = bytes.readInt32LE(0)
   const big1 = bytes.readInt32BE(0)
-  const version: 1 | 2 | null =
-    little1 === 348 || big1 === 348 ? 1 : little1 === 540 || big1 === 540 ? 2 : null
+  const version: 1 | 2 | null = little1 === 348 || big1 === 348 ? 1 : little1 === 540 || big1 === 540 ? 2 : null
   if (!version) {
     throw new NiftiError(file, `not a NIfTI file: sizeof_hdr is ${little1}, expected 348 (NIfTI-1) or 540 (NIfTI-2)`)
   }
@@ -324,12 +331,7 @@ function chosenAffine(
   } else if (hdr.qform_code > 0) {
     affineSource = 'qform'
     const qfac = hdr.pixDims[0] < 0 ? -1 : 1
-    const q = qformAffine(
-      { b: hdr.quatern_b, c: hdr.quatern_c, d: hdr.quatern_d },
-      [hdr.qoffset_x, hdr.qoffset_y, hdr.qoffset_z],
-      spacing,
-      qfac
-    )
+    const q = qformAffine({ b: hdr.quatern_b, c: hdr.quatern_c, d: hdr.quatern_d }, [hdr.qoffset_x, hdr.qoffset_y, hdr.qoffset_z], spacing, qfac)
     if (!q) {
       throw new NiftiError(file, `qform quaternion (b, c, d) = (${hdr.quatern_b}, ${hdr.quatern_c}, ${hdr.quatern_d}) has b^2 + c^2 + d^2 > 1`)
     }

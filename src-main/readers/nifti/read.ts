@@ -103,7 +103,8 @@ function readFully(info: NiftiHeaderInfo, fd: number, target: Buffer, length: nu
   let got = 0
   while (got < length) {
     const n = readSync(fd, target, got, length - got, position + got)
-    if (n === 0) throw new NiftiError(info.file, `data ends ${position + got - info.voxOffset} bytes in, ${info.dataBytes} expected (file changed while reading?)`)
+    if (n === 0)
+      throw new NiftiError(info.file, `data ends ${position + got - info.voxOffset} bytes in, ${info.dataBytes} expected (file changed while reading?)`)
     got += n
   }
 }

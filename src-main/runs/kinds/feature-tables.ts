@@ -68,7 +68,9 @@ export function readFeatureTable(file: string): FeatureTable {
       const cell = cells[k]!.trim()
       const v = Number(cell)
       if (MISSING.has(cell) || !Number.isFinite(v)) {
-        throw new Error(`${file}:${record.line}: column '${header[k]}' of '${id}' is '${cell}', expected a finite number (remove the subject from this table if the modality is missing)`)
+        throw new Error(
+          `${file}:${record.line}: column '${header[k]}' of '${id}' is '${cell}', expected a finite number (remove the subject from this table if the modality is missing)`
+        )
       }
       values[r * featureCols.length + j] = v
     })

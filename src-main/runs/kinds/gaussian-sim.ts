@@ -17,7 +17,11 @@ export const gaussianSimParamsSchema = z.object({
   n: z.number().int().min(2),
   labelRate: z.number().min(0).max(1),
   seed: z.number().int(),
-  testFraction: z.number().min(0).max(0.9).default(1 / 3),
+  testFraction: z
+    .number()
+    .min(0)
+    .max(0.9)
+    .default(1 / 3),
   valFraction: z.number().min(0).max(0.9).default(0),
   hidden: z.array(z.number().int().min(1)).default([]),
   covariance: z.enum(['random', 'isotropic']).default('random')
@@ -36,8 +40,21 @@ export function buildGaussianSimRun(raw: unknown): GaussianSimRun {
   const parsed = gaussianSimParamsSchema.safeParse(raw)
   if (!parsed.success) throw new Error(`gaussian-sim parameters: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
   const p = parsed.data
-  const sim = generateGaussianSim({ modalities: p.modalities, classes: p.classes, dim: p.dim, separation: p.separation, n: p.n, seed: p.seed, covariance: p.covariance })
-  const { split, visible } = simulationSplit(sim.labels, p.classes, { labelRate: p.labelRate, testFraction: p.testFraction, valFraction: p.valFraction, seed: p.seed })
+  const sim = generateGaussianSim({
+    modalities: p.modalities,
+    classes: p.classes,
+    dim: p.dim,
+    separation: p.separation,
+    n: p.n,
+    seed: p.seed,
+    covariance: p.covariance
+  })
+  const { split, visible } = simulationSplit(sim.labels, p.classes, {
+    labelRate: p.labelRate,
+    testFraction: p.testFraction,
+    valFraction: p.valFraction,
+    seed: p.seed
+  })
   const trainRows = split.flatMap((s, i) => (s === 'train' ? [i] : []))
   const features = sim.features.map((x) => applyStandardisation(x, p.dim, fitStandardisation(x, p.dim, trainRows)))
   const models = features.map(

@@ -31,7 +31,10 @@ export const studyRunParams = z.object({
   preset: z.string().min(1),
   /** Seeds the models' weights and augmentation. */
   seed: z.number().int(),
-  modalities: z.array(z.enum(MODALITIES)).min(1).default([...MODALITIES]),
+  modalities: z
+    .array(z.enum(MODALITIES))
+    .min(1)
+    .default([...MODALITIES]),
   /** The run's own split (runs/<id>/split.json, saved when it started); without it, the study's
    *  current split. With it, subjects the run's split does not hold are left out of the run. */
   splitFile: z.string().min(1).optional(),
@@ -58,7 +61,10 @@ export async function loadStudyTrainingData(params: StudyRunParams, signal?: Abo
   if (!splits) throw new Error(`study ${s.dir} has no train/validation/test split; make one first (splits.make)`)
   const subjects = own ? s.file.subjects.filter((x) => splits.assignment[x.id]) : s.file.subjects
   const unsplit = subjects.filter((x) => !splits.assignment[x.id]).map((x) => x.id)
-  if (unsplit.length) throw new Error(`${unsplit.length} subject(s) were imported after the split (${unsplit.slice(0, 3).join(', ')}...); place them into the split or make a new one (Train view)`)
+  if (unsplit.length)
+    throw new Error(
+      `${unsplit.length} subject(s) were imported after the split (${unsplit.slice(0, 3).join(', ')}...); place them into the split or make a new one (Train view)`
+    )
   const classNames = s.file.settings.classNames
   const classIndex = (l: string | undefined) => (l === undefined ? null : classNames.indexOf(l) >= 0 ? classNames.indexOf(l) : null)
   const modalities = p.modalities.filter((m) => subjects.some((x) => usableForTraining(x.scans[m])))
@@ -75,7 +81,8 @@ export async function loadStudyTrainingData(params: StudyRunParams, signal?: Abo
       if (!usableForTraining(scan)) continue
       const key = scan.cacheKey
       const c = await readCacheCrops(s.dir, key)
-      if (dims && dims.join() !== c.dims.join()) throw new Error(`${subjects[i]!.id} ${m}: crop ${c.dims.join('x')} differs from ${dims.join('x')} of the other subjects; re-import with one setting`)
+      if (dims && dims.join() !== c.dims.join())
+        throw new Error(`${subjects[i]!.id} ${m}: crop ${c.dims.join('x')} differs from ${dims.join('x')} of the other subjects; re-import with one setting`)
       dims = c.dims
       samples[i] = c.data
     }
@@ -87,7 +94,7 @@ export async function loadStudyTrainingData(params: StudyRunParams, signal?: Abo
   const trainsOn = (id: string) => (ownVisible ? ownVisible.has(id) : s.labels.has(id))
   const data: TrainData = {
     numSubjects: subjects.length,
-    labels: subjects.map((x) => classIndex(trainsOn(x.id) ? s.labels.get(x.id) ?? s.hidden.get(x.id) : undefined)),
+    labels: subjects.map((x) => classIndex(trainsOn(x.id) ? (s.labels.get(x.id) ?? s.hidden.get(x.id)) : undefined)),
     available: subjects.map((x) => modalities.map((m) => usableForTraining(x.scans[m]))),
     split: subjects.map((x) => splits.assignment[x.id] as SplitName),
     trueLabels: subjects.map((x) => classIndex(s.labels.get(x.id) ?? s.hidden.get(x.id))),
@@ -113,7 +120,14 @@ export async function buildStudyRun(params: unknown, ctx: FactoryContext): Promi
   // once; each process splits its network over its share of the cores (data-parallel replicas).
   const settled = await Promise.allSettled(
     t.modalities.map((modality, m) =>
-      createRemoteImageModalityModel({ modality, numClasses: t.classNames.length, preset: p.preset, crops: t.crops[m]!, seed: p.seed * 1009 + m + 1, networks: t.modalities.length })
+      createRemoteImageModalityModel({
+        modality,
+        numClasses: t.classNames.length,
+        preset: p.preset,
+        crops: t.crops[m]!,
+        seed: p.seed * 1009 + m + 1,
+        networks: t.modalities.length
+      })
     )
   )
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')

@@ -48,7 +48,9 @@ export function buildTablesRun(raw: unknown): TablesRun {
   for (const t of tables) for (const id of t.ids) if (!rowOf.has(id)) rowOf.set(id, subjectIds.push(id) - 1)
   const unknown = [...labelsTable.labels.keys()].filter((id) => !rowOf.has(id))
   if (unknown.length) {
-    throw new Error(`${p.labelsFile}: ${unknown.length} participant_id(s) are in no feature table: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''}`)
+    throw new Error(
+      `${p.labelsFile}: ${unknown.length} participant_id(s) are in no feature table: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', ...' : ''}`
+    )
   }
   const classNames = p.classNames ?? classNamesOf(labelsTable.labels.values())
   if (classNames.length < 2) throw new Error(`${p.labelsFile}: needs at least 2 classes among the labels, found [${classNames.join(', ')}]`)

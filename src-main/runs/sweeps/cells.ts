@@ -40,7 +40,13 @@ export function countStates(statuses: readonly CellStatus[]): Record<CellState, 
 
 export function findCell(sweep: Sweep, cellId: string): SweepCell {
   const cell = sweep.cells.find((c) => c.id === cellId)
-  if (!cell) throw new Error(`sweep '${sweep.file.name}' has no cell '${cellId}' (its cells: ${sweep.cells.slice(0, 3).map((c) => c.id).join(', ')}${sweep.cells.length > 3 ? ', ...' : ''})`)
+  if (!cell)
+    throw new Error(
+      `sweep '${sweep.file.name}' has no cell '${cellId}' (its cells: ${sweep.cells
+        .slice(0, 3)
+        .map((c) => c.id)
+        .join(', ')}${sweep.cells.length > 3 ? ', ...' : ''})`
+    )
   return cell
 }
 

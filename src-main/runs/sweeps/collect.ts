@@ -41,7 +41,8 @@ export function sweepTable(finished: readonly FinishedCell[]): SweepTableRow[] {
     ])
     perModel.push(['aggregator', members.flatMap((m) => (m.test.aggregator ? [m.test.aggregator] : []))])
     for (const [model, list] of perModel) {
-      if (list.length) rows.push({ method: c.method, preset: c.preset, learningRate: c.learningRate, labelRate: c.labelRate, ...metricsRow(model, 'test', list) })
+      if (list.length)
+        rows.push({ method: c.method, preset: c.preset, learningRate: c.learningRate, labelRate: c.labelRate, ...metricsRow(model, 'test', list) })
     }
   }
   return rows

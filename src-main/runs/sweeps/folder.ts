@@ -60,7 +60,13 @@ export async function listSweeps(study: string): Promise<string[]> {
   const out: string[] = []
   for (const n of names.sort()) {
     if (!SweepName.safeParse(n).success) continue
-    if (await fsp.stat(join(study, SWEEPS_DIR, n, SWEEP_JSON)).then(() => true, () => false)) out.push(n)
+    if (
+      await fsp.stat(join(study, SWEEPS_DIR, n, SWEEP_JSON)).then(
+        () => true,
+        () => false
+      )
+    )
+      out.push(n)
   }
   return out
 }
@@ -80,7 +86,14 @@ export async function createSweep(study: string, o: CreateSweepOptions): Promise
   const name = SweepName.safeParse(o.name)
   if (!name.success) throw new Error(`'${o.name}' is not a sweep name: ${name.error.issues[0]?.message}`)
   const s = await loadStudy(study)
-  const parsed = SweepFile.safeParse({ version: 1, name: o.name, createdAt: new Date().toISOString(), grid: o.grid, epochs: o.epochs, classNames: s.file.settings.classNames })
+  const parsed = SweepFile.safeParse({
+    version: 1,
+    name: o.name,
+    createdAt: new Date().toISOString(),
+    grid: o.grid,
+    epochs: o.epochs,
+    classNames: s.file.settings.classNames
+  })
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     throw new Error(`sweep '${o.name}': ${issue?.path.join('.') || '(top)'}: ${issue?.message}`)
@@ -90,7 +103,13 @@ export async function createSweep(study: string, o: CreateSweepOptions): Promise
   if (known.size === 0) throw new Error(`study ${s.dir} has no labels, visible or hidden: a sweep draws its label rates from them; import labels first`)
   const ids = s.file.subjects.map((x) => x.id)
   const target = sweepDir(s.dir, o.name)
-  if (await fsp.stat(target).then(() => true, () => false)) throw new Error(`the study already has a sweep '${o.name}' (${target}); choose another name`)
+  if (
+    await fsp.stat(target).then(
+      () => true,
+      () => false
+    )
+  )
+    throw new Error(`the study already has a sweep '${o.name}' (${target}); choose another name`)
   const cells = expandGrid(file.grid)
 
   await ensureDir(join(s.dir, SWEEPS_DIR), 'study folder')

@@ -24,7 +24,15 @@ export function expandGrid(grid: SweepGrid): SweepCell[] {
         for (const seed of grid.seeds)
           for (const method of grid.methods) {
             const lr = learningRate === null ? '' : `-lr${learningRate}`
-            cells.push({ index: cells.length, id: `${method}-${preset}-r${ratePercent(labelRate)}${lr}-s${seed}`, method, preset, labelRate, learningRate, seed })
+            cells.push({
+              index: cells.length,
+              id: `${method}-${preset}-r${ratePercent(labelRate)}${lr}-s${seed}`,
+              method,
+              preset,
+              labelRate,
+              learningRate,
+              seed
+            })
           }
   if (new Set(cells.map((c) => c.id)).size !== cells.length) {
     throw new Error('expandGrid: two cells would share a folder name (label rates that agree to 6 digits as percentages)')

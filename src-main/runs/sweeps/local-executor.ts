@@ -45,7 +45,9 @@ export async function runSweepLocally(sweep: Sweep, o: LocalRunOptions = {}): Pr
   const before = await folderCellStatuses(sweep)
   const busy = before.filter((s) => s.state === 'running')
   if (busy.length) {
-    throw new Error(`sweep '${sweep.file.name}': cell ${busy[0]!.cell.id} is being trained (${busy[0]!.message ?? 'its status says running'}); wait for it or stop that process first`)
+    throw new Error(
+      `sweep '${sweep.file.name}': cell ${busy[0]!.cell.id} is being trained (${busy[0]!.message ?? 'its status says running'}); wait for it or stop that process first`
+    )
   }
   const todo = before.filter((s) => s.state !== 'done').map((s) => s.cell)
   let done = countStates(before).done

@@ -143,22 +143,35 @@ const FAILED_STATES: Record<string, string> = {
  * A cell's state from its run folder, its latest task in Slurm's queue (or not), what sacct says
  * of that task (null: the cluster keeps no accounting) and its Slurm log (null: none written).
  */
-export function cellStateFromSlurm(folder: CellStatus, key: string, queued: QueuedTask | undefined, accounted: AccountedTask | undefined | null, log: string | null): CellStatus {
+export function cellStateFromSlurm(
+  folder: CellStatus,
+  key: string,
+  queued: QueuedTask | undefined,
+  accounted: AccountedTask | undefined | null,
+  log: string | null
+): CellStatus {
   const out = (state: CellState, message: string | null): CellStatus => ({ ...folder, state, message, slurmTask: key })
   if (folder.state === 'done') return { ...folder, slurmTask: key }
   if (queued) {
-    return RUNNING_STATES.has(queued.state) ? out('running', `Slurm ${queued.state} (task ${key})`) : out('queued', `Slurm ${queued.state}${queued.reason && queued.reason !== 'None' ? `: ${queued.reason}` : ''} (task ${key})`)
+    return RUNNING_STATES.has(queued.state)
+      ? out('running', `Slurm ${queued.state} (task ${key})`)
+      : out('queued', `Slurm ${queued.state}${queued.reason && queued.reason !== 'None' ? `: ${queued.reason}` : ''} (task ${key})`)
   }
   if (accounted) {
     if (accounted.state === 'CANCELLED') return out('cancelled', `cancelled in Slurm (task ${key})`)
     const why = FAILED_STATES[accounted.state]
-    if (why) return out('failed', `Slurm ${accounted.state}: ${why}, exit code ${accounted.exitCode} (task ${key}, log slurm/logs/${key}.out)${folder.message ? `; ${folder.message}` : ''}`)
+    if (why)
+      return out(
+        'failed',
+        `Slurm ${accounted.state}: ${why}, exit code ${accounted.exitCode} (task ${key}, log slurm/logs/${key}.out)${folder.message ? `; ${folder.message}` : ''}`
+      )
   }
   const end = log === null ? null : endFromLog(log)
   if (end === 'cancelled') return out('cancelled', `cancelled in Slurm while running (task ${key}); its checkpoints are kept`)
   if (end === 'timeout') return out('failed', `${FAILED_STATES.TIMEOUT} (task ${key})`)
   if (end === 'out-of-memory') return out('failed', `${FAILED_STATES.OUT_OF_MEMORY} (task ${key})`)
-  if (log === null && folder.state === 'waiting') return out('cancelled', `left Slurm's queue before it started: cancelled, or dropped by the cluster (task ${key})`)
+  if (log === null && folder.state === 'waiting')
+    return out('cancelled', `left Slurm's queue before it started: cancelled, or dropped by the cluster (task ${key})`)
   if (folder.state === 'running' || folder.state === 'interrupted' || folder.state === 'waiting') {
     return out('interrupted', `the task left Slurm's queue without finishing (task ${key}, log slurm/logs/${key}.out)`)
   }
@@ -201,7 +214,9 @@ export async function cancelSweepCells(sweep: Sweep, cellIds?: readonly string[]
   const statuses = await slurmCellStatuses(sweep)
   const wanted = cellIds ? new Set(cellIds) : null
   for (const id of cellIds ?? []) if (!statuses.some((s) => s.cell.id === id)) throw new Error(`sweep '${sweep.file.name}' has no cell '${id}'`)
-  const keys = statuses.filter((s) => (!wanted || wanted.has(s.cell.id)) && (s.state === 'queued' || s.state === 'running') && s.slurmTask).map((s) => s.slurmTask!)
+  const keys = statuses
+    .filter((s) => (!wanted || wanted.has(s.cell.id)) && (s.state === 'queued' || s.state === 'running') && s.slurmTask)
+    .map((s) => s.slurmTask!)
   await cancelTasks(keys)
   return statuses.filter((s) => s.slurmTask && keys.includes(s.slurmTask))
 }

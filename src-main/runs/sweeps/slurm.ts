@@ -17,7 +17,7 @@ export const DEFAULT_CPUS_PER_TASK = 2
 export function arraySpec(indices: readonly number[]): string {
   const xs = [...new Set(indices)].sort((a, b) => a - b)
   const parts: string[] = []
-  for (let i = 0; i < xs.length; ) {
+  for (let i = 0; i < xs.length;) {
     let j = i
     while (j + 1 < xs.length && xs[j + 1] === xs[j]! + 1) j++
     parts.push(i === j ? `${xs[i]}` : `${xs[i]}-${xs[j]}`)
@@ -53,7 +53,7 @@ function run(cmd: string, args: readonly string[], timeoutMs = 60_000): Promise<
         reject(new Error(`${cmd} was not found on the PATH: run this where Slurm's commands are installed (a cluster's login node)`))
         return
       }
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0
       resolve({ code, stdout: String(stdout), stderr: String(stderr) })
     })
   })

@@ -43,7 +43,13 @@ async function runSpec(msg: Extract<ToWorker, { type: 'start' }>): Promise<void>
   const factory = modelFactories[spec.kind]
   if (!factory) throw new Error(`unknown run kind '${spec.kind}' (known: ${Object.keys(modelFactories).join(', ')})`)
   const built = await factory(spec.params, { runDir: spec.runDir, signal: controller.signal, log })
-  await send({ v: TRAIN_PROTOCOL_VERSION, type: 'started', pid: process.pid, modalities: built.models.map((m) => m.modality), numSubjects: built.data.numSubjects })
+  await send({
+    v: TRAIN_PROTOCOL_VERSION,
+    type: 'started',
+    pid: process.pid,
+    modalities: built.models.map((m) => m.modality),
+    numSubjects: built.data.numSubjects
+  })
   const interval = spec.progressIntervalMs ?? 200
   let lastStep = 0
   try {
@@ -61,7 +67,14 @@ async function runSpec(msg: Extract<ToWorker, { type: 'start' }>): Promise<void>
     await send({
       v: TRAIN_PROTOCOL_VERSION,
       type: 'done',
-      result: { status: 'completed', result, models: built.models.map((m) => m.describe?.() ?? null), data: { labels: built.data.labels, split: built.data.split, available: built.data.available }, ...(built.subjectIds ? { subjectIds: built.subjectIds } : {}), ...(built.classNames ? { classNames: built.classNames } : {}) }
+      result: {
+        status: 'completed',
+        result,
+        models: built.models.map((m) => m.describe?.() ?? null),
+        data: { labels: built.data.labels, split: built.data.split, available: built.data.available },
+        ...(built.subjectIds ? { subjectIds: built.subjectIds } : {}),
+        ...(built.classNames ? { classNames: built.classNames } : {})
+      }
     })
   } catch (err) {
     if (err instanceof TrainingCancelledError) {
@@ -77,7 +90,11 @@ async function runSpec(msg: Extract<ToWorker, { type: 'start' }>): Promise<void>
 onParentMessage((raw: unknown) => {
   const msg = raw as ToWorker
   if (typeof msg !== 'object' || msg === null || msg.v !== TRAIN_PROTOCOL_VERSION) {
-    void send({ v: TRAIN_PROTOCOL_VERSION, type: 'error', message: `train worker: protocol version ${String((msg as { v?: unknown })?.v)} received, this worker speaks ${TRAIN_PROTOCOL_VERSION}` }).then(() => process.exit(1))
+    void send({
+      v: TRAIN_PROTOCOL_VERSION,
+      type: 'error',
+      message: `train worker: protocol version ${String((msg as { v?: unknown })?.v)} received, this worker speaks ${TRAIN_PROTOCOL_VERSION}`
+    }).then(() => process.exit(1))
     return
   }
   if (msg.type === 'cancel') {

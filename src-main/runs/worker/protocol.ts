@@ -35,9 +35,7 @@ export type RunResult =
     }
   | { status: 'cancelled'; epoch: number }
 
-export type ToWorker =
-  | { v: typeof TRAIN_PROTOCOL_VERSION; type: 'start'; spec: RunSpec }
-  | { v: typeof TRAIN_PROTOCOL_VERSION; type: 'cancel' }
+export type ToWorker = { v: typeof TRAIN_PROTOCOL_VERSION; type: 'start'; spec: RunSpec } | { v: typeof TRAIN_PROTOCOL_VERSION; type: 'cancel' }
 
 export type FromWorker =
   | { v: typeof TRAIN_PROTOCOL_VERSION; type: 'started'; pid: number; modalities: string[]; numSubjects: number }
@@ -46,9 +44,7 @@ export type FromWorker =
   | { v: typeof TRAIN_PROTOCOL_VERSION; type: 'error'; message: string; stack?: string }
 
 /** What the caller's onEvent sees. */
-export type RunEvent =
-  | { type: 'started'; pid: number; modalities: string[]; numSubjects: number }
-  | { type: 'progress'; progress: TrainProgress }
+export type RunEvent = { type: 'started'; pid: number; modalities: string[]; numSubjects: number } | { type: 'progress'; progress: TrainProgress }
 
 export function isFromWorker(m: unknown): m is FromWorker {
   return typeof m === 'object' && m !== null && 'type' in m && 'v' in m

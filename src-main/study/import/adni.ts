@@ -100,7 +100,12 @@ export async function planAdni(source: string, opts: PlanOptions): Promise<Layou
     column(csv, ['Subject', 'PTID'], 'subject')
     for (const r of csv.rows) byImage.set(imageKey(r.values[idCol]!), r.values)
   } else {
-    problems.push({ file: source, severity: 'warning', message: 'no collection CSV found (a .csv with Image Data ID and Subject columns): modalities guessed from series names, visits from acquisition dates, no diagnoses' })
+    problems.push({
+      file: source,
+      severity: 'warning',
+      message:
+        'no collection CSV found (a .csv with Image Data ID and Subject columns): modalities guessed from series names, visits from acquisition dates, no diagnoses'
+    })
   }
   const { scans, strays } = await walk(root, opts.signal)
   for (const s of strays) problems.push({ file: s, severity: 'warning', message: 'image folder without a .nii or .nii.gz file or DICOM series' })
@@ -121,19 +126,30 @@ export async function planAdni(source: string, opts: PlanOptions): Promise<Layou
   const perSubject = new Map<string, Array<FoundScan & { modality: Modality; visit: string; row?: Record<string, string> }>>()
   const meta = new Map<string, { group: string | null; sex: string | null; age: number | null }>()
   const col = (name: string[]) => (csv ? findColumn(csv, name) : null)
-  const [visitCol, groupCol, sexCol, ageCol, subjCol] = [col(['Visit', 'VISCODE']), col(['Group', 'DX_bl']), col(['Sex']), col(['Age']), col(['Subject', 'PTID'])]
+  const [visitCol, groupCol, sexCol, ageCol, subjCol] = [
+    col(['Visit', 'VISCODE']),
+    col(['Group', 'DX_bl']),
+    col(['Sex']),
+    col(['Age']),
+    col(['Subject', 'PTID'])
+  ]
   const undated: typeof scans = []
   for (const scan of scans) {
     const row = byImage.get(imageKey(scan.imageId))
     if (csv && !row) problems.push({ file: scan.file, severity: 'warning', message: `image ${scan.imageId} is not in the collection CSV ${csvFile}` })
     if (row && subjCol && row[subjCol] !== scan.ptid) {
-      problems.push({ file: scan.file, severity: 'error', message: `the collection CSV lists image ${scan.imageId} under subject ${row[subjCol]}, the folder says ${scan.ptid}; skipped` })
+      problems.push({
+        file: scan.file,
+        severity: 'error',
+        message: `the collection CSV lists image ${scan.imageId} under subject ${row[subjCol]}, the folder says ${scan.ptid}; skipped`
+      })
       continue
     }
     const choice = modalityOf(scan, row)
     if (!seriesChoice.has(scan.series) || seriesChoice.get(scan.series)!.modality === 'ignore') seriesChoice.set(scan.series, choice)
     if (choice.modality === 'ignore') continue
-    if (!ADNI_PTID.test(scan.ptid)) problems.push({ file: scan.file, severity: 'warning', message: `subject folder '${scan.ptid}' is not an ADNI PTID (like 002_S_0295)` })
+    if (!ADNI_PTID.test(scan.ptid))
+      problems.push({ file: scan.file, severity: 'warning', message: `subject folder '${scan.ptid}' is not an ADNI PTID (like 002_S_0295)` })
     const visit = row && visitCol && row[visitCol] ? normaliseVisit(row[visitCol]!) : ''
     if (!visit) undated.push(scan)
     const list = perSubject.get(scan.ptid) ?? []
@@ -158,7 +174,12 @@ export async function planAdni(source: string, opts: PlanOptions): Promise<Layou
     visits.forEach((v) => allVisits.add(v))
     const pick = (modality: Modality): PlannedScan | null => {
       const at = list.filter((s) => s.modality === modality && s.visit === visit).sort((a, b) => idNumber(b.imageId) - idNumber(a.imageId))
-      if (at.length > 1) problems.push({ file: at[0]!.file, severity: 'warning', message: `${ptid} has ${at.length} ${modality === 'smri' ? 'sMRI' : 'PET'} scans at visit ${visit}; using image ${at[0]!.imageId} (the newest)` })
+      if (at.length > 1)
+        problems.push({
+          file: at[0]!.file,
+          severity: 'warning',
+          message: `${ptid} has ${at.length} ${modality === 'smri' ? 'sMRI' : 'PET'} scans at visit ${visit}; using image ${at[0]!.imageId} (the newest)`
+        })
       const s = at[0]
       return s ? { path: s.file, visit, series: s.series, imageId: s.imageId, suv: null } : null
     }
@@ -174,7 +195,12 @@ export async function planAdni(source: string, opts: PlanOptions): Promise<Layou
   if (csv && subjCol) {
     const found = new Set(perSubject.keys())
     const missing = [...new Set(csv.rows.map((r) => r.values[subjCol]!))].filter((s) => s && !found.has(s))
-    if (missing.length) problems.push({ file: csvFile!, severity: 'warning', message: `${missing.length} subject(s) of the collection CSV have no scan in the folder: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}` })
+    if (missing.length)
+      problems.push({
+        file: csvFile!,
+        severity: 'warning',
+        message: `${missing.length} subject(s) of the collection CSV have no scan in the folder: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`
+      })
   }
   return {
     source,

@@ -26,7 +26,13 @@ import { describeReadError } from '../../files/read-error'
 import type { Modality } from '../../domain/modality'
 
 export async function isBids(source: string): Promise<boolean> {
-  if (await fsp.stat(join(source, 'dataset_description.json')).then(() => true, () => false)) return true
+  if (
+    await fsp.stat(join(source, 'dataset_description.json')).then(
+      () => true,
+      () => false
+    )
+  )
+    return true
   const entries = await listDir(source).catch(() => [])
   return entries.some((e) => e.dir && e.name.startsWith('sub-'))
 }
@@ -54,7 +60,8 @@ async function suvFromSidecar(file: string, problems: ImportPlan['problems']): P
   try {
     json = JSON.parse(await fsp.readFile(sidecar, 'utf8'))
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push({ file: sidecar, severity: 'warning', message: `unreadable JSON sidecar (${describeReadError(err)}); SUV not computed` })
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      problems.push({ file: sidecar, severity: 'warning', message: `unreadable JSON sidecar (${describeReadError(err)}); SUV not computed` })
     return null
   }
   const dose = Number(json.InjectedRadioactivity)
@@ -77,8 +84,10 @@ export async function planBids(source: string, opts: PlanOptions): Promise<Layou
   for (const sub of subjectDirs) {
     checkAborted(opts.signal)
     for (const ses of await sessionsOf(sub.path)) {
-      for (const f of await niftis(join(ses.dir, 'anat'))) if (/_T1w\.nii/i.test(f)) add(sub.name, { modality: 'smri', visit: ses.visit, file: f, derived: false })
-      for (const f of await niftis(join(ses.dir, 'pet'))) if (/_pet\.nii/i.test(f)) add(sub.name, { modality: 'pet', visit: ses.visit, file: f, derived: false })
+      for (const f of await niftis(join(ses.dir, 'anat')))
+        if (/_T1w\.nii/i.test(f)) add(sub.name, { modality: 'smri', visit: ses.visit, file: f, derived: false })
+      for (const f of await niftis(join(ses.dir, 'pet')))
+        if (/_pet\.nii/i.test(f)) add(sub.name, { modality: 'pet', visit: ses.visit, file: f, derived: false })
     }
   }
   // Grey-matter maps from any derivatives pipeline.
@@ -99,10 +108,16 @@ export async function planBids(source: string, opts: PlanOptions): Promise<Layou
   const meta = new Map<string, { group: string | null; sex: string | null; age: number | null }>()
   const participants = join(source, 'participants.tsv')
   let labelSource: string | null = null
-  if (await fsp.stat(participants).then(() => true, () => false)) {
+  if (
+    await fsp.stat(participants).then(
+      () => true,
+      () => false
+    )
+  ) {
     const t = await readTable(participants)
     const idCol = findColumn(t, ['participant_id'])
-    if (!idCol) problems.push({ file: participants, severity: 'warning', message: `no participant_id column among its ${t.columns.length} column(s); metadata ignored` })
+    if (!idCol)
+      problems.push({ file: participants, severity: 'warning', message: `no participant_id column among its ${t.columns.length} column(s); metadata ignored` })
     else {
       const [g, s, a] = [findColumn(t, ['group', 'diagnosis', 'dx', 'diagnosis_bl', 'DX_bl']), findColumn(t, ['sex']), findColumn(t, ['age'])]
       if (g) labelSource = participants
@@ -121,7 +136,10 @@ export async function planBids(source: string, opts: PlanOptions): Promise<Layou
     const id = adniIdFromBids(bidsId)
     if (ids.has(id)) {
       problems.push({ file: join(source, bidsId), severity: 'error', message: `${bidsId} and ${ids.get(id)} are the same subject ${id}; both skipped` })
-      subjects.splice(subjects.findIndex((s) => s.id === id), 1)
+      subjects.splice(
+        subjects.findIndex((s) => s.id === id),
+        1
+      )
       continue
     }
     ids.set(id, bidsId)
@@ -131,8 +149,19 @@ export async function planBids(source: string, opts: PlanOptions): Promise<Layou
       const at = list.filter((f) => f.modality === m && f.visit === visit).sort((x, y) => Number(y.derived) - Number(x.derived))
       const f = at[0]
       if (!f) return null
-      if (m === 'smri' && !f.derived) problems.push({ file: f.file, severity: 'warning', message: 'raw T1w used (no grey-matter map under derivatives/): taken as a T1-weighted image, registered to MNI here when in scanner space' })
-      return { path: f.file, visit, series: f.derived ? 'derivatives GM' : m === 'smri' ? 'T1w' : 'pet', imageId: null, suv: m === 'pet' ? await suvFromSidecar(f.file, problems) : null }
+      if (m === 'smri' && !f.derived)
+        problems.push({
+          file: f.file,
+          severity: 'warning',
+          message: 'raw T1w used (no grey-matter map under derivatives/): taken as a T1-weighted image, registered to MNI here when in scanner space'
+        })
+      return {
+        path: f.file,
+        visit,
+        series: f.derived ? 'derivatives GM' : m === 'smri' ? 'T1w' : 'pet',
+        imageId: null,
+        suv: m === 'pet' ? await suvFromSidecar(f.file, problems) : null
+      }
     }
     const smri = await pick('smri')
     const pet = await pick('pet')

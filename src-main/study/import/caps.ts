@@ -11,7 +11,20 @@
  */
 import { join } from 'node:path'
 import type { ScanInput } from '../../domain/input-kind'
-import { type ImportPlan, type LayoutPlan, type PlanOptions, type PlannedScan, type PlannedSubject, NIFTI_FILE, adniIdFromBids, checkAborted, isDirectory, listDir, normaliseVisit, sortVisits } from './plan'
+import {
+  type ImportPlan,
+  type LayoutPlan,
+  type PlanOptions,
+  type PlannedScan,
+  type PlannedSubject,
+  NIFTI_FILE,
+  adniIdFromBids,
+  checkAborted,
+  isDirectory,
+  listDir,
+  normaliseVisit,
+  sortVisits
+} from './plan'
 
 interface Output {
   /** Relative folder under the session, or a function of the session folder listing group-* subfolders. */
@@ -22,16 +35,47 @@ interface Output {
   series: string
 }
 
-const groups = (base: string) => async (session: string) => (await listDir(join(session, base)).catch(() => [])).filter((e) => e.dir && e.name.startsWith('group-')).map((e) => e.path)
+const groups = (base: string) => async (session: string) =>
+  (await listDir(join(session, base)).catch(() => [])).filter((e) => e.dir && e.name.startsWith('group-')).map((e) => e.path)
 const fixed = (rel: string) => async (session: string) => [join(session, rel)]
 
 /** In order of preference per modality. */
 const OUTPUTS: Output[] = [
-  { dirs: groups('t1/spm/dartel'), pattern: /_segm-graymatter_space-Ixi549Space_modulated-on(_fwhm-\d+mm)?_probability\.nii(\.gz)?$/, modality: 'smri', input: { kind: 'grey-matter-map', space: 'mni' }, series: 't1/spm/dartel' },
-  { dirs: fixed('t1/spm/segmentation/normalized_space'), pattern: /_segm-graymatter_space-Ixi549Space_modulated-(on|off)_probability\.nii(\.gz)?$/, modality: 'smri', input: { kind: 'grey-matter-map', space: 'mni' }, series: 't1/spm/segmentation' },
-  { dirs: fixed('t1_linear'), pattern: /_space-MNI152NLin2009cSym(_desc-Crop)?_res-1x1x1_T1w\.nii(\.gz)?$/, modality: 'smri', input: { kind: 't1-weighted', space: 'mni' }, series: 't1_linear' },
-  { dirs: groups('pet/preprocessing'), pattern: /_space-Ixi549Space(_pvc-[a-z]+)?_suvr-[a-zA-Z0-9]+_pet\.nii(\.gz)?$/, modality: 'pet', input: { kind: 'pet', space: 'mni' }, series: 'pet/preprocessing' },
-  { dirs: fixed('pet_linear'), pattern: /_space-MNI152NLin2009cSym.*_suvr-[a-zA-Z0-9]+_pet\.nii(\.gz)?$/, modality: 'pet', input: { kind: 'pet', space: 'mni' }, series: 'pet_linear' }
+  {
+    dirs: groups('t1/spm/dartel'),
+    pattern: /_segm-graymatter_space-Ixi549Space_modulated-on(_fwhm-\d+mm)?_probability\.nii(\.gz)?$/,
+    modality: 'smri',
+    input: { kind: 'grey-matter-map', space: 'mni' },
+    series: 't1/spm/dartel'
+  },
+  {
+    dirs: fixed('t1/spm/segmentation/normalized_space'),
+    pattern: /_segm-graymatter_space-Ixi549Space_modulated-(on|off)_probability\.nii(\.gz)?$/,
+    modality: 'smri',
+    input: { kind: 'grey-matter-map', space: 'mni' },
+    series: 't1/spm/segmentation'
+  },
+  {
+    dirs: fixed('t1_linear'),
+    pattern: /_space-MNI152NLin2009cSym(_desc-Crop)?_res-1x1x1_T1w\.nii(\.gz)?$/,
+    modality: 'smri',
+    input: { kind: 't1-weighted', space: 'mni' },
+    series: 't1_linear'
+  },
+  {
+    dirs: groups('pet/preprocessing'),
+    pattern: /_space-Ixi549Space(_pvc-[a-z]+)?_suvr-[a-zA-Z0-9]+_pet\.nii(\.gz)?$/,
+    modality: 'pet',
+    input: { kind: 'pet', space: 'mni' },
+    series: 'pet/preprocessing'
+  },
+  {
+    dirs: fixed('pet_linear'),
+    pattern: /_space-MNI152NLin2009cSym.*_suvr-[a-zA-Z0-9]+_pet\.nii(\.gz)?$/,
+    modality: 'pet',
+    input: { kind: 'pet', space: 'mni' },
+    series: 'pet_linear'
+  }
 ]
 
 /** A CAPS folder: subjects/sub-<label>/ses-<label>/ folders. */
@@ -54,7 +98,11 @@ export async function planCaps(source: string, opts: PlanOptions): Promise<Layou
     sessions.forEach((s) => allVisits.add(normaliseVisit(s.name)))
     const ses = sessions.find((s) => normaliseVisit(s.name) === visit)
     if (!ses) {
-      problems.push({ file: sub.path, severity: 'warning', message: `${sub.name} has no session at visit ${visit} (sessions: ${sessions.map((s) => s.name).join(', ') || 'none'})` })
+      problems.push({
+        file: sub.path,
+        severity: 'warning',
+        message: `${sub.name} has no session at visit ${visit} (sessions: ${sessions.map((s) => s.name).join(', ') || 'none'})`
+      })
       continue
     }
     const pick = async (modality: 'smri' | 'pet'): Promise<PlannedScan | null> => {
@@ -73,10 +121,23 @@ export async function planCaps(source: string, opts: PlanOptions): Promise<Layou
     const smri = await pick('smri')
     const pet = await pick('pet')
     if (!smri && !pet) {
-      problems.push({ file: ses.path, severity: 'warning', message: `${sub.name} ${ses.name}: no Clinica output this app reads (t1/spm/dartel, t1/spm/segmentation, t1_linear, pet/preprocessing, pet_linear)` })
+      problems.push({
+        file: ses.path,
+        severity: 'warning',
+        message: `${sub.name} ${ses.name}: no Clinica output this app reads (t1/spm/dartel, t1/spm/segmentation, t1_linear, pet/preprocessing, pet_linear)`
+      })
       continue
     }
-    subjects.push({ id: adniIdFromBids(sub.name), sessionId: ses.name, group: null, sex: null, age: null, visits: sortVisits(sessions.map((s) => normaliseVisit(s.name))), smri, pet })
+    subjects.push({
+      id: adniIdFromBids(sub.name),
+      sessionId: ses.name,
+      group: null,
+      sex: null,
+      age: null,
+      visits: sortVisits(sessions.map((s) => normaliseVisit(s.name))),
+      smri,
+      pet
+    })
   }
   if (subjects.length === 0 && problems.length === 0) throw new Error(`${source}: a CAPS folder without subjects`)
   return {

@@ -28,6 +28,13 @@ export async function detectLayout(source: string): Promise<ImportPlan['layout']
 
 export async function planImport(source: string, layout: ImportPlan['layout'] | undefined, opts: PlanOptions): Promise<ImportPlan> {
   const l = layout ?? (await detectLayout(source))
-  const plan = l === 'adni' ? await planAdni(source, opts) : l === 'bids' ? await planBids(source, opts) : l === 'caps' ? await planCaps(source, opts) : await planManifest(source, opts)
+  const plan =
+    l === 'adni'
+      ? await planAdni(source, opts)
+      : l === 'bids'
+        ? await planBids(source, opts)
+        : l === 'caps'
+          ? await planCaps(source, opts)
+          : await planManifest(source, opts)
   return describeInputs(plan, opts.signal)
 }

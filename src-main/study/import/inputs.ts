@@ -21,10 +21,24 @@ interface Placed {
 }
 
 async function spaceOf(scan: PlannedScan): Promise<{ space: 'mni' | 'native'; reason: string; dicom: boolean }> {
-  if (await fsp.stat(scan.path).then((s) => s.isDirectory(), () => false)) return { space: 'native', reason: 'a DICOM series (scanner space)', dicom: true }
+  if (
+    await fsp.stat(scan.path).then(
+      (s) => s.isDirectory(),
+      () => false
+    )
+  )
+    return { space: 'native', reason: 'a DICOM series (scanner space)', dicom: true }
   const h = await readNiftiHeader(scan.path)
-  const check = checkMniSpace({ dims: h.dims, spacing: h.spacing, affine: h.affine, data: new Float32Array(0), header: { sformCode: h.sformCode, qformCode: h.qformCode, file: scan.path } })
-  return check.ok ? { space: 'mni', reason: 'in MNI space (axes, field of view and centre of an MNI grid)', dicom: false } : { space: 'native', reason: `native space: ${check.reasons[0]}`, dicom: false }
+  const check = checkMniSpace({
+    dims: h.dims,
+    spacing: h.spacing,
+    affine: h.affine,
+    data: new Float32Array(0),
+    header: { sformCode: h.sformCode, qformCode: h.qformCode, file: scan.path }
+  })
+  return check.ok
+    ? { space: 'mni', reason: 'in MNI space (axes, field of view and centre of an MNI grid)', dicom: false }
+    : { space: 'native', reason: `native space: ${check.reasons[0]}`, dicom: false }
 }
 
 /** Adds `input` to every scan of the plan and the summary lines; refused scans leave the plan with a problem. */
@@ -45,7 +59,8 @@ export async function describeInputs(plan: LayoutPlan, signal?: AbortSignal): Pr
       return 'unread'
     }
     if (modality === 'pet') return { input: { kind: 'pet', space: where.space }, reason: where.reason }
-    if (where.space === 'native') return { input: { kind: 't1-weighted', space: 'native' }, reason: `${where.reason}; a structural scan in scanner space is T1-weighted` }
+    if (where.space === 'native')
+      return { input: { kind: 't1-weighted', space: 'native' }, reason: `${where.reason}; a structural scan in scanner space is T1-weighted` }
     // An MNI-space structural scan: a grey-matter map or a T1, from one sample per series.
     // Scans of one series are one kind; without a series (a manifest) each scan is its own sample.
     const group = `${modality}\u0000${scan.series ?? scan.path}`
@@ -54,14 +69,21 @@ export async function describeInputs(plan: LayoutPlan, signal?: AbortSignal): Pr
       try {
         const vol = await readScan(scan.path, { signal })
         const evidence = recogniseStructuralKind(toMni2mm({ ...vol, header: vol.header ?? undefined }, { allowNonMni: true }).volume, await loadMniTemplates())
-        decided = evidence.kind === 'unknown' ? { refused: evidence.reason } : { input: { kind: evidence.kind, space: 'mni' }, reason: `${where.reason}; sample ${scan.path.split(/[/\\]/).pop()} ${evidence.reason}` }
+        decided =
+          evidence.kind === 'unknown'
+            ? { refused: evidence.reason }
+            : { input: { kind: evidence.kind, space: 'mni' }, reason: `${where.reason}; sample ${scan.path.split(/[/\\]/).pop()} ${evidence.reason}` }
       } catch (err) {
         decided = { refused: `the sample scan could not be read: ${(err as Error).message}` }
       }
       sampled.set(group, decided)
     }
     if ('refused' in decided) {
-      problems.push({ file: scan.path, severity: 'error', message: `${what} skipped: ${scan.series ? `series '${scan.series}' ` : ''}refused as neither kind of structural scan: ${decided.refused}` })
+      problems.push({
+        file: scan.path,
+        severity: 'error',
+        message: `${what} skipped: ${scan.series ? `series '${scan.series}' ` : ''}refused as neither kind of structural scan: ${decided.refused}`
+      })
       return null
     }
     return decided

@@ -38,7 +38,11 @@ export async function planManifest(file: string, opts: PlanOptions): Promise<Lay
     const at = lines.get(id)
     if (!at || at[0] !== r.line) continue
     if (at.length > 1) {
-      problems.push({ file, severity: 'error', message: `participant_id ${id} appears ${at.length} times (lines ${at.join(', ')}) for visit ${visit}; all its rows skipped` })
+      problems.push({
+        file,
+        severity: 'error',
+        message: `participant_id ${id} appears ${at.length} times (lines ${at.join(', ')}) for visit ${visit}; all its rows skipped`
+      })
       continue
     }
     const dose = doseCol ? Number(r.values[doseCol]) : NaN
@@ -47,8 +51,17 @@ export async function planManifest(file: string, opts: PlanOptions): Promise<Lay
       const raw = col ? r.values[col] : ''
       if (!raw) return null
       const path = isAbsolute(raw) ? raw : resolve(base, raw)
-      if (!(await fsp.stat(path).then((s) => s.isFile(), () => false))) {
-        problems.push({ file, severity: 'error', message: `line ${r.line}: ${m === 'smri' ? 'sMRI' : 'PET'} file ${path} of ${id} not found; that scan skipped` })
+      if (
+        !(await fsp.stat(path).then(
+          (s) => s.isFile(),
+          () => false
+        ))
+      ) {
+        problems.push({
+          file,
+          severity: 'error',
+          message: `line ${r.line}: ${m === 'smri' ? 'sMRI' : 'PET'} file ${path} of ${id} not found; that scan skipped`
+        })
         return null
       }
       return { path, visit, series: null, imageId: null, suv: m === 'pet' && dose > 0 && weight > 0 ? { injectedDoseMBq: dose, bodyWeightKg: weight } : null }

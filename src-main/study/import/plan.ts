@@ -106,7 +106,10 @@ export function adniIdFromBids(label: string): string {
 export const NIFTI_FILE = /\.nii(\.gz)?$/i
 
 export async function isDirectory(p: string): Promise<boolean> {
-  return fsp.stat(p).then((s) => s.isDirectory(), () => false)
+  return fsp.stat(p).then(
+    (s) => s.isDirectory(),
+    () => false
+  )
 }
 
 export async function listDir(dir: string): Promise<Array<{ name: string; path: string; dir: boolean }>> {

@@ -138,7 +138,12 @@ export function createPreprocessPool(opts: PreprocessPoolOptions): PreprocessPoo
   const run: ScanPreprocessor['run'] = (file, modality, settings, o) =>
     new Promise<PreprocessOutput>((resolve, reject) => {
       checkAborted(o.signal)
-      const job: Job = { request: { file, modality, settings, suv: o.suv, scan: { input: o.input, t1File: o.t1File, dicomSeries: o.dicomSeries, studyDir: o.studyDir } }, resolve, reject, signal: o.signal }
+      const job: Job = {
+        request: { file, modality, settings, suv: o.suv, scan: { input: o.input, t1File: o.t1File, dicomSeries: o.dicomSeries, studyDir: o.studyDir } },
+        resolve,
+        reject,
+        signal: o.signal
+      }
       if (o.signal) {
         job.onAbort = () => {
           const error = abortError(o.signal!)

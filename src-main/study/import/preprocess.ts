@@ -41,7 +41,11 @@ export const imagingPreprocessor: ScanPreprocessor = {
     return {
       crops: { dims: stacked.dims, channels: 2, data: stacked.data },
       affines: { left: left.affine, right: mirrorAffineX(right.affine, right.dims[0]) },
-      stats: { hippocampalGmMl: r.stats.hippocampalGmMl ?? null, hippocampalMeanSuvr: r.stats.hippocampalMeanSuvr ?? null, nonFiniteVoxels: r.stats.nonFiniteVoxels },
+      stats: {
+        hippocampalGmMl: r.stats.hippocampalGmMl ?? null,
+        hippocampalMeanSuvr: r.stats.hippocampalMeanSuvr ?? null,
+        nonFiniteVoxels: r.stats.nonFiniteVoxels
+      },
       steps: r.steps,
       settingsHash: r.settingsHash,
       input: r.input,

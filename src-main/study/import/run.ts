@@ -41,7 +41,15 @@ export interface ScanPreprocessor {
     modality: ImportModality,
     settings: StudyFile['settings'],
     opts: { signal?: AbortSignal; suv: PlannedScan['suv'] } & ScanContext
-  ): Promise<{ crops: CropStack; affines: { left: Affine; right: Affine }; stats: CacheMeta['stats']; steps: string[]; settingsHash: string; input?: ScanInput; qc?: RegistrationQc | null }>
+  ): Promise<{
+    crops: CropStack
+    affines: { left: Affine; right: Affine }
+    stats: CacheMeta['stats']
+    steps: string[]
+    settingsHash: string
+    input?: ScanInput
+    qc?: RegistrationQc | null
+  }>
   /** Frees what the preprocessor holds (worker processes, preprocess-pool.ts): runImport calls
    *  it once the scans are preprocessed, and on cancel or error (it may come twice). */
   close?(): Promise<void>
@@ -158,7 +166,12 @@ async function importWith(studyDir: string, preprocessor: ScanPreprocessor, opts
     async (t) => {
       try {
         const st = await fsp.stat(t.scan.path)
-        const context: ScanContext = { input: t.scan.input, t1File: t.modality === 'pet' && t.scan.input?.space === 'native' ? t1Of.get(t.subject) : null, dicomSeries: t.scan.dicomSeries ?? null, studyDir }
+        const context: ScanContext = {
+          input: t.scan.input,
+          t1File: t.modality === 'pet' && t.scan.input?.space === 'native' ? t1Of.get(t.subject) : null,
+          dicomSeries: t.scan.dicomSeries ?? null,
+          studyDir
+        }
         const hash = preprocessor.settingsHash(t.modality, settings, context)
         const key = cacheKey({ path: t.scan.path, size: st.size, mtimeMs: st.mtimeMs }, t.modality, hash)
         let stats: CacheMeta['stats']
@@ -171,13 +184,27 @@ async function importWith(studyDir: string, preprocessor: ScanPreprocessor, opts
         } else {
           const r = await preprocessor.run(t.scan.path, t.modality, settings, { signal: opts.signal, suv: t.scan.suv, ...context })
           qc = r.qc ? { ncc: r.qc.ncc, threshold: r.qc.threshold, flagged: r.qc.flagged } : null
-          const meta: CacheMeta = { key, source: t.scan.path, modality: t.modality, settingsHash: r.settingsHash, createdAt: new Date().toISOString(), stats: r.stats, steps: r.steps, input: r.input, qc }
+          const meta: CacheMeta = {
+            key,
+            source: t.scan.path,
+            modality: t.modality,
+            settingsHash: r.settingsHash,
+            createdAt: new Date().toISOString(),
+            stats: r.stats,
+            steps: r.steps,
+            input: r.input,
+            qc
+          }
           await writeCacheEntry(studyDir, meta, r.crops, r.affines)
           stats = r.stats
           preprocessed++
         }
         if (qc?.flagged) {
-          problems.push({ file: t.scan.path, severity: 'warning', message: `${t.subject} ${t.modality === 'smri' ? 'sMRI' : 'PET'}: registration QC failed (NCC ${qc.ncc.toFixed(3)} with the template, below ${qc.threshold}); kept out of training until you accept it` })
+          problems.push({
+            file: t.scan.path,
+            severity: 'warning',
+            message: `${t.subject} ${t.modality === 'smri' ? 'sMRI' : 'PET'}: registration QC failed (NCC ${qc.ncc.toFixed(3)} with the template, below ${qc.threshold}); kept out of training until you accept it`
+          })
         }
         t.record = {
           path: t.scan.path,
@@ -194,7 +221,11 @@ async function importWith(studyDir: string, preprocessor: ScanPreprocessor, opts
         }
       } catch (err) {
         if (opts.signal?.aborted) throw err
-        problems.push({ file: t.scan.path, severity: 'error', message: `${t.subject} ${t.modality === 'smri' ? 'sMRI' : 'PET'} skipped: ${(err as Error).message}` })
+        problems.push({
+          file: t.scan.path,
+          severity: 'error',
+          message: `${t.subject} ${t.modality === 'smri' ? 'sMRI' : 'PET'} skipped: ${(err as Error).message}`
+        })
       }
       done++
       opts.onProgress?.(done / Math.max(1, tasks.length), `preprocessed ${done}/${tasks.length} scans`)
@@ -236,7 +267,10 @@ async function importWith(studyDir: string, preprocessor: ScanPreprocessor, opts
     // Diagnoses of the source label the subjects of this source the study holds and that were
     // never labelled (no label event, no hidden label): never overwrite or revive a label.
     const everLabelled = new Set([...s.events.map((e) => e.subject), ...s.hidden.keys()])
-    const unlabelled = plan.subjects.filter((x) => byId.has(x.id) && !everLabelled.has(x.id)).map((x) => x.id).sort()
+    const unlabelled = plan.subjects
+      .filter((x) => byId.has(x.id) && !everLabelled.has(x.id))
+      .map((x) => x.id)
+      .sort()
     const changes: Array<Omit<LabelEvent, 'seq' | 'time'>> = []
     let mciCount = 0
     const unknown = new Set<string>()
@@ -259,10 +293,18 @@ async function importWith(studyDir: string, preprocessor: ScanPreprocessor, opts
   })
   const labelled = merged.labelled
   if (plan.labelSource && merged.mciCount) {
-    problems.push({ file: plan.labelSource, severity: 'warning', message: `${merged.mciCount} MCI subject(s) left unlabelled (choose an MCI policy to label them)` })
+    problems.push({
+      file: plan.labelSource,
+      severity: 'warning',
+      message: `${merged.mciCount} MCI subject(s) left unlabelled (choose an MCI policy to label them)`
+    })
   }
   if (plan.labelSource && merged.unknown.size) {
-    problems.push({ file: plan.labelSource, severity: 'warning', message: `diagnoses not matching a class (${settings.classNames.join(', ')}) left unlabelled: ${[...merged.unknown].join(', ')}` })
+    problems.push({
+      file: plan.labelSource,
+      severity: 'warning',
+      message: `diagnoses not matching a class (${settings.classNames.join(', ')}) left unlabelled: ${[...merged.unknown].join(', ')}`
+    })
   }
   opts.onProgress?.(1, `imported ${merged.added} new subject(s)`)
   return { added: merged.added, updated: merged.updated, unchanged, preprocessed, fromCache, labelled, problems }

@@ -10,7 +10,13 @@ import { promises as fsp } from 'node:fs'
 
 /** Why the import would skip the scan, and what to do about it; null when the header passes. */
 export async function scanHeaderProblem(file: string, signal?: AbortSignal): Promise<string | null> {
-  if (await fsp.stat(file).then((s) => s.isDirectory(), () => false)) return null
+  if (
+    await fsp.stat(file).then(
+      (s) => s.isDirectory(),
+      () => false
+    )
+  )
+    return null
   try {
     await readNiftiHeader(file, { signal })
   } catch (err) {

@@ -45,7 +45,7 @@ export function rocCurve(positive: readonly boolean[], scores: readonly number[]
 export function rocAuc(points: readonly RocPoint[]): number {
   let area = 0
   for (let k = 1; k < points.length; k++) {
-    area += (points[k].fpr - points[k - 1].fpr) * (points[k].tpr + points[k - 1].tpr) / 2
+    area += ((points[k].fpr - points[k - 1].fpr) * (points[k].tpr + points[k - 1].tpr)) / 2
   }
   return area
 }

@@ -59,7 +59,12 @@ export function suggestNext(rows: readonly SubjectRow[], classNames: readonly st
         const c = argmax(probs)
         return `${modalityLabel(m)} says ${classNames[c] ?? c} (${percent(probs[c])})`
       })
-      best = { subject: r.id, kind: 'disagreement', score, reason: `${parts.join(', ')}: the modalities disagree more here than on any other unlabelled subject.` }
+      best = {
+        subject: r.id,
+        kind: 'disagreement',
+        score,
+        reason: `${parts.join(', ')}: the modalities disagree more here than on any other unlabelled subject.`
+      }
     } else {
       const c = argmax(p.aggregator)
       best = {
@@ -76,7 +81,8 @@ export function suggestNext(rows: readonly SubjectRow[], classNames: readonly st
       subject: fallback.id,
       kind: 'no-model',
       score: 0,
-      reason: 'No trained model yet: this is the next unlabelled subject with both scans. After a run, suggestions follow where the modalities disagree or the model is least certain.'
+      reason:
+        'No trained model yet: this is the next unlabelled subject with both scans. After a run, suggestions follow where the modalities disagree or the model is least certain.'
     }
   }
   return null
@@ -102,13 +108,19 @@ export const useLabellingStore = defineStore('labelling', () => {
   /** Subjects in labelling order: the Subjects table's current order and filters. */
   const order = computed(() => subjects.filtered.map((r) => r.id))
   const position = computed(() => (currentId.value ? order.value.indexOf(currentId.value) : -1))
-  const current = computed(() => (currentId.value ? subjects.row(currentId.value) ?? null : null))
+  const current = computed(() => (currentId.value ? (subjects.row(currentId.value) ?? null) : null))
   const labelledCount = computed(() => subjects.rows.filter((r) => r.label !== null).length)
   /** How many labels the researcher plans to give: 10 % of the cohort, at least 10, unless set. */
   const budget = computed(() => budgetOverride.value ?? Math.min(subjects.rows.length, Math.max(10, Math.round(subjects.rows.length * 0.1))))
   const pendingSaves = computed(() => Object.values(saves.value).filter((s) => s.state === 'saving').length)
-  const failedSaves = computed(() => Object.entries(saves.value).filter(([, s]) => s.state === 'error').map(([id]) => id))
-  const suggestion = computed(() => suggestNext(subjects.filtered, subjects.classNames, new Set([...skipped.value, ...(currentId.value ? [currentId.value] : [])])))
+  const failedSaves = computed(() =>
+    Object.entries(saves.value)
+      .filter(([, s]) => s.state === 'error')
+      .map(([id]) => id)
+  )
+  const suggestion = computed(() =>
+    suggestNext(subjects.filtered, subjects.classNames, new Set([...skipped.value, ...(currentId.value ? [currentId.value] : [])]))
+  )
 
   function setBudget(n: number | null): void {
     budgetOverride.value = n === null || !Number.isFinite(n) || n < 1 ? null : Math.round(n)
@@ -154,7 +166,8 @@ export const useLabellingStore = defineStore('labelling', () => {
   async function start(): Promise<void> {
     if (currentId.value && subjects.row(currentId.value)) return
     const saved = study.path ? readPref(positionKey(study.path), isString) : null
-    const first = (saved && subjects.row(saved) ? saved : null) ?? suggestion.value?.subject ?? subjects.filtered.find((r) => r.label === null)?.id ?? order.value[0]
+    const first =
+      (saved && subjects.row(saved) ? saved : null) ?? suggestion.value?.subject ?? subjects.filtered.find((r) => r.label === null)?.id ?? order.value[0]
     if (first) await goTo(first)
   }
 
@@ -284,7 +297,11 @@ export const useLabellingStore = defineStore('labelling', () => {
    * learning from few labels. Returns the counts, or null when it failed (reported).
    */
   async function simulateRate(rate: number, seed: number): Promise<{ visible: number; hidden: number } | null> {
-    const r = await changeManyLabels((folder) => getApi().call('labels.simulateRate', { study: folder, rate, seed }), `Hiding labels (keeping ${Math.round(rate * 100)} % visible)`, (folder) => `${folder}/labels.tsv`)
+    const r = await changeManyLabels(
+      (folder) => getApi().call('labels.simulateRate', { study: folder, rate, seed }),
+      `Hiding labels (keeping ${Math.round(rate * 100)} % visible)`,
+      (folder) => `${folder}/labels.tsv`
+    )
     if (r) skipped.value = []
     return r
   }
@@ -316,7 +333,11 @@ export const useLabellingStore = defineStore('labelling', () => {
    * could not be imported (reported with the file and the reason).
    */
   async function importLabels(file: string, format: LabelFileFormat, mci: MciPolicy): Promise<LabelImportResult | null> {
-    return changeManyLabels((folder) => getApi().call('labels.importFile', { study: folder, file, format, mci }), 'Importing labels', () => file)
+    return changeManyLabels(
+      (folder) => getApi().call('labels.importFile', { study: folder, file, format, mci }),
+      'Importing labels',
+      () => file
+    )
   }
 
   async function labelSuggested(): Promise<void> {
@@ -341,8 +362,35 @@ export const useLabellingStore = defineStore('labelling', () => {
   }
 
   return {
-    currentId, detail, detailLoading, detailError, saves, lastAction, skipped,
-    order, position, current, labelledCount, budget, pendingSaves, failedSaves, suggestion,
-    setBudget, goTo, start, next, previous, labelCurrent, clearCurrent, skip, undo, redo, simulateRate, importLabels, labelSuggested, reset, settled
+    currentId,
+    detail,
+    detailLoading,
+    detailError,
+    saves,
+    lastAction,
+    skipped,
+    order,
+    position,
+    current,
+    labelledCount,
+    budget,
+    pendingSaves,
+    failedSaves,
+    suggestion,
+    setBudget,
+    goTo,
+    start,
+    next,
+    previous,
+    labelCurrent,
+    clearCurrent,
+    skip,
+    undo,
+    redo,
+    simulateRate,
+    importLabels,
+    labelSuggested,
+    reset,
+    settled
   }
 })

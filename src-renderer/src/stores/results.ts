@@ -82,10 +82,10 @@ export const useResultsStore = defineStore('results', () => {
 
   const visibleRows = computed(() => {
     const q = search.value.trim().toLowerCase()
-    return rows.value.filter((r) =>
-      (!disagreementsOnly.value || r.disagree) &&
-      (splitFilter.value === 'all' || r.split === splitFilter.value) &&
-      (!q || r.id.toLowerCase().includes(q)))
+    return rows.value.filter(
+      (r) =>
+        (!disagreementsOnly.value || r.disagree) && (splitFilter.value === 'all' || r.split === splitFilter.value) && (!q || r.id.toLowerCase().includes(q))
+    )
   })
 
   const disagreementCount = computed(() => rows.value.filter((r) => r.disagree).length)
@@ -102,9 +102,12 @@ export const useResultsStore = defineStore('results', () => {
     const out: RocSeries[] = []
     const models = [...modalities.value, 'aggregator']
     for (const model of models) {
-      const scores = test.map((p) => (model === 'aggregator' ? p.aggregator[1] : p.modalities[model]?.[1] ?? Number.NaN))
+      const scores = test.map((p) => (model === 'aggregator' ? p.aggregator[1] : (p.modalities[model]?.[1] ?? Number.NaN)))
       const keep = scores.map((s) => Number.isFinite(s))
-      const curve = rocCurve(positive.filter((_, i) => keep[i]), scores.filter((_, i) => keep[i]))
+      const curve = rocCurve(
+        positive.filter((_, i) => keep[i]),
+        scores.filter((_, i) => keep[i])
+      )
       if (curve) out.push({ model, points: curve, auc: rocAuc(curve) })
     }
     return out

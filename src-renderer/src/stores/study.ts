@@ -88,7 +88,10 @@ export const useStudyStore = defineStore('study', () => {
   function refreshRecentQuietly(): void {
     void Promise.resolve()
       .then(() => getApi().call('studies.recent', {}))
-      .then((r) => (recent.value = r), () => undefined)
+      .then(
+        (r) => (recent.value = r),
+        () => undefined
+      )
   }
 
   /** Opens a study folder; returns false (and reports why) when it cannot be opened. */
@@ -267,10 +270,34 @@ export const useStudyStore = defineStore('study', () => {
   }
 
   return {
-    summary, recent, appInfo, opening, activeJobId, preview, previewing, lastImport, seriesOverrides,
-    path, classNames, isOpen,
-    connect, onChange, loadAppInfo, loadRecent, open, restore, close, refreshSummary, createDemo, create,
-    previewImport, correctSeries, previewedImportOptions, discardPreview, runImport, updateSettings
+    summary,
+    recent,
+    appInfo,
+    opening,
+    activeJobId,
+    preview,
+    previewing,
+    lastImport,
+    seriesOverrides,
+    path,
+    classNames,
+    isOpen,
+    connect,
+    onChange,
+    loadAppInfo,
+    loadRecent,
+    open,
+    restore,
+    close,
+    refreshSummary,
+    createDemo,
+    create,
+    previewImport,
+    correctSeries,
+    previewedImportOptions,
+    discardPreview,
+    runImport,
+    updateSettings
   }
 })
 

@@ -117,7 +117,7 @@ export const useSubjectsStore = defineStore('subjects', () => {
 
   /** The hidden label of a subject, once revealed; null otherwise. */
   function revealedLabel(r: SubjectRow): string | null {
-    return r.labelHidden ? revealed.value?.get(r.id)?.label ?? null : null
+    return r.labelHidden ? (revealed.value?.get(r.id)?.label ?? null) : null
   }
 
   /** Sort by `key`; a second click on the same key reverses the order. */
@@ -222,21 +222,51 @@ export const useSubjectsStore = defineStore('subjects', () => {
   }
 
   return {
-    rows, classNames, latestRunId, runId, revealed, loading, loadedFor, groupOf, revealedLabel, chooseRun, revealHidden,
-    search, labelFilter, modalityFilter, splitFilter, disagreementsOnly, sortKey, sortDescending,
-    filtered, sortBy, load, ensureLoaded, applyLabel, row, follow
+    rows,
+    classNames,
+    latestRunId,
+    runId,
+    revealed,
+    loading,
+    loadedFor,
+    groupOf,
+    revealedLabel,
+    chooseRun,
+    revealHidden,
+    search,
+    labelFilter,
+    modalityFilter,
+    splitFilter,
+    disagreementsOnly,
+    sortKey,
+    sortDescending,
+    filtered,
+    sortBy,
+    load,
+    ensureLoaded,
+    applyLabel,
+    row,
+    follow
   }
 })
 
 function sortValue(key: SortKey, groupOf: (r: SubjectRow) => string | null): (r: SubjectRow) => string | number {
   switch (key) {
-    case 'id': return (r) => r.id
-    case 'group': return (r) => groupOf(r) ?? '\uffff'
-    case 'modalities': return (r) => (r.hasSmri ? 2 : 0) + (r.hasPet ? 1 : 0)
-    case 'label': return (r) => r.label ?? '\uffff'
-    case 'split': return (r) => r.split ?? '\uffff'
-    case 'predicted': return (r) => r.prediction?.predicted ?? '\uffff'
-    case 'confidence': return (r) => (r.prediction ? Math.max(...r.prediction.aggregator) : -1)
-    case 'disagreement': return (r) => (r.prediction ? modalityDisagreement(r.prediction.modalities) : -1)
+    case 'id':
+      return (r) => r.id
+    case 'group':
+      return (r) => groupOf(r) ?? '\uffff'
+    case 'modalities':
+      return (r) => (r.hasSmri ? 2 : 0) + (r.hasPet ? 1 : 0)
+    case 'label':
+      return (r) => r.label ?? '\uffff'
+    case 'split':
+      return (r) => r.split ?? '\uffff'
+    case 'predicted':
+      return (r) => r.prediction?.predicted ?? '\uffff'
+    case 'confidence':
+      return (r) => (r.prediction ? Math.max(...r.prediction.aggregator) : -1)
+    case 'disagreement':
+      return (r) => (r.prediction ? modalityDisagreement(r.prediction.modalities) : -1)
   }
 }

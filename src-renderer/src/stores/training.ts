@@ -44,10 +44,15 @@ interface HyperForm {
 /** A run's state in words: running, finished, stopped (resumable) or failed. */
 export function runStateText(status: RunSummary['status']): string {
   switch (status) {
-    case 'running': return 'running'
-    case 'done': return 'finished'
-    case 'cancelled': case 'interrupted': return 'stopped (resumable)'
-    case 'failed': return 'failed'
+    case 'running':
+      return 'running'
+    case 'done':
+      return 'finished'
+    case 'cancelled':
+    case 'interrupted':
+      return 'stopped (resumable)'
+    case 'failed':
+      return 'failed'
   }
 }
 
@@ -80,7 +85,7 @@ export const useTrainingStore = defineStore('training', () => {
 
   const running = computed(() => jobId.value !== null)
   const etaSeconds = computed(() => latest.value?.etaSeconds ?? null)
-  const fraction = computed(() => (jobId.value ? useJobsStore().jobs[jobId.value]?.fraction ?? null : null))
+  const fraction = computed(() => (jobId.value ? (useJobsStore().jobs[jobId.value]?.fraction ?? null) : null))
   const resumable = computed(() => runs.value.filter((r) => r.status === 'interrupted' || r.status === 'cancelled' || r.status === 'failed'))
 
   /** Reads the catalogue once and fills the form with its defaults. */
@@ -183,9 +188,10 @@ export const useTrainingStore = defineStore('training', () => {
       else if (summary.status === 'failed') lastFinished.value = { runId: id2, state: 'failed', message: summary.message ?? 'the run failed' }
       else lastFinished.value = { runId: id2, state: 'cancelled', message: summary.message ?? undefined }
     } catch (err) {
-      lastFinished.value = err instanceof JobCancelledError
-        ? { runId: runId.value, state: 'cancelled' }
-        : { runId: runId.value, state: 'failed', message: err instanceof Error ? err.message : String(err) }
+      lastFinished.value =
+        err instanceof JobCancelledError
+          ? { runId: runId.value, state: 'cancelled' }
+          : { runId: runId.value, state: 'failed', message: err instanceof Error ? err.message : String(err) }
     } finally {
       if (jobId.value === id) jobId.value = null
       void loadRuns()
@@ -282,7 +288,9 @@ export const useTrainingStore = defineStore('training', () => {
 
   /** The runs as the window shows them: the run this window is following is running, whatever
    *  its folder said when the list was read (a resumed run was 'cancelled' until then). */
-  const shownRuns = computed(() => runs.value.map((r) => (running.value && r.id === runId.value && r.status !== 'running' ? { ...r, status: 'running' as const, message: null } : r)))
+  const shownRuns = computed(() =>
+    runs.value.map((r) => (running.value && r.id === runId.value && r.status !== 'running' ? { ...r, status: 'running' as const, message: null } : r))
+  )
 
   async function loadRuns(): Promise<void> {
     const study = useStudyStore()
@@ -323,9 +331,39 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   return {
-    catalogue, method, preset, seeds, firstSeed, epochs, hyper,
-    jobId, runId, latest, curves, starting, lastFinished, runs, shownRuns, compareIds, compared, splitChoice, applySplitChoice,
-    running, etaSeconds, fraction, resumable,
-    loadCatalogue, choosePreset, resetHyperparameters, connect, start, stop, resume, loadRuns, toggleCompare, loadComparison, reset
+    catalogue,
+    method,
+    preset,
+    seeds,
+    firstSeed,
+    epochs,
+    hyper,
+    jobId,
+    runId,
+    latest,
+    curves,
+    starting,
+    lastFinished,
+    runs,
+    shownRuns,
+    compareIds,
+    compared,
+    splitChoice,
+    applySplitChoice,
+    running,
+    etaSeconds,
+    fraction,
+    resumable,
+    loadCatalogue,
+    choosePreset,
+    resetHyperparameters,
+    connect,
+    start,
+    stop,
+    resume,
+    loadRuns,
+    toggleCompare,
+    loadComparison,
+    reset
   }
 })

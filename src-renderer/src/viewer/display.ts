@@ -67,7 +67,10 @@ export function initialCrosshair(subject: Pick<ViewerSubject, 'boxes' | 'smri' |
     return ref ? snapToVoxel(ref, c) : c
   }
   if (!ref) return [0, 0, 0]
-  return voxelToRas(ref.affine, ref.dims.map((d) => Math.floor(d / 2)))
+  return voxelToRas(
+    ref.affine,
+    ref.dims.map((d) => Math.floor(d / 2))
+  )
 }
 
 /** Default display settings for a subject's volumes. */

@@ -131,7 +131,8 @@ export function toCornerstoneGeometry(grid: VolumeGrid, what = 'volume'): Corner
   for (let a = 0; a < 3; a++) {
     for (let b = a + 1; b < 3; b++) {
       const dot = unit[a][0] * unit[b][0] + unit[a][1] * unit[b][1] + unit[a][2] * unit[b][2]
-      if (Math.abs(dot) > 1e-3) throw new Error(`${what}: voxel axes ${a} and ${b} are not orthogonal (cosine ${dot.toFixed(4)}); sheared affines cannot be displayed`)
+      if (Math.abs(dot) > 1e-3)
+        throw new Error(`${what}: voxel axes ${a} and ${b} are not orthogonal (cosine ${dot.toFixed(4)}); sheared affines cannot be displayed`)
     }
   }
 

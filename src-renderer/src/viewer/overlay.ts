@@ -69,8 +69,10 @@ export function isRadiological(view: SliceView, at: Vec3): boolean {
  */
 export function boxOnSlice(view: SliceView, box: Pick<HippocampalBox, 'mmMin' | 'mmMax'>): { x: number; y: number; w: number; h: number } | null {
   const corners: Vec3[] = []
-  for (const x of [box.mmMin[0], box.mmMax[0]]) for (const y of [box.mmMin[1], box.mmMax[1]]) for (const z of [box.mmMin[2], box.mmMax[2]]) corners.push(rasToLps([x, y, z]))
-  const depth = (p: Vec3) => (p[0] - view.focalPoint[0]) * view.normal[0] + (p[1] - view.focalPoint[1]) * view.normal[1] + (p[2] - view.focalPoint[2]) * view.normal[2]
+  for (const x of [box.mmMin[0], box.mmMax[0]])
+    for (const y of [box.mmMin[1], box.mmMax[1]]) for (const z of [box.mmMin[2], box.mmMax[2]]) corners.push(rasToLps([x, y, z]))
+  const depth = (p: Vec3) =>
+    (p[0] - view.focalPoint[0]) * view.normal[0] + (p[1] - view.focalPoint[1]) * view.normal[1] + (p[2] - view.focalPoint[2]) * view.normal[2]
   const depths = corners.map(depth)
   if (Math.min(...depths) > 1e-6 || Math.max(...depths) < -1e-6) return null
   const pts = corners.map(view.toCanvas)

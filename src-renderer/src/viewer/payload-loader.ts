@@ -100,7 +100,9 @@ function loadPayloadVolume(volumeId: string): { promise: Promise<Types.IImageVol
 /** The slice images exist from the moment their volume was created: hand back the cached one. */
 function loadPayloadSlice(imageId: string): { promise: Promise<Types.IImage> } {
   const image = cache.getImage(imageId)
-  return { promise: image ? Promise.resolve(image) : Promise.reject(new Error(`${payloadScheme} image loader: '${imageId}' is not a slice of a loaded volume`)) }
+  return {
+    promise: image ? Promise.resolve(image) : Promise.reject(new Error(`${payloadScheme} image loader: '${imageId}' is not a slice of a loaded volume`))
+  }
 }
 
 /** Removes a volume of ours and its per-slice images from cornerstone's cache. */

@@ -58,7 +58,13 @@ export function ratioForField(view: ViewField, pixelsPerVoxel = PIXELS_PER_VOXEL
  * (never above the display's ratio, never below MIN_PIXEL_RATIO). Rounded to 1/100 so small
  * layout jitters do not resize the views.
  */
-export function renderPixelRatio(opts: { devicePixelRatio: number; software: boolean; views: readonly ViewField[]; pixelsPerVoxel?: number; fieldMargin?: number }): number {
+export function renderPixelRatio(opts: {
+  devicePixelRatio: number
+  software: boolean
+  views: readonly ViewField[]
+  pixelsPerVoxel?: number
+  fieldMargin?: number
+}): number {
   const dpr = opts.devicePixelRatio > 0 && Number.isFinite(opts.devicePixelRatio) ? opts.devicePixelRatio : 1
   if (!opts.software || opts.views.length === 0) return dpr
   const needed = Math.max(...opts.views.map((v) => ratioForField(v, opts.pixelsPerVoxel, opts.fieldMargin)))
@@ -79,7 +85,13 @@ const screenAxes: Record<'axial' | 'coronal' | 'sagittal', [number, number]> = {
  * (dims x spacing, with spacing taken along the RAS axis each voxel axis is closest to, so a
  * permuted affine works too).
  */
-export function fieldOfPlane(plane: 'axial' | 'coronal' | 'sagittal', dims: readonly number[], affine: readonly (readonly number[])[], cssWidth: number, cssHeight: number): ViewField {
+export function fieldOfPlane(
+  plane: 'axial' | 'coronal' | 'sagittal',
+  dims: readonly number[],
+  affine: readonly (readonly number[])[],
+  cssWidth: number,
+  cssHeight: number
+): ViewField {
   // Extent along each RAS axis: the voxel axis that mostly moves along it, times its length.
   const extent = [0, 0, 0]
   const step = [Infinity, Infinity, Infinity]

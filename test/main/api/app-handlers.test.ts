@@ -63,7 +63,13 @@ describe('files.roots / files.list', () => {
     const rt = runtime()
     const out = await rt.dispatch('files.roots', {})
     const ud = rt.ctx.userDataDir
-    expect(out).toEqual({ ok: true, result: [{ name: 'data', path: root, kind: 'dir' }, { name: basename(ud), path: ud, kind: 'dir' }] })
+    expect(out).toEqual({
+      ok: true,
+      result: [
+        { name: 'data', path: root, kind: 'dir' },
+        { name: basename(ud), path: ud, kind: 'dir' }
+      ]
+    })
   })
 
   it('lists folders first, hides dotfiles, filters extensions case-insensitively, and has no parent at a root', async () => {
@@ -137,7 +143,9 @@ describe('studies.recent', () => {
 describe('dialog.pick and job.cancel', () => {
   it('uses native dialogs in Electron and says what to do instead in browser mode', async () => {
     const browser = await runtime().dispatch('dialog.pick', { mode: 'openFolder' })
-    expect(!browser.ok && browser.error.message).toMatch(/native dialogs exist only in the desktop app; in browser mode choose files with files\.roots and files\.list/)
+    expect(!browser.ok && browser.error.message).toMatch(
+      /native dialogs exist only in the desktop app; in browser mode choose files with files\.roots and files\.list/
+    )
     const electron = await runtime('electron', async () => '/picked').dispatch('dialog.pick', { mode: 'openFile' })
     expect(electron).toEqual({ ok: true, result: { path: '/picked' } })
   })
@@ -186,7 +194,15 @@ describe('dialog.pick and job.cancel', () => {
   })
 
   it('has a handler for each app request', () => {
-    expect(Object.keys(appHandlers).sort()).toEqual(['app.info', 'dialog.pick', 'files.list', 'files.roots', 'job.cancel', 'studies.recent', 'training.defaults'])
+    expect(Object.keys(appHandlers).sort()).toEqual([
+      'app.info',
+      'dialog.pick',
+      'files.list',
+      'files.roots',
+      'job.cancel',
+      'studies.recent',
+      'training.defaults'
+    ])
   })
 
   it('serves the training defaults the engine and the CLI use (one definition)', async () => {
@@ -194,8 +210,15 @@ describe('dialog.pick and job.cancel', () => {
     expect(c.defaults).toEqual({ method: 'tcgm', preset: 'tiny', seeds: 1, epochs: DEFAULT_EPOCHS })
     expect(DEFAULT_EPOCHS).toBe(30)
     const byKey = Object.fromEntries(c.hyperparameters.map((h) => [h.key, h.default]))
-    expect(byKey).toEqual({ lrLabelled: defaultTrainConfig.lrLabelled, lrUnlabelled: defaultTrainConfig.lrUnlabelled, batchSize: defaultTrainConfig.batchSize, warmupEpochs: null })
-    expect(c.presets.map((p) => p.id)).toEqual(Object.keys(PRESETS).sort((a, b) => ['tiny', 'small', 'paper'].indexOf(a) - ['tiny', 'small', 'paper'].indexOf(b)))
+    expect(byKey).toEqual({
+      lrLabelled: defaultTrainConfig.lrLabelled,
+      lrUnlabelled: defaultTrainConfig.lrUnlabelled,
+      batchSize: defaultTrainConfig.batchSize,
+      warmupEpochs: null
+    })
+    expect(c.presets.map((p) => p.id)).toEqual(
+      Object.keys(PRESETS).sort((a, b) => ['tiny', 'small', 'paper'].indexOf(a) - ['tiny', 'small', 'paper'].indexOf(b))
+    )
     expect(c.selectBy.default).toBe('auto')
   })
 })

@@ -97,7 +97,9 @@ afterAll(async () => {
   if (logLevel === undefined) delete process.env.LOG_LEVEL
   else process.env.LOG_LEVEL = logLevel
   // The figures this test stands for (reported with the change).
-  console.log(`bridge fuzz: ${figures.tried} hostile requests or frames, ${figures.refused} refused, ${figures.crashes} crashes, ${figures.dataLost} labels lost`)
+  console.log(
+    `bridge fuzz: ${figures.tried} hostile requests or frames, ${figures.refused} refused, ${figures.crashes} crashes, ${figures.dataLost} labels lost`
+  )
   await fsp.rm(base, { recursive: true, force: true })
 })
 
@@ -193,7 +195,9 @@ describe('bridge fuzz: request lines and headers', () => {
       const slow = (): Promise<string> =>
         new Promise((resolve) => {
           const s = connect(small.port, '127.0.0.1', () => {
-            s.write(`POST ${CALL_PATH} HTTP/1.1\r\nHost: 127.0.0.1:${small.port}\r\nContent-Type: application/json\r\n${TOKEN_HEADER}: ${small.token}\r\nContent-Length: 700\r\n\r\n`)
+            s.write(
+              `POST ${CALL_PATH} HTTP/1.1\r\nHost: 127.0.0.1:${small.port}\r\nContent-Type: application/json\r\n${TOKEN_HEADER}: ${small.token}\r\nContent-Length: 700\r\n\r\n`
+            )
             s.write('x'.repeat(600))
           })
           let text = ''
@@ -247,7 +251,10 @@ function badFrame(frame: Buffer): Promise<boolean> {
 function masked(opcode: number, payload: Buffer, fin = true): Buffer {
   const key = randomBytes(4)
   const body = Buffer.from(payload.map((b, i) => b ^ key[i % 4]!))
-  const head = payload.length < 126 ? Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | payload.length]) : Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | 126, payload.length >> 8, payload.length & 255])
+  const head =
+    payload.length < 126
+      ? Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | payload.length])
+      : Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | 126, payload.length >> 8, payload.length & 255])
   return Buffer.concat([head, key, body])
 }
 
@@ -333,11 +340,14 @@ describe('bridge fuzz: paths and ids', () => {
   ]
 
   /** The path fields of each request: every string argument naming a file or folder. */
-  const pathFields = (args: Record<string, unknown>): string[] => Object.keys(args).filter((k) => ['study', 'folder', 'source', 'collectionCsv', 'adnimerge', 'file', 'out', 'path'].includes(k))
+  const pathFields = (args: Record<string, unknown>): string[] =>
+    Object.keys(args).filter((k) => ['study', 'folder', 'source', 'collectionCsv', 'adnimerge', 'file', 'out', 'path'].includes(k))
 
   it('covers every request that takes a path, and the contract declares each path field', () => {
     const declared = Object.fromEntries(
-      (Object.keys(requests) as RequestName[]).filter((n) => Object.keys(requests[n].paths ?? {}).length > 0).map((n) => [n, Object.keys(requests[n].paths).sort()])
+      (Object.keys(requests) as RequestName[])
+        .filter((n) => Object.keys(requests[n].paths ?? {}).length > 0)
+        .map((n) => [n, Object.keys(requests[n].paths).sort()])
     )
     expect(Object.fromEntries(Object.entries(baseArgs()).map(([n, a]) => [n, pathFields(a!).sort()]))).toEqual(declared)
   })

@@ -41,7 +41,10 @@ beforeEach(() => {
   for (const f of Object.values(table)) f.mockClear()
 })
 
-async function call(body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: { result?: unknown; error?: { code: string; message: string } } }> {
+async function call(
+  body: string,
+  headers: Record<string, string> = {}
+): Promise<{ status: number; body: { result?: unknown; error?: { code: string; message: string } } }> {
   const res = await fetch(bridge.origin + CALL_PATH, {
     method: 'POST',
     headers: { 'content-type': 'application/json', [TOKEN_HEADER]: bridge.token, ...headers },
@@ -100,7 +103,11 @@ describe('bridge: what may be called', () => {
     expect(bad.status).toBe(400)
     expect(bad.body.error?.message).toMatch(/not valid JSON/)
     expect((await call('[1,2]')).status).toBe(400)
-    const plain = await fetch(bridge.origin + CALL_PATH, { method: 'POST', headers: { 'content-type': 'text/plain', [TOKEN_HEADER]: bridge.token }, body: '{}' })
+    const plain = await fetch(bridge.origin + CALL_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', [TOKEN_HEADER]: bridge.token },
+      body: '{}'
+    })
     expect(plain.status).toBe(415)
     expect(calledAny(table)).toBe(false)
   })

@@ -35,7 +35,10 @@ describe('dispatch', () => {
 
   it('refuses an unknown request by name, and a name that is not a string', async () => {
     const { rt } = setup()
-    expect(await rt.dispatch('app.deleteEverything', {})).toEqual({ ok: false, error: { code: 'unknown-request', message: "unknown request 'app.deleteEverything'" } })
+    expect(await rt.dispatch('app.deleteEverything', {})).toEqual({
+      ok: false,
+      error: { code: 'unknown-request', message: "unknown request 'app.deleteEverything'" }
+    })
     const other = await rt.dispatch(7, {})
     expect(other.ok).toBe(false)
     if (!other.ok) expect(other.error.message).toBe('unknown request a number')

@@ -20,7 +20,9 @@ describe('import boundaries', () => {
   })
 
   it('refuses electron outside the shell and the engine importing studies', async () => {
-    expect(await problems("import { app } from 'electron'\nexport const a = app\n", 'src-main/runs/planted.ts')).toEqual([expect.stringContaining("may import 'electron'")])
+    expect(await problems("import { app } from 'electron'\nexport const a = app\n", 'src-main/runs/planted.ts')).toEqual([
+      expect.stringContaining("may import 'electron'")
+    ])
     expect(await problems("import { loadStudy } from '../../study/study'\nexport const l = loadStudy\n", 'src-main/engine/model/planted.ts')).toEqual([
       expect.stringContaining('engine/ may not import study/')
     ])
@@ -28,7 +30,9 @@ describe('import boundaries', () => {
 
   it('lets the renderer take the contract as types only, except the wire', async () => {
     expect(await problems("import { requests } from '@contract/contract'\nexport const r = requests\n", 'src-renderer/src/stores/planted.ts')).toHaveLength(1)
-    expect(await problems("import type { RunSummary } from '@contract/contracts/study'\nexport type R = RunSummary\n", 'src-renderer/src/stores/planted.ts')).toEqual([])
+    expect(
+      await problems("import type { RunSummary } from '@contract/contracts/study'\nexport type R = RunSummary\n", 'src-renderer/src/stores/planted.ts')
+    ).toEqual([])
     expect(await problems("import { ApiError } from '@contract/wire/errors'\nexport const E = ApiError\n", 'src-renderer/src/stores/planted.ts')).toEqual([])
   })
 

@@ -44,8 +44,24 @@ const ckptFile = () => join(study, 'runs', runId, 'seed-0', 'checkpoints', 'sele
 async function writeRun(status: 'done' | 'failed' = 'done'): Promise<void> {
   const run = join(study, 'runs', runId)
   await fsp.mkdir(join(run, 'seed-0', 'checkpoints'), { recursive: true })
-  await fsp.writeFile(join(run, 'config.json'), JSON.stringify({ id: runId, method: 'tcgm', preset: 'tiny', seeds: [0], epochs: 2, hyperparameters: {}, train: {}, createdAt: '2026-01-01T00:00:00Z', classNames: ['NC', 'AD'] }))
-  await fsp.writeFile(join(run, 'status.json'), JSON.stringify({ status, message: null, pid: process.pid, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z' }))
+  await fsp.writeFile(
+    join(run, 'config.json'),
+    JSON.stringify({
+      id: runId,
+      method: 'tcgm',
+      preset: 'tiny',
+      seeds: [0],
+      epochs: 2,
+      hyperparameters: {},
+      train: {},
+      createdAt: '2026-01-01T00:00:00Z',
+      classNames: ['NC', 'AD']
+    })
+  )
+  await fsp.writeFile(
+    join(run, 'status.json'),
+    JSON.stringify({ status, message: null, pid: process.pid, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z' })
+  )
   await fsp.writeFile(
     join(run, 'seed-0', 'result.json'),
     JSON.stringify({
@@ -54,7 +70,13 @@ async function writeRun(status: 'done' | 'failed' = 'done'): Promise<void> {
       classNames: ['NC', 'AD'],
       modalities: ['smri', 'pet'],
       selectedEpoch: 1,
-      posteriors: { modalities: [[0.3, 0.7, 0.5, 0.5], [0.6, 0.4, null, null]], aggregator: [0.4, 0.6, 0.5, 0.5] },
+      posteriors: {
+        modalities: [
+          [0.3, 0.7, 0.5, 0.5],
+          [0.6, 0.4, null, null]
+        ],
+        aggregator: [0.4, 0.6, 0.5, 0.5]
+      },
       predicted: [1, 0],
       evaluation: {},
       history: [],
@@ -70,7 +92,10 @@ beforeAll(async () => {
   for (let v = 0; v < cropSize; v++) crop[v] = 0.5 + 0.4 * Math.sin(v * 0.37) * Math.cos(v * 0.011)
   // Two 'tiny' DenseNets as training builds them (random weights: the maps are not about
   // anatomy here, only about where they land).
-  for (const [m, seed] of [['smri', 3], ['pet', 4]] as const) {
+  for (const [m, seed] of [
+    ['smri', 3],
+    ['pet', 4]
+  ] as const) {
     const model = await createImageModalityModel({ modality: m, numClasses: 2, preset: 'tiny', crops: { dims, channels: 2, samples: [crop] }, seed })
     states.push(await model.getState())
     await model.dispose()
@@ -79,12 +104,32 @@ beforeAll(async () => {
   const key = 'abcdef0123456789abcdef01'
   await writeCacheEntry(
     study,
-    { key, source: '/cohort/S1_T1.nii.gz', modality: 'smri', settingsHash: 'x', createdAt: '2026-01-01T00:00:00Z', stats: { hippocampalGmMl: 1, hippocampalMeanSuvr: null, nonFiniteVoxels: 0 }, steps: [] },
+    {
+      key,
+      source: '/cohort/S1_T1.nii.gz',
+      modality: 'smri',
+      settingsHash: 'x',
+      createdAt: '2026-01-01T00:00:00Z',
+      stats: { hippocampalGmMl: 1, hippocampalMeanSuvr: null, nonFiniteVoxels: 0 },
+      steps: []
+    },
     { dims, channels: 2, data: crop },
     { left: MNI_2MM.affine, right: MNI_2MM.affine }
   )
   await mutateStudy(study, async (s) => {
-    const scan = { path: '/cohort/S1_T1.nii.gz', visit: 'bl', size: 1, mtimeMs: 1, series: null, imageId: null, suv: null, cacheKey: key, stats: null, input: null, qc: null }
+    const scan = {
+      path: '/cohort/S1_T1.nii.gz',
+      visit: 'bl',
+      size: 1,
+      mtimeMs: 1,
+      series: null,
+      imageId: null,
+      suv: null,
+      cacheKey: key,
+      stats: null,
+      input: null,
+      qc: null
+    }
     s.file.subjects.push({ id: 'S1', sessionId: 'ses-M00', group: null, sex: null, age: null, scans: { smri: scan } })
     s.file.subjects.push({ id: 'S2', sessionId: 'ses-M00', group: null, sex: null, age: null, scans: { smri: { ...scan, cacheKey: null } } })
     await saveStudyFile(s)
@@ -113,9 +158,22 @@ describe('attribution maps of a run', () => {
     const quick = { stride: 4 }
     expect(await readAttribution({ study, subject: 'S1', modality: 'smri' }, quick)).toBeNull()
     const progress: number[] = []
-    const { map, cached } = await computeAttribution({ study, subject: 'S1', modality: 'smri' }, { ...quick, compute: inProcess, onProgress: (f) => progress.push(f) })
+    const { map, cached } = await computeAttribution(
+      { study, subject: 'S1', modality: 'smri' },
+      { ...quick, compute: inProcess, onProgress: (f) => progress.push(f) }
+    )
     expect(cached).toBe(false)
-    expect(map).toMatchObject({ runId, subject: 'S1', modality: 'smri', className: 'AD', classIndex: 1, seeds: [0], cubeVoxels: 4, strideVoxels: 4, exportedProbability: 0.7 })
+    expect(map).toMatchObject({
+      runId,
+      subject: 'S1',
+      modality: 'smri',
+      className: 'AD',
+      classIndex: 1,
+      seeds: [0],
+      cubeVoxels: 4,
+      strideVoxels: 4,
+      exportedProbability: 0.7
+    })
     expect(progress.length).toBeGreaterThan(3)
     expect(progress.at(-1)).toBeCloseTo(1, 6)
     expect(map.volume.dims).toEqual([91, 109, 91])
@@ -143,7 +201,10 @@ describe('attribution maps of a run', () => {
     // The second look reads the file back.
     const file = join(study, 'runs', runId, 'attribution', 'S1-smri.bin')
     await fsp.stat(file)
-    const again = await computeAttribution({ study, subject: 'S1', modality: 'smri' }, { ...quick, compute: () => Promise.reject(new Error('must not compute')) })
+    const again = await computeAttribution(
+      { study, subject: 'S1', modality: 'smri' },
+      { ...quick, compute: () => Promise.reject(new Error('must not compute')) }
+    )
     expect(again.cached).toBe(true)
     expect(Array.from(again.map.volume.data)).toEqual(Array.from(map.volume.data))
     expect((await readAttribution({ study, subject: 'S1', modality: 'smri' }, quick))?.probability).toBe(map.probability)
@@ -156,7 +217,7 @@ describe('attribution maps of a run', () => {
     await fsp.writeFile(file, good)
   }, 60_000)
 
-  it('recomputes when the run\'s models change (a retrained or resumed run)', async () => {
+  it("recomputes when the run's models change (a retrained or resumed run)", async () => {
     writeCheckpoint(ckptFile(), { kind: 'tcgm-selected-models', epoch: 1, modalities: ['smri', 'pet'], models: [states[1]!, states[0]!] })
     utimesSync(ckptFile(), new Date(), new Date(Date.now() + 5000))
     expect(await readAttribution({ study, subject: 'S1', modality: 'smri' }, { stride: 4 })).toBeNull()
@@ -207,7 +268,9 @@ describe('attribution maps of a run', () => {
     await expect(ask({})).rejects.toThrow(/no finished training run/)
     await writeRun()
     await fsp.rm(ckptFile())
-    await expect(ask({})).rejects.toThrow(new RegExp(`run ${runId} seed 0: the model files are missing \\(looked for .*selected-models.ckpt and .*loop.ckpt\\)`))
+    await expect(ask({})).rejects.toThrow(
+      new RegExp(`run ${runId} seed 0: the model files are missing \\(looked for .*selected-models.ckpt and .*loop.ckpt\\)`)
+    )
     await writeRun()
   })
 })
@@ -217,7 +280,11 @@ describe('through the API', () => {
   const { events, jobEnd } = recordEvents(api)
 
   it('validates the arguments, and refuses an unknown run before starting a job', async () => {
-    for (const bad of [{ study, subject: 'S1', modality: 'ct' }, { study, modality: 'smri' }, { study, subject: 'S1', modality: 'smri', extra: 1 }]) {
+    for (const bad of [
+      { study, subject: 'S1', modality: 'ct' },
+      { study, modality: 'smri' },
+      { study, subject: 'S1', modality: 'smri', extra: 1 }
+    ]) {
       const r = await api.dispatch('viewer.attribution.compute', bad)
       expect(r.ok).toBe(false)
       if (!r.ok) expect(r.error.code).toBe('invalid-args')
@@ -250,7 +317,10 @@ describe('through the API', () => {
     // A known crop map stands in for the forward passes (computed above and in the worker test).
     const fake = new Float32Array(cropSize).fill(NaN)
     fake[0] = 0.5
-    await computeAttribution({ study, subject: 'S1', modality: 'smri' }, { compute: async () => ({ map: fake, probabilities: [[0.4, 0.6]], window: { offset: [2, 2, 2], size: [17, 21, 20] }, passes: 1 }) })
+    await computeAttribution(
+      { study, subject: 'S1', modality: 'smri' },
+      { compute: async () => ({ map: fake, probabilities: [[0.4, 0.6]], window: { offset: [2, 2, 2], size: [17, 21, 20] }, passes: 1 }) }
+    )
     const got = await api.dispatch('viewer.attribution', { study, subject: 'S1', modality: 'smri' })
     expect(got.ok).toBe(true)
     const map = AttributionMap.parse((got as { result: unknown }).result)

@@ -60,7 +60,10 @@ describe('crop -> MNI grid', () => {
       expect(world(at(c, 4, 10, 11))[2] - world(at(c, 4, 10, 10))[2]).toBe(2)
     }
     // The crop's centre voxel is within a voxel of the box centre.
-    for (const [c, box] of [[0, HIPPOCAMPUS_BOXES.left], [1, HIPPOCAMPUS_BOXES.right]] as const) {
+    for (const [c, box] of [
+      [0, HIPPOCAMPUS_BOXES.left],
+      [1, HIPPOCAMPUS_BOXES.right]
+    ] as const) {
       const centre = world(at(c, (cx - 1) / 2, (cy - 1) / 2, Math.floor((cz - 1) / 2)))
       boxCentre(box).forEach((v, a) => expect(Math.abs(centre[a]! - v)).toBeLessThanOrEqual(2))
     }

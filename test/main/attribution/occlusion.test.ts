@@ -27,7 +27,8 @@ const regionModel: PredictProbs = async (samples) => {
   samples.forEach((s, b) => {
     let sum = 0
     let cnt = 0
-    for (let k = region.z[0]; k <= region.z[1]; k++) for (let j = region.y[0]; j <= region.y[1]; j++) for (let i = region.x[0]; i <= region.x[1]; i++, cnt++) sum += s[at(0, i, j, k)]!
+    for (let k = region.z[0]; k <= region.z[1]; k++)
+      for (let j = region.y[0]; j <= region.y[1]; j++) for (let i = region.x[0]; i <= region.x[1]; i++, cnt++) sum += s[at(0, i, j, k)]!
     const p = 1 / (1 + Math.exp(-4 * (sum / cnt - 1)))
     out[2 * b] = 1 - p
     out[2 * b + 1] = p
@@ -66,7 +67,8 @@ describe('occlusionSensitivity', () => {
             }
             if (maxAt < 0 || v > r.map[maxAt]!) maxAt = at(c, i, j, k)
             // A voxel more than cube - 1 = 3 voxels from the region shares no cube with it.
-            const far = c === 1 || i < region.x[0] - 3 || i > region.x[1] + 3 || j < region.y[0] - 3 || j > region.y[1] + 3 || k < region.z[0] - 3 || k > region.z[1] + 3
+            const far =
+              c === 1 || i < region.x[0] - 3 || i > region.x[1] + 3 || j < region.y[0] - 3 || j > region.y[1] + 3 || k < region.z[0] - 3 || k > region.z[1] + 3
             if (far) expect(v, `far voxel (${c},${i},${j},${k})`).toBe(0)
             if (inRegion(c, i, j, k)) expect(v, `region voxel (${i},${j},${k})`).toBeGreaterThan(0.05)
           }
@@ -75,7 +77,9 @@ describe('occlusionSensitivity', () => {
     const rest = maxAt % n
     const [mi, mj, mk] = [rest % dims[0], Math.floor(rest / dims[0]) % dims[1], Math.floor(rest / (dims[0] * dims[1]))]
     expect(c).toBe(0)
-    expect(mi >= region.x[0] - 1 && mi <= region.x[1] + 1 && mj >= region.y[0] - 1 && mj <= region.y[1] + 1 && mk >= region.z[0] - 1 && mk <= region.z[1] + 1).toBe(true)
+    expect(
+      mi >= region.x[0] - 1 && mi <= region.x[1] + 1 && mj >= region.y[0] - 1 && mj <= region.y[1] + 1 && mk >= region.z[0] - 1 && mk <= region.z[1] + 1
+    ).toBe(true)
     // Baseline: each channel's mean over the window.
     expect(r.baseline[0]).toBeGreaterThan(0.5)
   })
@@ -86,7 +90,7 @@ describe('occlusionSensitivity', () => {
     expect(r.map[at(0, 6, 8, 5)]!).toBeLessThan(-0.05)
   })
 
-  it('stops between batches when cancelled, with the signal\'s reason', async () => {
+  it("stops between batches when cancelled, with the signal's reason", async () => {
     const controller = new AbortController()
     let calls = 0
     const counting: PredictProbs = async (s) => {
@@ -107,7 +111,9 @@ describe('occlusionSensitivity', () => {
 
   it('refuses a window outside the crop and a class the model does not have', async () => {
     const x = input()
-    await expect(occlusionSensitivity({ ...x, window: { offset: [4, 1, 1], size: [12, 14, 10] } }, regionModel, { classIndex: 1 })).rejects.toThrow(/leaves the crop/)
+    await expect(occlusionSensitivity({ ...x, window: { offset: [4, 1, 1], size: [12, 14, 10] } }, regionModel, { classIndex: 1 })).rejects.toThrow(
+      /leaves the crop/
+    )
     await expect(occlusionSensitivity(x, regionModel, { classIndex: 2 })).rejects.toThrow(/class 2 is not one of the model's 2 classes/)
   })
 })

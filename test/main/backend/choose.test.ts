@@ -58,7 +58,9 @@ describe('chooseBackend with the native packages absent (as on CI)', () => {
   })
 
   it('rejects an unknown name, naming the source and the valid ones', async () => {
-    await expect(chooseBackend(undefined, nodeProbe, { TCGM_BACKEND: 'cuda' })).rejects.toThrow(/unknown backend 'cuda' from environment variable TCGM_BACKEND; expected one of auto, tensorflow-gpu/)
+    await expect(chooseBackend(undefined, nodeProbe, { TCGM_BACKEND: 'cuda' })).rejects.toThrow(
+      /unknown backend 'cuda' from environment variable TCGM_BACKEND; expected one of auto, tensorflow-gpu/
+    )
     expect(() => resolvePreference('metal', noEnv)).toThrow(/from setting/)
   })
 })
@@ -82,7 +84,10 @@ describe('chooseBackend with the native packages mocked present', () => {
   })
 
   it('falls back to wasm when tfjs-node is installed but libtensorflow fails to load', async () => {
-    const probe = fakeProbe({ installed: ['@tensorflow/tfjs-node'], loadFails: { '@tensorflow/tfjs-node': 'libtensorflow.so.2: cannot open shared object file\nstack...' } })
+    const probe = fakeProbe({
+      installed: ['@tensorflow/tfjs-node'],
+      loadFails: { '@tensorflow/tfjs-node': 'libtensorflow.so.2: cannot open shared object file\nstack...' }
+    })
     const chosen = await chooseBackend(undefined, probe, noEnv)
     expect(chosen.name).toBe('wasm')
     expect(chosen.tried[2]).toEqual({ name: 'tensorflow', available: false, detail: 'failed to start: libtensorflow.so.2: cannot open shared object file' })

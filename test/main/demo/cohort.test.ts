@@ -15,10 +15,12 @@ function meanAround(data: Float32Array, mm: readonly number[]): number {
   const [ci, cj, ck] = [Math.round((90 - mm[0]!) / 2), Math.round((mm[1]! + 126) / 2), Math.round((mm[2]! + 72) / 2)]
   let s = 0
   let n = 0
-  for (let k = ck - 2; k <= ck + 2; k++) for (let j = cj - 2; j <= cj + 2; j++) for (let i = ci - 2; i <= ci + 2; i++) {
-    s += data[i + 91 * (j + 109 * k)]!
-    n++
-  }
+  for (let k = ck - 2; k <= ck + 2; k++)
+    for (let j = cj - 2; j <= cj + 2; j++)
+      for (let i = ci - 2; i <= ci + 2; i++) {
+        s += data[i + 91 * (j + 109 * k)]!
+        n++
+      }
   return s / n
 }
 
@@ -36,7 +38,20 @@ describe('demo cohort', () => {
     const out = join(root, 'c1')
     const r = await generateDemoCohort(out, { subjects: 6, seed: 3, missingPet: 0.4 })
     const csv = await readTable(join(out, COLLECTION_CSV))
-    expect(csv.columns).toEqual(['Image Data ID', 'Subject', 'Group', 'Sex', 'Age', 'Visit', 'Modality', 'Description', 'Type', 'Acq Date', 'Format', 'Downloaded'])
+    expect(csv.columns).toEqual([
+      'Image Data ID',
+      'Subject',
+      'Group',
+      'Sex',
+      'Age',
+      'Visit',
+      'Modality',
+      'Description',
+      'Type',
+      'Acq Date',
+      'Format',
+      'Downloaded'
+    ])
     expect(new Set(csv.rows.map((x) => x.values.Subject)).size).toBe(6)
     const withPet = r.subjects.filter((s) => s.pet).length
     expect(withPet).toBeLessThan(6)

@@ -12,17 +12,66 @@ afterAll(() => fsp.rm(root, { recursive: true, force: true }))
 
 const m = (v: number) => ({ accuracy: v, balancedAccuracy: v, auc: v, sensitivity: v, specificity: v, f1: v })
 const run: RunDetail = {
-  summary: { id: 'r1', method: 'tcgm', preset: 'tiny', seeds: 2, epochs: 3, status: 'done', createdAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:10:00Z', testAccuracy: 0.75, message: null },
+  summary: {
+    id: 'r1',
+    method: 'tcgm',
+    preset: 'tiny',
+    seeds: 2,
+    epochs: 3,
+    status: 'done',
+    createdAt: '2026-01-01T00:00:00Z',
+    finishedAt: '2026-01-01T00:10:00Z',
+    testAccuracy: 0.75,
+    message: null
+  },
   config: { method: 'tcgm' },
   classNames: ['NC', 'AD'],
-  curves: [{ seed: 0, points: [{ epoch: 1, ceLoss: 0.7, tcGain: null, val: { aggregator: 0.6, smri: 0.55 } }, { epoch: 2, ceLoss: 0.5, tcGain: 0.1, val: { aggregator: 0.7, smri: 0.6 } }] }],
+  curves: [
+    {
+      seed: 0,
+      points: [
+        { epoch: 1, ceLoss: 0.7, tcGain: null, val: { aggregator: 0.6, smri: 0.55 } },
+        { epoch: 2, ceLoss: 0.5, tcGain: 0.1, val: { aggregator: 0.7, smri: 0.6 } }
+      ]
+    }
+  ],
   metrics: [{ model: 'aggregator', split: 'test', mean: m(0.75), std: m(0.05), n: 4, seeds: 2 }],
   predictions: [
-    { participantId: '002_S_0001', sessionId: 'ses-M00', split: 'train', trueLabel: 'AD', hiddenLabel: null, predictedLabel: 'AD', aggregator: [0.2, 0.8], modalities: { smri: [0.3, 0.7], pet: [0.4, 0.6] } },
-    { participantId: '002_S_0002', sessionId: 'ses-M00', split: 'test', trueLabel: null, hiddenLabel: 'NC', predictedLabel: 'NC', aggregator: [0.9, 0.1], modalities: { smri: [0.8, 0.2] } },
-    { participantId: '002_S_0003', sessionId: 'ses-M00', split: 'test', trueLabel: null, hiddenLabel: null, predictedLabel: 'AD', aggregator: [0.4, 0.6], modalities: { pet: [0.4, 0.6] } }
+    {
+      participantId: '002_S_0001',
+      sessionId: 'ses-M00',
+      split: 'train',
+      trueLabel: 'AD',
+      hiddenLabel: null,
+      predictedLabel: 'AD',
+      aggregator: [0.2, 0.8],
+      modalities: { smri: [0.3, 0.7], pet: [0.4, 0.6] }
+    },
+    {
+      participantId: '002_S_0002',
+      sessionId: 'ses-M00',
+      split: 'test',
+      trueLabel: null,
+      hiddenLabel: 'NC',
+      predictedLabel: 'NC',
+      aggregator: [0.9, 0.1],
+      modalities: { smri: [0.8, 0.2] }
+    },
+    {
+      participantId: '002_S_0003',
+      sessionId: 'ses-M00',
+      split: 'test',
+      trueLabel: null,
+      hiddenLabel: null,
+      predictedLabel: 'AD',
+      aggregator: [0.4, 0.6],
+      modalities: { pet: [0.4, 0.6] }
+    }
   ],
-  confusion: [[3, 1], [0, 4]],
+  confusion: [
+    [3, 1],
+    [0, 4]
+  ],
   roc: { fpr: [0, 0.25, 1], tpr: [0, 1, 1], auc: 0.875 }
 }
 
@@ -34,8 +83,20 @@ describe('export', () => {
     expect(r.files.map((f) => f.slice(out.length + 1))).toEqual(['r1_predictions.tsv', 'r1_metrics.tsv', 'r1_report.html', 'r1_report.json'])
     const pred = parseTable('p.tsv', await fsp.readFile(r.files[0]!, 'utf8'))
     expect(pred.columns).toEqual([
-      'participant_id', 'session_id', 'true_label', 'predicted_label', 'proba0', 'proba1', 'true_class', 'predicted_class',
-      'pet_proba0', 'pet_proba1', 'smri_proba0', 'smri_proba1', 'split', 'label_hidden'
+      'participant_id',
+      'session_id',
+      'true_label',
+      'predicted_label',
+      'proba0',
+      'proba1',
+      'true_class',
+      'predicted_class',
+      'pet_proba0',
+      'pet_proba1',
+      'smri_proba0',
+      'smri_proba1',
+      'split',
+      'label_hidden'
     ])
     expect(pred.rows.map((x) => [x.values.true_label, x.values.predicted_label, x.values.label_hidden, x.values.split])).toEqual([
       ['1', '1', '0', 'train'],

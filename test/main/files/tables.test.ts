@@ -16,13 +16,23 @@ describe('delimited tables', () => {
     expect(() => parseTable('x.csv', 'a,b\n1,2\n3\n')).toThrow(/x.csv line 3: 1 fields where the header has 2 \(delimiter: comma\)/)
     const t = parseTable('y.csv', 'participant_id|label\nS1|AD\n')
     // As main changed it: the message says how many columns the first line gave, never the header itself.
-    expect(() => column(t, ['participant_id'], 'subject id')).toThrow(/y.csv: no subject id column .*among the 1 column\(s\) of its first line, read with delimiter comma.*comma, tab or semicolon/)
+    expect(() => column(t, ['participant_id'], 'subject id')).toThrow(
+      /y.csv: no subject id column .*among the 1 column\(s\) of its first line, read with delimiter comma.*comma, tab or semicolon/
+    )
   })
 })
 
 describe('the one table writer', () => {
   it('quotes only fields that need it, and the reader reads back what it wrote', () => {
-    const text = formatTable(['participant_id', 'note'], [['S1', 'tab\there'], ['S2', 'say "hi"'], ['S3', 'two\nlines'], ['S4', null]])
+    const text = formatTable(
+      ['participant_id', 'note'],
+      [
+        ['S1', 'tab\there'],
+        ['S2', 'say "hi"'],
+        ['S3', 'two\nlines'],
+        ['S4', null]
+      ]
+    )
     expect(text.split('\n')[1]).toBe('S1\t"tab\there"')
     const t = parseTable('w.tsv', text)
     expect(t.rows.map((r) => r.values.note)).toEqual(['tab\there', 'say "hi"', 'two\nlines', ''])

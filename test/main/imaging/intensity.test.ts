@@ -78,9 +78,26 @@ describe('BIDS PET sidecars', () => {
 
   it('gives dose in Bq, weight, delay and half-life', async () => {
     const f = join(dir, 'sub-01_pet.json')
-    writeFileSync(f, JSON.stringify({ InjectedRadioactivity: 370, InjectedRadioactivityUnits: 'MBq', BodyWeight: 70, ScanStart: 3000, InjectionStart: -600, Units: 'Bq/mL', TracerRadionuclide: 'F18' }))
+    writeFileSync(
+      f,
+      JSON.stringify({
+        InjectedRadioactivity: 370,
+        InjectedRadioactivityUnits: 'MBq',
+        BodyWeight: 70,
+        ScanStart: 3000,
+        InjectionStart: -600,
+        Units: 'Bq/mL',
+        TracerRadionuclide: 'F18'
+      })
+    )
     expect(sidecarPath(join(dir, 'sub-01_pet.nii.gz'))).toBe(f)
-    expect(await readPetSidecar(f)).toEqual({ injectedDoseBq: 370e6, bodyWeightKg: 70, injectionToScanSeconds: 3600, halfLifeSeconds: 109.77 * 60, units: 'Bq/mL' })
+    expect(await readPetSidecar(f)).toEqual({
+      injectedDoseBq: 370e6,
+      bodyWeightKg: 70,
+      injectionToScanSeconds: 3600,
+      halfLifeSeconds: 109.77 * 60,
+      units: 'Bq/mL'
+    })
   })
   it('returns null without dose or weight, and refuses unusable units', async () => {
     const f = join(dir, 'a.json')

@@ -29,9 +29,7 @@ function mni15(value: (x: number, y: number, z: number) => number): Volume {
   const dims: [number, number, number] = [121, 145, 121]
   const data = new Float32Array(121 * 145 * 121)
   let o = 0
-  for (let k = 0; k < 121; k++)
-    for (let j = 0; j < 145; j++)
-      for (let i = 0; i < 121; i++) data[o++] = value(90 - 1.5 * i, -126 + 1.5 * j, -72 + 1.5 * k)
+  for (let k = 0; k < 121; k++) for (let j = 0; j < 145; j++) for (let i = 0; i < 121; i++) data[o++] = value(90 - 1.5 * i, -126 + 1.5 * j, -72 + 1.5 * k)
   data[0] = NaN
   return { dims, spacing: [1.5, 1.5, 1.5], affine, data }
 }
@@ -45,7 +43,9 @@ describe('preprocessScan on generated scans', () => {
     expect(r.volume.dims).toEqual(MNI_2MM.dims)
     expect(r.volume.affine).toEqual(MNI_2MM.affine)
     expect(r.stats.nonFiniteVoxels).toBe(1)
-    expect(r.steps.join('\n')).toMatch(/1 NaN\/Inf voxels set to 0\ntaken as: grey-matter map, MNI space\nresampled 121x145x121 1\.5x1\.5x1\.5 mm onto the MNI 2 mm grid.*\ninput kind confirmed: looks like a grey-matter probability map.*\ngrey matter kept in \[0, 1\].*\nproportional scaling/)
+    expect(r.steps.join('\n')).toMatch(
+      /1 NaN\/Inf voxels set to 0\ntaken as: grey-matter map, MNI space\nresampled 121x145x121 1\.5x1\.5x1\.5 mm onto the MNI 2 mm grid.*\ninput kind confirmed: looks like a grey-matter probability map.*\ngrey matter kept in \[0, 1\].*\nproportional scaling/
+    )
     const mean = r.volume.data.reduce((a, b) => a + b, 0) / r.volume.data.length
     expect(mean).toBeCloseTo(GM_REFERENCE_MEAN, 4)
     expect(r.crops.stacked.dims).toEqual([21, 25, 24])
@@ -61,8 +61,15 @@ describe('preprocessScan on generated scans', () => {
     // onto the 2 mm grid leaves every pons-box voxel at exactly 3000.
     const within = (v: number, [lo, hi]: [number, number]) => v >= lo - 1.5 && v <= hi + 1.5
     const inPons = (x: number, y: number, z: number) => within(x, pons.x) && within(y, pons.y) && within(z, pons.z)
-    await writeNifti(file, mni15((x, y, z) => (inPons(x, y, z) ? 3000 : 6000)), { xformCode: 4 })
-    writeFileSync(join(dir, 'sub-01_pet.json'), JSON.stringify({ InjectedRadioactivity: 185, InjectedRadioactivityUnits: 'MBq', BodyWeight: 60, ScanStart: 1800, InjectionStart: 0, Units: 'Bq/mL' }))
+    await writeNifti(
+      file,
+      mni15((x, y, z) => (inPons(x, y, z) ? 3000 : 6000)),
+      { xformCode: 4 }
+    )
+    writeFileSync(
+      join(dir, 'sub-01_pet.json'),
+      JSON.stringify({ InjectedRadioactivity: 185, InjectedRadioactivityUnits: 'MBq', BodyWeight: 60, ScanStart: 1800, InjectionStart: 0, Units: 'Bq/mL' })
+    )
     const r = await preprocessScan(file, defaultPreprocessSettings('pet'))
     expect(r.steps.some((s) => /^SUV \(body weight\).*decay-corrected over 30\.0 min/.test(s))).toBe(true)
     expect(r.steps.some((s) => /^SUVR against the pons/.test(s))).toBe(true)
@@ -89,7 +96,9 @@ describe('preprocessScan on generated scans', () => {
   it('has a stable settings hash that changes with any setting', () => {
     const s = defaultPreprocessSettings('smri')
     expect(preprocessSettingsHash(s)).toBe(preprocessSettingsHash({ ...s }))
-    expect(preprocessSettingsHash({ cropMargin: 2, allowNonMni: false, petReference: 'pons', smriIntensity: 'gm-proportional', modality: 'smri' })).toBe(preprocessSettingsHash(s))
+    expect(preprocessSettingsHash({ cropMargin: 2, allowNonMni: false, petReference: 'pons', smriIntensity: 'gm-proportional', modality: 'smri' })).toBe(
+      preprocessSettingsHash(s)
+    )
     expect(preprocessSettingsHash({ ...s, cropMargin: 3 })).not.toBe(preprocessSettingsHash(s))
     expect(preprocessSettingsHash({ ...s, smriIntensity: 'gm-raw' })).not.toBe(preprocessSettingsHash(s))
     expect(preprocessSettingsHash(s)).toMatch(/^[0-9a-f]{16}$/)

@@ -89,7 +89,16 @@ describe('resampleToGrid', () => {
   })
 
   it('nearest neighbour keeps label values, and points outside the source are 0', () => {
-    const labels = sampled([40, 40, 40], [[3, 0, 0, -60], [0, 3, 0, -60], [0, 0, 3, -60], [0, 0, 0, 1]], (x, y) => (x > 0 ? 37 : 38) + (y > 0 ? 0 : 10))
+    const labels = sampled(
+      [40, 40, 40],
+      [
+        [3, 0, 0, -60],
+        [0, 3, 0, -60],
+        [0, 0, 3, -60],
+        [0, 0, 0, 1]
+      ],
+      (x, y) => (x > 0 ? 37 : 38) + (y > 0 ? 0 : 10)
+    )
     const out = resampleToGrid(labels, MNI_2MM, 'nearest')
     expect([...new Set(out.data)].sort()).toEqual([0, 37, 38, 47, 48])
     const corner = world2vox(MNI_2MM.affine, [-88, 88, 100]).map(Math.round)
@@ -98,7 +107,12 @@ describe('resampleToGrid', () => {
 })
 
 describe('MNI space detection', () => {
-  const vol = (affine: Affine, dims: [number, number, number]) => ({ dims, spacing: [1, 1, 1] as [number, number, number], affine, data: new Float32Array(dims[0] * dims[1] * dims[2]) })
+  const vol = (affine: Affine, dims: [number, number, number]) => ({
+    dims,
+    spacing: [1, 1, 1] as [number, number, number],
+    affine,
+    data: new Float32Array(dims[0] * dims[1] * dims[2])
+  })
   it('accepts the standard grids at 2, 1.5 and 1 mm and the RAS-stored 2 mm grid', () => {
     expect(checkMniSpace(vol(MNI_2MM.affine, [91, 109, 91])).ok).toBe(true)
     expect(checkMniSpace(vol(mni15mm, [121, 145, 121])).ok).toBe(true)
@@ -108,23 +122,79 @@ describe('MNI space detection', () => {
   it('refuses oblique, small or scanner-space images with the reasons', () => {
     const c = Math.cos(0.2)
     const s = Math.sin(0.2)
-    const oblique = checkMniSpace(vol([[-1, 0, 0, 90], [0, c, -s, -126], [0, s, c, -72], [0, 0, 0, 1]], [181, 217, 181]))
+    const oblique = checkMniSpace(
+      vol(
+        [
+          [-1, 0, 0, 90],
+          [0, c, -s, -126],
+          [0, s, c, -72],
+          [0, 0, 0, 1]
+        ],
+        [181, 217, 181]
+      )
+    )
     expect(oblique.reasons.join()).toMatch(/oblique by 11\.5 degrees/)
-    const small = checkMniSpace(vol([[-2, 0, 0, 32], [0, 2, 0, -40], [0, 0, 2, -16], [0, 0, 0, 1]], [33, 41, 25]))
+    const small = checkMniSpace(
+      vol(
+        [
+          [-2, 0, 0, 32],
+          [0, 2, 0, -40],
+          [0, 0, 2, -16],
+          [0, 0, 0, 1]
+        ],
+        [33, 41, 25]
+      )
+    )
     expect(small.reasons.join()).toMatch(/does not cover the brain/)
     // A native T1 at the scanner isocentre: axis-aligned, big enough, but centred at (0, 0, 0).
-    const native = { ...vol([[-1, 0, 0, 90], [0, 1, 0, -110], [0, 0, 1, -90], [0, 0, 0, 1]], [181, 221, 181]), header: { sformCode: 1, qformCode: 1, file: 'x.nii' } }
+    const native = {
+      ...vol(
+        [
+          [-1, 0, 0, 90],
+          [0, 1, 0, -110],
+          [0, 0, 1, -90],
+          [0, 0, 0, 1]
+        ],
+        [181, 221, 181]
+      ),
+      header: { sformCode: 1, qformCode: 1, file: 'x.nii' }
+    }
     expect(checkMniSpace(native).reasons).toEqual(['its field of view is centred 25 mm away from the MNI bounding box centre'])
     // ANTs writes code 1 on MNI-registered images too: a standard grid with code 1 passes.
     const ants = { ...vol(mni1mm, [181, 217, 181]), header: { sformCode: 1, qformCode: 1, file: 'y.nii' } }
     expect(checkMniSpace(ants).ok).toBe(true)
     // SPM12's default normalisation bounding box [-78 -112 -70; 78 76 85] at 2 mm, code 2.
-    const spm = { ...vol([[-2, 0, 0, 78], [0, 2, 0, -112], [0, 0, 2, -70], [0, 0, 0, 1]], [79, 95, 78]), header: { sformCode: 2, file: 'w.nii' } }
+    const spm = {
+      ...vol(
+        [
+          [-2, 0, 0, 78],
+          [0, 2, 0, -112],
+          [0, 0, 2, -70],
+          [0, 0, 0, 1]
+        ],
+        [79, 95, 78]
+      ),
+      header: { sformCode: 2, file: 'w.nii' }
+    }
     expect(checkMniSpace(spm).ok).toBe(true)
   })
   it('toMni2mm refuses a scan given as MNI space that does not look normalised, unless allowed', () => {
-    const native = { ...sampled([120, 120, 90], [[-2, 0, 0, 120], [0, 2, 0, -100], [0, 0, 2, -60], [0, 0, 0, 1]], pattern), header: { sformCode: 1, file: '/data/sub-01_T1w.nii' } }
-    expect(() => toMni2mm(native)).toThrow(/^\/data\/sub-01_T1w\.nii: was given as an MNI-space scan but does not look spatially normalised: its field of view is centred 39 mm away/)
+    const native = {
+      ...sampled(
+        [120, 120, 90],
+        [
+          [-2, 0, 0, 120],
+          [0, 2, 0, -100],
+          [0, 0, 2, -60],
+          [0, 0, 0, 1]
+        ],
+        pattern
+      ),
+      header: { sformCode: 1, file: '/data/sub-01_T1w.nii' }
+    }
+    expect(() => toMni2mm(native)).toThrow(
+      /^\/data\/sub-01_T1w\.nii: was given as an MNI-space scan but does not look spatially normalised: its field of view is centred 39 mm away/
+    )
     const { volume, step } = toMni2mm(native, { allowNonMni: true })
     expect(volume.dims).toEqual([91, 109, 91])
     expect(step).toMatch(/allowed by the user/)
@@ -133,11 +203,24 @@ describe('MNI space detection', () => {
 
 describe('reorient', () => {
   it('keeps every voxel at its world position and value', () => {
-    const las = sampled([9, 7, 5], [[-2, 0, 0, 8], [0, 3, 0, -9], [0, 0, 4, 1], [0, 0, 0, 1]], pattern)
+    const las = sampled(
+      [9, 7, 5],
+      [
+        [-2, 0, 0, 8],
+        [0, 3, 0, -9],
+        [0, 0, 4, 1],
+        [0, 0, 0, 1]
+      ],
+      pattern
+    )
     for (const code of ['RAS', 'PSL', 'IRA', 'LAS']) {
       const r = reorient(las, code)
       expect(vox2world(r.affine, [0, 0, 0]).length).toBe(3)
-      for (const [i, j, k] of [[0, 0, 0], [3, 2, 1], [r.dims[0] - 1, r.dims[1] - 1, r.dims[2] - 1]]) {
+      for (const [i, j, k] of [
+        [0, 0, 0],
+        [3, 2, 1],
+        [r.dims[0] - 1, r.dims[1] - 1, r.dims[2] - 1]
+      ]) {
         const [x, y, z] = vox2world(r.affine, [i, j, k])
         expect(r.data[i + r.dims[0] * (j + r.dims[1] * k)]).toBeCloseTo(pattern(x, y, z), 5)
       }

@@ -5,12 +5,15 @@ import { SeededRandom } from '../../../src-main/domain/random/mulberry32'
 /** Value encodes its own coordinates: c*1000 + i*100 + j*10 + k. */
 function codedCrop(nx: number, ny: number, nz: number, channels: number): CropDataset {
   const s = new Float32Array(channels * nx * ny * nz)
-  for (let c = 0; c < channels; c++) for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) s[c * nx * ny * nz + i + nx * (j + ny * k)] = c * 1000 + i * 100 + j * 10 + k
+  for (let c = 0; c < channels; c++)
+    for (let k = 0; k < nz; k++)
+      for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) s[c * nx * ny * nz + i + nx * (j + ny * k)] = c * 1000 + i * 100 + j * 10 + k
   return { dims: [nx, ny, nz], channels, samples: [s] }
 }
 
 /** Element (z, y, x, c) of an NDHWC sample. */
-const at = (b: Float32Array, size: number[], channels: number, x: number, y: number, z: number, c: number) => b[((z * size[1] + y) * size[0] + x) * channels + c]
+const at = (b: Float32Array, size: number[], channels: number, x: number, y: number, z: number, c: number) =>
+  b[((z * size[1] + y) * size[0] + x) * channels + c]
 
 describe('assembleBatch', () => {
   it('reads NIfTI-ordered channel-major samples into NDHWC, centred window', () => {

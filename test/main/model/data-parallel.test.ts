@@ -23,11 +23,27 @@ interface Trace {
 async function script(model: ModalityModel): Promise<Trace> {
   const losses: number[] = []
   const outputs: number[] = []
-  for (const batch of [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11]]) losses.push(await model.ceStep(batch, batch.map((i) => labels[i]), 0.01))
+  for (const batch of [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11]])
+    losses.push(
+      await model.ceStep(
+        batch,
+        batch.map((i) => labels[i]),
+        0.01
+      )
+    )
   const logp = await model.tcForward([2, 4, 6, 8, 10])
   outputs.push(...logp)
-  await model.tcBackward(logp.map((v, i) => (i % 2 ? 0.2 : -0.1) * v), 0.01)
-  losses.push(await model.ceStep([12, 13, 14, 15], [12, 13, 14, 15].map((i) => labels[i]), 0.01))
+  await model.tcBackward(
+    logp.map((v, i) => (i % 2 ? 0.2 : -0.1) * v),
+    0.01
+  )
+  losses.push(
+    await model.ceStep(
+      [12, 13, 14, 15],
+      [12, 13, 14, 15].map((i) => labels[i]),
+      0.01
+    )
+  )
   await model.refreshNormStats!([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
   outputs.push(...(await model.predictLogProbs([0, 3, 5, 7, 9, 11, 13])))
   return { losses, outputs, state: await model.getState() }

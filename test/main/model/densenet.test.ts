@@ -33,7 +33,16 @@ describe('parameter counts', () => {
 })
 
 describe('fast network = reference network', () => {
-  const cfg: DenseNetConfig = { inChannels: 2, stemChannels: 4, stemPool: 'afterConv1', blocks: [2, 2], growth: 3, bottleneck: 2, compression: 0.5, numClasses: 3 }
+  const cfg: DenseNetConfig = {
+    inChannels: 2,
+    stemChannels: 4,
+    stemPool: 'afterConv1',
+    blocks: [2, 2],
+    growth: 3,
+    bottleneck: 2,
+    compression: 0.5,
+    numClasses: 3
+  }
 
   function build(): Map<string, tf.Variable> {
     const rng = new SeededRandom(3)
@@ -50,12 +59,21 @@ describe('fast network = reference network', () => {
   it('gives the same logits (training and inference) and the same gradient for every weight', () => {
     const weights = build()
     const rng = new SeededRandom(5)
-    const x = tf.tensor5d(Float32Array.from({ length: 2 * 8 * 10 * 8 * 2 }, () => rng.normal()), [2, 8, 10, 8, 2])
-    const dl = tf.tensor2d(Float32Array.from({ length: 2 * 3 }, () => rng.normal()), [2, 3])
+    const x = tf.tensor5d(
+      Float32Array.from({ length: 2 * 8 * 10 * 8 * 2 }, () => rng.normal()),
+      [2, 8, 10, 8, 2]
+    )
+    const dl = tf.tensor2d(
+      Float32Array.from({ length: 2 * 3 }, () => rng.normal()),
+      [2, 3]
+    )
     const trainable = [...weights.entries()].filter(([n]) => paramSpecs(cfg).find((s) => s.name === n)!.trainable)
     const run = (ops: ReturnType<typeof createFastOps>) => {
       const records: BnRecord[] = []
-      const r = tf.variableGrads(() => tf.sum(tf.mul(denseNetForward(cfg, ops, weights, x, true, records), dl)) as tf.Scalar, trainable.map(([, v]) => v))
+      const r = tf.variableGrads(
+        () => tf.sum(tf.mul(denseNetForward(cfg, ops, weights, x, true, records), dl)) as tf.Scalar,
+        trainable.map(([, v]) => v)
+      )
       const inference = denseNetForward(cfg, ops, weights, x, false, [])
       tf.dispose(records.flatMap((rec) => [rec.stats.mean, rec.stats.variance]))
       return { loss: r.value.dataSync()[0], grads: trainable.map(([, v]) => r.grads[v.name]), inference, records: records.length }

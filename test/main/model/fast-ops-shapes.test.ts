@@ -35,5 +35,4 @@ describe('fast ops shape checks', () => {
     expect(() => fast.bnReluTrain(x, tf.ones([4]) as tf.Tensor1D, tf.zeros([3]) as tf.Tensor1D)).toThrow('bnReluTrain: gamma must have shape [3], got [4]')
     expect(() => fast.bnReluTrain(x, tf.ones([3]) as tf.Tensor1D, tf.zeros([2]) as tf.Tensor1D)).toThrow('bnReluTrain: beta must have shape [3], got [2]')
   })
-
 })

@@ -53,7 +53,7 @@ export function fastOpsEquivalence(backend: string): void {
     }
   }
 
-    describe(`fast ops on ${backend} = reference on cpu`, () => {
+  describe(`fast ops on ${backend} = reference on cpu`, () => {
     it.each(convShapes)('conv3 N%i D%i H%i W%i C%i -> F%i: forward, dx, dw and the filter-only dw', async (n, d, h, w, c, f) => {
       const rng = new SeededRandom(n * 1000 + d * 100 + c * 10 + f)
       const xv = values([n, d, h, w, c], rng)

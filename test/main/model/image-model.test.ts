@@ -24,12 +24,20 @@ beforeAll(async () => {
 describe('image model on wasm', () => {
   it('learns the two-class sphere problem (held-out accuracy >= 0.9)', async () => {
     const model = await createImageModalityModel(base)
-    expect(describeImageModel(model)).toMatchObject({ implementation: 'fast', backend: 'wasm', backendReason: expect.stringContaining('wasm requested by setting') })
+    expect(describeImageModel(model)).toMatchObject({
+      implementation: 'fast',
+      backend: 'wasm',
+      backendReason: expect.stringContaining('wasm requested by setting')
+    })
     const train = range(0, 32)
     const rng = new SeededRandom(2)
     for (let step = 0; step < 40; step++) {
       const batch = Array.from({ length: 8 }, () => train[rng.int(train.length)])
-      await model.ceStep(batch, batch.map((i) => labels[i]), 0.01)
+      await model.ceStep(
+        batch,
+        batch.map((i) => labels[i]),
+        0.01
+      )
     }
     const test = range(32, 48)
     const logp = await model.predictLogProbs(test)
@@ -44,10 +52,18 @@ describe('image model on wasm', () => {
     let atStep2 = -1
     for (let step = 1; step <= 50; step++) {
       const batch = [step % 48, (step * 7) % 48, (step * 13) % 48]
-      if (step % 2 === 0) await model.ceStep(batch, batch.map((i) => labels[i]), 1e-3)
+      if (step % 2 === 0)
+        await model.ceStep(
+          batch,
+          batch.map((i) => labels[i]),
+          1e-3
+        )
       else {
         const logp = await model.tcForward(batch)
-        await model.tcBackward(logp.map((v) => v * 0.01), 1e-3)
+        await model.tcBackward(
+          logp.map((v) => v * 0.01),
+          1e-3
+        )
       }
       if (step % 10 === 0) await model.predictLogProbs(batch)
       if (step === 2) atStep2 = tf.memory().numTensors
@@ -63,7 +79,11 @@ describe('image model on wasm', () => {
     const b = await createImageModalityModel({ ...base, seed: 11 })
     const batch = [0, 5, 10, 15]
     for (let s = 0; s < 2; s++) {
-      await a.ceStep(batch, batch.map((i) => labels[i]), 0.01)
+      await a.ceStep(
+        batch,
+        batch.map((i) => labels[i]),
+        0.01
+      )
       await b.tcForward(batch)
       // d(mean CE)/dlogH = -onehot / B
       const g = new Float32Array(batch.length * 2)
@@ -82,7 +102,11 @@ describe('image model on wasm', () => {
     const model = await createImageModalityModel({ ...base, seed: 5, inputSize: crops.dims, augment: { flip: false, transpose: false }, inferenceBatch: 8 })
     for (let step = 0; step < 5; step++) {
       const batch = range(step * 6, step * 6 + 6)
-      await model.ceStep(batch, batch.map((i) => labels[i]), 0.01)
+      await model.ceStep(
+        batch,
+        batch.map((i) => labels[i]),
+        0.01
+      )
     }
     const batch = range(0, 8)
     const before = tf.memory().numTensors
@@ -111,7 +135,12 @@ describe('state round trip across backends', () => {
   async function trainedState(backend: string, file: string) {
     await tf.setBackend(backend)
     const model = await createImageModalityModel({ ...base, seed: 5 })
-    for (let s = 0; s < 3; s++) await model.ceStep([s, s + 1, s + 2, s + 3], [s, s + 1, s + 2, s + 3].map((i) => labels[i]), 0.01)
+    for (let s = 0; s < 3; s++)
+      await model.ceStep(
+        [s, s + 1, s + 2, s + 3],
+        [s, s + 1, s + 2, s + 3].map((i) => labels[i]),
+        0.01
+      )
     saveModelState(join(dir, file), await model.getState())
     const logp = await model.predictLogProbs(range(0, 6))
     await model.dispose()

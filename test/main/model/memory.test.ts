@@ -18,7 +18,9 @@ describe('training memory estimate', () => {
 
   it('refuses the paper network at 64^3 on wasm and on a machine without the memory, naming what to change', () => {
     const paper = resolveConfig('paper', 2, 2)
-    expect(() => checkTrainingFits('mri network', paper, [64, 64, 64], 12, WASM_HEAP_LIMIT, 64 * GiB)).toThrow(/^mri network: training needs about \d+\.\d GiB, more than the backend's 4\.0 GiB per process; use a smaller preset, input or batch/)
+    expect(() => checkTrainingFits('mri network', paper, [64, 64, 64], 12, WASM_HEAP_LIMIT, 64 * GiB)).toThrow(
+      /^mri network: training needs about \d+\.\d GiB, more than the backend's 4\.0 GiB per process; use a smaller preset, input or batch/
+    )
     expect(() => checkTrainingFits('mri network', paper, [64, 64, 64], 12, null, 64 * GiB)).toThrow(/but the machine has 64\.0 GiB free/)
     expect(() => checkTrainingFits('mri network', resolveConfig('small', 2, 2), [17, 21, 20], 32, WASM_HEAP_LIMIT, 8 * GiB)).not.toThrow()
   })

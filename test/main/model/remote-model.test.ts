@@ -13,10 +13,19 @@ const opts: ImageModelOptions = { modality: 'pet', numClasses: 2, preset: 'tiny'
 /** A fixed script of calls covering every method; returns everything the model answered. */
 async function script(model: ModalityModel): Promise<number[]> {
   const out: number[] = []
-  out.push(await model.ceStep([0, 1, 2, 3], [0, 1, 0, 1].map((_, r) => labels[r]), 0.01))
+  out.push(
+    await model.ceStep(
+      [0, 1, 2, 3],
+      [0, 1, 0, 1].map((_, r) => labels[r]),
+      0.01
+    )
+  )
   const logp = await model.tcForward([4, 5, 6, 7])
   out.push(...logp)
-  await model.tcBackward(logp.map((v) => 0.1 * v), 0.01)
+  await model.tcBackward(
+    logp.map((v) => 0.1 * v),
+    0.01
+  )
   out.push(...(await model.predictLogProbs([8, 9, 10])))
   const state = await model.getState()
   await model.ceStep([1, 2], [1, 0], 0.05)

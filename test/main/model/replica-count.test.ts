@@ -7,7 +7,10 @@ const flat = (bytes: number) => () => bytes
 
 describe('chooseReplicaCount', () => {
   it('shares the cores among the networks on the CPU backends', () => {
-    expect(chooseReplicaCount({ networks: 2, backend: 'wasm', bytesPerReplica: flat(0.5 * GiB) }, { cores: 16, freeBytes: 64 * GiB }, {})).toEqual({ count: 8, reason: '8: 16 cores for 2 network(s)' })
+    expect(chooseReplicaCount({ networks: 2, backend: 'wasm', bytesPerReplica: flat(0.5 * GiB) }, { cores: 16, freeBytes: 64 * GiB }, {})).toEqual({
+      count: 8,
+      reason: '8: 16 cores for 2 network(s)'
+    })
     expect(chooseReplicaCount({ networks: 2, backend: 'wasm', bytesPerReplica: flat(GiB) }, { cores: 2, freeBytes: 64 * GiB }, {}).count).toBe(1)
     expect(chooseReplicaCount({ networks: 1, backend: 'cpu', bytesPerReplica: flat(GiB) }, { cores: 3, freeBytes: 64 * GiB }, {}).count).toBe(3)
   })
@@ -19,15 +22,28 @@ describe('chooseReplicaCount', () => {
   })
 
   it('keeps one network per device on native TensorFlow and GPU backends', () => {
-    for (const backend of ['tensorflow', 'webgpu']) expect(chooseReplicaCount({ networks: 1, backend, bytesPerReplica: flat(1) }, { cores: 16, freeBytes: 64 * GiB }, {}).count).toBe(1)
-    expect(chooseReplicaCount({ networks: 1, backend: 'webgpu', bytesPerReplica: flat(1) }, { cores: 16, freeBytes: 64 * GiB }, { TCGM_REPLICAS: '4' }).reason).toMatch(/ignored/)
+    for (const backend of ['tensorflow', 'webgpu'])
+      expect(chooseReplicaCount({ networks: 1, backend, bytesPerReplica: flat(1) }, { cores: 16, freeBytes: 64 * GiB }, {}).count).toBe(1)
+    expect(
+      chooseReplicaCount({ networks: 1, backend: 'webgpu', bytesPerReplica: flat(1) }, { cores: 16, freeBytes: 64 * GiB }, { TCGM_REPLICAS: '4' }).reason
+    ).toMatch(/ignored/)
   })
 
   it('lets TCGM_REPLICAS, then the option, override, and rejects bad values', () => {
     const machine = { cores: 16, freeBytes: 64 * GiB }
-    expect(chooseReplicaCount({ requested: 2, networks: 2, backend: 'wasm', bytesPerReplica: flat(1) }, machine, { TCGM_REPLICAS: '5' })).toEqual({ count: 5, reason: '5 set by TCGM_REPLICAS' })
-    expect(chooseReplicaCount({ requested: 2, networks: 2, backend: 'wasm', bytesPerReplica: flat(1) }, machine, {})).toEqual({ count: 2, reason: '2 requested' })
-    expect(() => chooseReplicaCount({ networks: 1, backend: 'wasm', bytesPerReplica: flat(1) }, machine, { TCGM_REPLICAS: 'many' })).toThrow("replicas from environment variable TCGM_REPLICAS must be a positive integer, got 'many'")
-    expect(() => chooseReplicaCount({ requested: 0, networks: 1, backend: 'wasm', bytesPerReplica: flat(1) }, machine, {})).toThrow('replicas from the option must be a positive integer')
+    expect(chooseReplicaCount({ requested: 2, networks: 2, backend: 'wasm', bytesPerReplica: flat(1) }, machine, { TCGM_REPLICAS: '5' })).toEqual({
+      count: 5,
+      reason: '5 set by TCGM_REPLICAS'
+    })
+    expect(chooseReplicaCount({ requested: 2, networks: 2, backend: 'wasm', bytesPerReplica: flat(1) }, machine, {})).toEqual({
+      count: 2,
+      reason: '2 requested'
+    })
+    expect(() => chooseReplicaCount({ networks: 1, backend: 'wasm', bytesPerReplica: flat(1) }, machine, { TCGM_REPLICAS: 'many' })).toThrow(
+      "replicas from environment variable TCGM_REPLICAS must be a positive integer, got 'many'"
+    )
+    expect(() => chooseReplicaCount({ requested: 0, networks: 1, backend: 'wasm', bytesPerReplica: flat(1) }, machine, {})).toThrow(
+      'replicas from the option must be a positive integer'
+    )
   })
 })

@@ -33,10 +33,14 @@ describe('model state file', () => {
   it('names the file and the problem for bad input', () => {
     const good = encodeModelState(state)
     expect(() => decodeModelState(Buffer.from('not a state file'), 'x.bin')).toThrow('x.bin: not a TCGM model state file (bad magic)')
-    expect(() => decodeModelState(good.subarray(0, good.length - 8), 'cut.tcgmstate')).toThrow("cut.tcgmstate: tensor 'weights/a' [2,3] lies outside the data (file truncated?)")
+    expect(() => decodeModelState(good.subarray(0, good.length - 8), 'cut.tcgmstate')).toThrow(
+      "cut.tcgmstate: tensor 'weights/a' [2,3] lies outside the data (file truncated?)"
+    )
     const file = join(dir, 'short.tcgmstate')
     writeFileSync(file, readFileSync(join(dir, 'm.tcgmstate')).subarray(0, 20))
     expect(() => loadModelState(file)).toThrow(`${file}: header length`)
-    expect(() => encodeModelState({ tensors: { w: { shape: [2, 2], data: new Float32Array(3) } }, meta: {} })).toThrow("tensor 'w' has 3 values but shape [2,2]")
+    expect(() => encodeModelState({ tensors: { w: { shape: [2, 2], data: new Float32Array(3) } }, meta: {} })).toThrow(
+      "tensor 'w' has 3 values but shape [2,2]"
+    )
   })
 })

@@ -30,7 +30,9 @@ describe.skipIf(noAdapter !== null)('webgpu backend', () => {
     expect(chosen.name).toBe('webgpu')
     expect(tf.getBackend()).toBe('webgpu')
     expect(tf.env().getBool('WEBGPU_CPU_FORWARD')).toBe(false)
-    expect(chosen.reason).toMatch(/^webgpu requested by environment variable TCGM_BACKEND \(WebGPU \(Dawn\) on .+, checked against the cpu backend at start-up\)$/)
+    expect(chosen.reason).toMatch(
+      /^webgpu requested by environment variable TCGM_BACKEND \(WebGPU \(Dawn\) on .+, checked against the cpu backend at start-up\)$/
+    )
   })
 
   fastOpsEquivalence('webgpu')
@@ -43,7 +45,18 @@ describe.skipIf(noAdapter !== null)('webgpu backend', () => {
       await tf.setBackend(backend)
       const model = await createImageModalityModel(opts)
       const losses: number[] = []
-      for (const batch of [[0, 1], [2, 3], [5, 6]]) losses.push(await model.ceStep(batch, batch.map((i) => labels[i]!), 0.01))
+      for (const batch of [
+        [0, 1],
+        [2, 3],
+        [5, 6]
+      ])
+        losses.push(
+          await model.ceStep(
+            batch,
+            batch.map((i) => labels[i]!),
+            0.01
+          )
+        )
       const logp = await model.predictLogProbs([0, 2, 4, 6])
       const info = describeImageModel(model)
       await model.dispose()

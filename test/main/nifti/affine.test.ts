@@ -1,13 +1,6 @@
 /** Affine arithmetic and orientation codes, against hand-computed values. */
 import { describe, expect, it } from 'vitest'
-import {
-  affineToQform,
-  applyAffine,
-  invertAffine,
-  multiplyAffines,
-  orientationCode,
-  qformAffine
-} from '../../../src-main/volume/affine'
+import { affineToQform, applyAffine, invertAffine, multiplyAffines, orientationCode, qformAffine } from '../../../src-main/volume/affine'
 
 const las = [
   [-2, 0, 0, 90],
@@ -32,17 +25,48 @@ describe('affine arithmetic', () => {
     id.forEach((row, r) => row.forEach((v, c) => expect(v).toBeCloseTo(r === c ? 1 : 0, 12)))
   })
   it('refuses a singular affine', () => {
-    expect(() => invertAffine([[1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])).toThrow(/singular/)
+    expect(() =>
+      invertAffine([
+        [1, 0, 0, 0],
+        [1, 0, 0, 0],
+        [0, 0, 1, 0],
+        [0, 0, 0, 1]
+      ])
+    ).toThrow(/singular/)
   })
 })
 
 describe('orientation codes', () => {
   it.each([
     [las, 'LAS'],
-    [[[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0], [0, 0, 0, 1]], 'RAS'],
-    [[[0, 0, -1, 0], [-1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1]], 'PSL'],
+    [
+      [
+        [2, 0, 0, 0],
+        [0, 2, 0, 0],
+        [0, 0, 2, 0],
+        [0, 0, 0, 1]
+      ],
+      'RAS'
+    ],
+    [
+      [
+        [0, 0, -1, 0],
+        [-1, 0, 0, 0],
+        [0, 1, 0, 0],
+        [0, 0, 0, 1]
+      ],
+      'PSL'
+    ],
     // Slightly oblique: the closest axes win.
-    [[[-2, 0.1, 0, 0], [0.05, 1.97, -0.35, 0], [0, 0.32, 2.17, 0], [0, 0, 0, 1]], 'LAS']
+    [
+      [
+        [-2, 0.1, 0, 0],
+        [0.05, 1.97, -0.35, 0],
+        [0, 0.32, 2.17, 0],
+        [0, 0, 0, 1]
+      ],
+      'LAS'
+    ]
   ])('%j is %s', (a, code) => {
     expect(orientationCode(a)).toBe(code)
   })

@@ -40,8 +40,34 @@ describe('info', () => {
     expect(code).toBe(0)
     const json = JSON.parse(out)
     // nonFinite added on purpose (a scaling that overflows was invisible in --json).
-    expect(Object.keys(json)).toEqual(['shape', 'zooms', 'datatype', 'byteOrder', 'scl', 'qformCode', 'sformCode', 'affine', 'orientation', 'min', 'max', 'mean', 'nonFinite'])
-    expect(json).toMatchObject({ shape: [91, 109, 91], zooms: [2, 2, 2], datatype: 'float32', byteOrder: 'little', scl: [1, 0], qformCode: 4, sformCode: 4, affine: MNI_2MM.affine, orientation: 'LAS', min: 0, max: 1 })
+    expect(Object.keys(json)).toEqual([
+      'shape',
+      'zooms',
+      'datatype',
+      'byteOrder',
+      'scl',
+      'qformCode',
+      'sformCode',
+      'affine',
+      'orientation',
+      'min',
+      'max',
+      'mean',
+      'nonFinite'
+    ])
+    expect(json).toMatchObject({
+      shape: [91, 109, 91],
+      zooms: [2, 2, 2],
+      datatype: 'float32',
+      byteOrder: 'little',
+      scl: [1, 0],
+      qformCode: 4,
+      sformCode: 4,
+      affine: MNI_2MM.affine,
+      orientation: 'LAS',
+      min: 0,
+      max: 1
+    })
     expect(json.mean).toBeCloseTo(0.5, 5)
   })
   it('--json counts the voxels a scaling overflows and keeps min/max/mean over the finite ones', async () => {
@@ -85,7 +111,14 @@ describe('info', () => {
     const { out } = await capture(() => info([join(fixturesDir, 'nibabel_anatomical_bigendian.nii'), '--json']))
     const want = JSON.parse(readFileSync(join(fixturesDir, 'expected-nibabel.json'), 'utf8'))['nibabel_anatomical_bigendian.nii']
     const got = JSON.parse(out)
-    expect([got.shape, got.byteOrder, got.orientation, got.min, got.max, got.affine]).toEqual([want.shape, 'big', want.axcodes, want.min, want.max, want.affine])
+    expect([got.shape, got.byteOrder, got.orientation, got.min, got.max, got.affine]).toEqual([
+      want.shape,
+      'big',
+      want.axcodes,
+      want.min,
+      want.max,
+      want.affine
+    ])
   })
 })
 

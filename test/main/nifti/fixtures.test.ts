@@ -23,9 +23,7 @@ interface Expected {
   max: number
 }
 
-const expected: Record<string, Expected> = haveFixtures
-  ? JSON.parse(readFileSync(join(fixturesDir, 'expected-nibabel.json'), 'utf8'))
-  : {}
+const expected: Record<string, Expected> = haveFixtures ? JSON.parse(readFileSync(join(fixturesDir, 'expected-nibabel.json'), 'utf8')) : {}
 
 /** numpy dtype strings in the JSON ('>i2', 'int16', 'uint8', 'float32') -> our names. */
 function dtypeName(dtype: string): string {

@@ -78,7 +78,14 @@ describe('affine choice (as nibabel)', () => {
     [0, 0, 2, -72]
   ]
   it('uses the sform when sform_code > 0, even when the qform code is higher', async () => {
-    const f = write({ dims, datatype: 2, values: fill([1]), pixdim: [2, 2, 2], sform: { code: 2, rows: sformRows }, qform: { code: 4, b: 0, c: 0, d: 1, offset: [1, 2, 3] } })
+    const f = write({
+      dims,
+      datatype: 2,
+      values: fill([1]),
+      pixdim: [2, 2, 2],
+      sform: { code: 2, rows: sformRows },
+      qform: { code: 4, b: 0, c: 0, d: 1, offset: [1, 2, 3] }
+    })
     const h = await readNiftiHeader(f)
     expect(h.affineSource).toBe('sform')
     expect(h.affine).toEqual([...sformRows, [0, 0, 0, 1]])
@@ -125,7 +132,22 @@ describe('affine choice (as nibabel)', () => {
 describe('versions and containers', () => {
   it('reads NIfTI-2 in both byte orders', async () => {
     for (const littleEndian of [true, false]) {
-      const f = write({ version: 2, dims, datatype: 4, values: fill([5, -6, 7]), littleEndian, pixdim: [1, 1, 2.5], sform: { code: 1, rows: [[1, 0, 0, -1], [0, 1, 0, -2], [0, 0, 2.5, -3]] } })
+      const f = write({
+        version: 2,
+        dims,
+        datatype: 4,
+        values: fill([5, -6, 7]),
+        littleEndian,
+        pixdim: [1, 1, 2.5],
+        sform: {
+          code: 1,
+          rows: [
+            [1, 0, 0, -1],
+            [0, 1, 0, -2],
+            [0, 0, 2.5, -3]
+          ]
+        }
+      })
       const img = await readNifti(f)
       expect(img.header.version).toBe(2)
       expect(img.header.byteOrder).toBe(littleEndian ? 'little' : 'big')

@@ -26,14 +26,22 @@ const BYTES: Record<number, number> = { 2: 1, 256: 1, 4: 2, 512: 2, 8: 4, 768: 4
 
 function writeValue(dv: DataView, off: number, code: number, v: number, le: boolean): void {
   switch (code) {
-    case 2: return dv.setUint8(off, v)
-    case 256: return dv.setInt8(off, v)
-    case 4: return dv.setInt16(off, v, le)
-    case 512: return dv.setUint16(off, v, le)
-    case 8: return dv.setInt32(off, v, le)
-    case 768: return dv.setUint32(off, v, le)
-    case 16: return dv.setFloat32(off, v, le)
-    case 64: return dv.setFloat64(off, v, le)
+    case 2:
+      return dv.setUint8(off, v)
+    case 256:
+      return dv.setInt8(off, v)
+    case 4:
+      return dv.setInt16(off, v, le)
+    case 512:
+      return dv.setUint16(off, v, le)
+    case 8:
+      return dv.setInt32(off, v, le)
+    case 768:
+      return dv.setUint32(off, v, le)
+    case 16:
+      return dv.setFloat32(off, v, le)
+    case 64:
+      return dv.setFloat64(off, v, le)
     default:
       for (let b = 0; b < (BYTES[code] ?? 1); b++) dv.setUint8(off + b, v & 0xff)
   }

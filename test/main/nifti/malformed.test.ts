@@ -83,7 +83,19 @@ describe('lying headers', () => {
     const b = good()
     b.writeFloatLE(0, 84)
     await expectNiftiError(put(b), /voxel sizes pixdim\[1\.\.3\] are 2, 0, 2/)
-    const c = Buffer.from(makeNifti({ ...base, sform: { code: 2, rows: [[1, 0, 0, 0], [2, 0, 0, 0], [0, 0, 1, 0]] } }).file)
+    const c = Buffer.from(
+      makeNifti({
+        ...base,
+        sform: {
+          code: 2,
+          rows: [
+            [1, 0, 0, 0],
+            [2, 0, 0, 0],
+            [0, 0, 1, 0]
+          ]
+        }
+      }).file
+    )
     await expectNiftiError(put(c), /the sform affine is singular or not finite/)
     const d = good()
     d.writeFloatLE(NaN, 116)

@@ -37,11 +37,49 @@ interface Source {
 
 function sources(): Source[] {
   const out: Source[] = [
-    { name: 'generated int16 LE', gz: false, bytes: Buffer.from(makeNifti({ dims: [6, 5, 4], datatype: 4, values: Array.from({ length: 120 }, (_, i) => i - 60), pixdim: [2, 2, 2], sform: { code: 4, rows: [[-2, 0, 0, 90], [0, 2, 0, -126], [0, 0, 2, -72]] } }).file) },
-    { name: 'generated float32 BE 4-D', gz: true, bytes: Buffer.from(makeNifti({ dims: [4, 4, 3, 2], datatype: 16, littleEndian: false, values: Array.from({ length: 96 }, (_, i) => i / 7), qform: { code: 1, b: 0.1, c: 0.2, d: 0.3, offset: [1, 2, 3] } }).file) },
-    { name: 'generated NIfTI-2 uint8', gz: true, bytes: Buffer.from(makeNifti({ version: 2, dims: [5, 4, 3], datatype: 2, values: Array.from({ length: 60 }, (_, i) => i), scl: [0.5, 1] }).file) }
+    {
+      name: 'generated int16 LE',
+      gz: false,
+      bytes: Buffer.from(
+        makeNifti({
+          dims: [6, 5, 4],
+          datatype: 4,
+          values: Array.from({ length: 120 }, (_, i) => i - 60),
+          pixdim: [2, 2, 2],
+          sform: {
+            code: 4,
+            rows: [
+              [-2, 0, 0, 90],
+              [0, 2, 0, -126],
+              [0, 0, 2, -72]
+            ]
+          }
+        }).file
+      )
+    },
+    {
+      name: 'generated float32 BE 4-D',
+      gz: true,
+      bytes: Buffer.from(
+        makeNifti({
+          dims: [4, 4, 3, 2],
+          datatype: 16,
+          littleEndian: false,
+          values: Array.from({ length: 96 }, (_, i) => i / 7),
+          qform: { code: 1, b: 0.1, c: 0.2, d: 0.3, offset: [1, 2, 3] }
+        }).file
+      )
+    },
+    {
+      name: 'generated NIfTI-2 uint8',
+      gz: true,
+      bytes: Buffer.from(makeNifti({ version: 2, dims: [5, 4, 3], datatype: 2, values: Array.from({ length: 60 }, (_, i) => i), scl: [0.5, 1] }).file)
+    }
   ]
-  for (const [file, gz] of [['nibabel_anatomical_bigendian.nii', false], ['nibabel_example_nifti2.nii.gz', true]] as const) {
+  for (const [file, gz] of [
+    ['nibabel_anatomical_bigendian.nii', false],
+    ['nibabel_example_nifti2.nii.gz', true]
+  ] as const) {
     const path = join(fixturesDir, file)
     if (!existsSync(path)) continue
     const raw = readFileSync(path)

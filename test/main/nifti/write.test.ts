@@ -88,7 +88,10 @@ describe('writeNifti -> readNifti', () => {
     await expect(writeNifti(join(dir, 'nan.nii'), nan, { datatype: 'int16' })).rejects.toThrow(/voxel 3 is NaN: int16 cannot store NaN/)
     const short = { ...volume(mni, (i) => i), data: new Float32Array(5) }
     await expect(writeNifti(join(dir, 'short.nii'), short)).rejects.toThrow(/data has 5 values, dims 7x6x5 need 210/)
-    const err = await writeNifti(join(dir, 'missing', 'x.nii'), volume(mni, (i) => i)).catch((e: unknown) => e)
+    const err = await writeNifti(
+      join(dir, 'missing', 'x.nii'),
+      volume(mni, (i) => i)
+    ).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(NiftiError)
     expect((err as NiftiError).message).toMatch(/missing\/x\.nii: cannot write/)
   })

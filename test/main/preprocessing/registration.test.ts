@@ -24,9 +24,23 @@ beforeAll(async () => {
   tpl = await loadMniTemplates()
 })
 
-const T1_POSE: PoseSpec = { rotationDeg: [12, -8, 15], scale: [1.08, 0.95, 1.03], shiftMm: [6, -20, 35], voxelMm: [1.2, 1, 1], gridRotationDeg: [5, 0, -10], fovMm: [200, 250, 230] }
+const T1_POSE: PoseSpec = {
+  rotationDeg: [12, -8, 15],
+  scale: [1.08, 0.95, 1.03],
+  shiftMm: [6, -20, 35],
+  voxelMm: [1.2, 1, 1],
+  gridRotationDeg: [5, 0, -10],
+  fovMm: [200, 250, 230]
+}
 /** The PET of the same head: another position in another scanner (rigid), coarser grid. */
-const PET_IN_T1: PoseSpec = { rotationDeg: [-6, 9, 4], scale: [1, 1, 1], shiftMm: [-5, 7, 3], voxelMm: [2, 2, 2.4], gridRotationDeg: [0, 0, 0], fovMm: [256, 256, 220] }
+const PET_IN_T1: PoseSpec = {
+  rotationDeg: [-6, 9, 4],
+  scale: [1, 1, 1],
+  shiftMm: [-5, 7, 3],
+  voxelMm: [2, 2, 2.4],
+  gridRotationDeg: [0, 0, 0],
+  fovMm: [256, 256, 220]
+}
 
 /** Mean and max distance (mm) between the recovered and the true MNI -> scanner mapping over the brain. */
 const errorOverBrain = (recovered: Affine, truth: Affine) => poseErrorMm(recovered, truth, tpl.brainMask)

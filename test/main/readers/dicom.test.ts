@@ -22,15 +22,28 @@ import { makePose, toNative } from '../../../src-main/demo/native-pose'
 
 let dir: string
 let scan: Volume
-const mr = (n: number, description: string, extra: Partial<DicomSeriesOptions> = {}): DicomSeriesOptions => ({ modality: 'MR', patientId: 'SUBJ01', seriesDescription: description, seriesNumber: n, ...extra })
+const mr = (n: number, description: string, extra: Partial<DicomSeriesOptions> = {}): DicomSeriesOptions => ({
+  modality: 'MR',
+  patientId: 'SUBJ01',
+  seriesDescription: description,
+  seriesNumber: n,
+  ...extra
+})
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tcgm-dicom-'))
   const tpl = await loadMniTemplates()
   // An oblique native-space T1 (rotated head, tilted 1.2 x 1 x 1.1 mm grid).
-  const pose = makePose({ rotationDeg: [10, -5, 12], scale: [1, 1, 1], shiftMm: [3, -10, 20], voxelMm: [1.2, 1, 1.1], gridRotationDeg: [6, -3, 8], fovMm: [170, 200, 150] })
+  const pose = makePose({
+    rotationDeg: [10, -5, 12],
+    scale: [1, 1, 1],
+    shiftMm: [3, -10, 20],
+    voxelMm: [1.2, 1, 1.1],
+    gridRotationDeg: [6, -3, 8],
+    fovMm: [170, 200, 150]
+  })
   let s = 1
-  scan = toNative(tpl.t1, pose, { bias: 0.1, noise: 0.01, random: () => ((s = (s * 16807) % 2147483647) / 2147483647) })
+  scan = toNative(tpl.t1, pose, { bias: 0.1, noise: 0.01, random: () => (s = (s * 16807) % 2147483647) / 2147483647 })
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -69,29 +82,37 @@ describe('DICOM reader (@itk-wasm/dicom behind the volume type)', () => {
       return (err as { status?: number }).status !== undefined // dcm2niix -v exits non-zero on some versions
     }
   })()
-  it.skipIf(!dcm2niix)('agrees with dcm2niix on the same series: same voxels at the same world positions (skipped when dcm2niix is not installed: apt-get install dcm2niix)', async () => {
-    const series = join(dir, 'for-dcm2niix')
-    await writeDicomSeries(series, scan, mr(3, 'MPRAGE'))
-    const out = join(dir, 'dcm2niix-out')
-    execFileSync('mkdir', ['-p', out])
-    execFileSync('dcm2niix', ['-z', 'n', '-f', 'conv', '-o', out, series], { stdio: 'pipe' })
-    const ref = await readNifti(join(out, readdirSync(out).find((f) => f.endsWith('.nii'))!))
-    const ours = await readDicomFolder(series)
-    // dcm2niix stores the rows flipped: the voxel grids differ by a flip, the world positions agree.
-    const ourToRef = multiplyAffines(invertAffine(ref.affine), ours.affine)
-    for (const row of ourToRef.slice(0, 3)) for (const v of row) expect(Math.abs(v - Math.round(v))).toBeLessThan(1e-3)
-    const [nx, ny] = ours.dims
-    let worst = 0
-    for (let o = 0; o < ours.data.length; o += 7) {
-      const ijk = [o % nx, Math.floor(o / nx) % ny, Math.floor(o / (nx * ny))]
-      const r = applyAffine(ourToRef, ijk).map(Math.round)
-      worst = Math.max(worst, Math.abs(ours.data[o]! - ref.data[r[0]! + ref.dims[0] * (r[1]! + ref.dims[1] * r[2]!)]!))
+  it.skipIf(!dcm2niix)(
+    'agrees with dcm2niix on the same series: same voxels at the same world positions (skipped when dcm2niix is not installed: apt-get install dcm2niix)',
+    async () => {
+      const series = join(dir, 'for-dcm2niix')
+      await writeDicomSeries(series, scan, mr(3, 'MPRAGE'))
+      const out = join(dir, 'dcm2niix-out')
+      execFileSync('mkdir', ['-p', out])
+      execFileSync('dcm2niix', ['-z', 'n', '-f', 'conv', '-o', out, series], { stdio: 'pipe' })
+      const ref = await readNifti(
+        join(
+          out,
+          readdirSync(out).find((f) => f.endsWith('.nii'))!
+        )
+      )
+      const ours = await readDicomFolder(series)
+      // dcm2niix stores the rows flipped: the voxel grids differ by a flip, the world positions agree.
+      const ourToRef = multiplyAffines(invertAffine(ref.affine), ours.affine)
+      for (const row of ourToRef.slice(0, 3)) for (const v of row) expect(Math.abs(v - Math.round(v))).toBeLessThan(1e-3)
+      const [nx, ny] = ours.dims
+      let worst = 0
+      for (let o = 0; o < ours.data.length; o += 7) {
+        const ijk = [o % nx, Math.floor(o / nx) % ny, Math.floor(o / (nx * ny))]
+        const r = applyAffine(ourToRef, ijk).map(Math.round)
+        worst = Math.max(worst, Math.abs(ours.data[o]! - ref.data[r[0]! + ref.dims[0] * (r[1]! + ref.dims[1] * r[2]!)]!))
+      }
+      // Both are the same 16-bit stored values through the same rescale slope.
+      let max = 0
+      for (const v of scan.data) max = Math.max(max, v)
+      expect(worst).toBeLessThanOrEqual((max / 65000) * 0.01)
     }
-    // Both are the same 16-bit stored values through the same rescale slope.
-    let max = 0
-    for (const v of scan.data) max = Math.max(max, v)
-    expect(worst).toBeLessThanOrEqual((max / 65000) * 0.01)
-  })
+  )
 
   it('names every problem of a folder by folder, series and what is wrong, and still reads the good series there', async () => {
     const folder = join(dir, 'mixed')
@@ -100,7 +121,17 @@ describe('DICOM reader (@itk-wasm/dicom behind the volume type)', () => {
     await writeDicomSeries(folder, small, mr(2, 'MPRAGE'))
     // A localiser in another orientation with the good series' UID, mixed into the folder.
     const good = (await scanDicomFolder(folder)).series[0]!
-    const tilted: Volume = { ...small, dims: [small.dims[0], small.dims[1], 1], affine: [[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1]], data: small.data.slice(0, small.dims[0] * small.dims[1]) }
+    const tilted: Volume = {
+      ...small,
+      dims: [small.dims[0], small.dims[1], 1],
+      affine: [
+        [0, 0, 1, 0],
+        [1, 0, 0, 0],
+        [0, 1, 0, 0],
+        [0, 0, 0, 1]
+      ],
+      data: small.data.slice(0, small.dims[0] * small.dims[1])
+    }
     const [localiser] = await writeDicomSeries(join(dir, 'localiser'), tilted, mr(2, 'MPRAGE', { seriesUid: good.uid, positions: [0] }))
     renameSync(localiser!, join(folder, 'localiser-in-series.dcm'))
     await writeDicomSeries(folder, small, mr(3, 'missing', { positions: k.filter((i) => i !== 5) }))
@@ -139,7 +170,9 @@ describe('DICOM reader (@itk-wasm/dicom behind the volume type)', () => {
     expect(vol.series.label).toBe("series 2 'MPRAGE'")
     expect(vol.dims).toEqual(small.dims)
     // Asking for a bad series gives its problem, starting with the folder and the series.
-    await expect(readDicomFolder(folder, { uid: by(3).uid })).rejects.toThrow(new RegExp(`^${folder.replace(/[/\\.]/g, '\\$&')}: series 3 'missing': 1 missing slice`))
+    await expect(readDicomFolder(folder, { uid: by(3).uid })).rejects.toThrow(
+      new RegExp(`^${folder.replace(/[/\\.]/g, '\\$&')}: series 3 'missing': 1 missing slice`)
+    )
     await expect(readDicomFolder(folder, { uid: by(3).uid })).rejects.toBeInstanceOf(DicomError)
   })
 

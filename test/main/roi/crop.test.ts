@@ -28,8 +28,16 @@ function worldCoded(): Volume {
 
 describe('hippocampus boxes', () => {
   it('cover the AAL voxel ranges of the fixtures README on the MNI 2 mm grid', () => {
-    expect(boxToVoxelRange(HIPPOCAMPUS_BOXES.left, MNI_2MM)).toEqual([[50, 66], [43, 63], [23, 42]])
-    expect(boxToVoxelRange(HIPPOCAMPUS_BOXES.right, MNI_2MM)).toEqual([[24, 40], [43, 63], [23, 42]])
+    expect(boxToVoxelRange(HIPPOCAMPUS_BOXES.left, MNI_2MM)).toEqual([
+      [50, 66],
+      [43, 63],
+      [23, 42]
+    ])
+    expect(boxToVoxelRange(HIPPOCAMPUS_BOXES.right, MNI_2MM)).toEqual([
+      [24, 40],
+      [43, 63],
+      [23, 42]
+    ])
   })
 })
 
@@ -59,7 +67,11 @@ describe('cropHippocampi', () => {
     const n = nx * ny * nz
     expect(crops.stacked.data.length).toBe(2 * n)
     expect(crops.stacked.data.subarray(0, n)).toEqual(crops.left.data)
-    for (const [i, j, k] of [[0, 0, 0], [5, 7, 9], [nx - 1, ny - 1, nz - 1]]) {
+    for (const [i, j, k] of [
+      [0, 0, 0],
+      [5, 7, 9],
+      [nx - 1, ny - 1, nz - 1]
+    ]) {
       expect(crops.stacked.data[n + i + nx * (j + ny * k)]).toBe(crops.right.data[nx - 1 - i + nx * (j + ny * k)])
     }
   })
@@ -74,7 +86,17 @@ describe('cropHippocampi', () => {
   })
 
   it('centres the crop on the box centre at 1 mm too, and pads outside the grid with 0', () => {
-    const onemm: Volume = { dims: [60, 60, 60], spacing: [1, 1, 1], affine: [[-1, 0, 0, 0], [0, 1, 0, -50], [0, 0, 1, -40], [0, 0, 0, 1]], data: new Float32Array(216000).fill(1) }
+    const onemm: Volume = {
+      dims: [60, 60, 60],
+      spacing: [1, 1, 1],
+      affine: [
+        [-1, 0, 0, 0],
+        [0, 1, 0, -50],
+        [0, 0, 1, -40],
+        [0, 0, 0, 1]
+      ],
+      data: new Float32Array(216000).fill(1)
+    }
     const crops = cropHippocampi(onemm, { margin: 0 })
     expect(crops.left.dims).toEqual([33, 41, 39])
     // 33 x 41 x 39 voxels: the middle voxel (16, 20, 19) sits on the box centre.
@@ -87,7 +109,17 @@ describe('cropHippocampi', () => {
   it('refuses oblique volumes', () => {
     const c = Math.cos(0.3)
     const s = Math.sin(0.3)
-    expect(() => cropHippocampi({ ...vol, affine: [[-2, 0, 0, 90], [0, 2 * c, -2 * s, -126], [0, 2 * s, 2 * c, -72], [0, 0, 0, 1]] })).toThrow(/oblique/)
+    expect(() =>
+      cropHippocampi({
+        ...vol,
+        affine: [
+          [-2, 0, 0, 90],
+          [0, 2 * c, -2 * s, -126],
+          [0, 2 * s, 2 * c, -72],
+          [0, 0, 0, 1]
+        ]
+      })
+    ).toThrow(/oblique/)
   })
 })
 
@@ -101,7 +133,13 @@ describe.skipIf(!haveFixtures)('on the real ICBM grey-matter map and SPM PET tem
       const inside = statsInBoxes(gm, [HIPPOCAMPUS_BOXES[side]]).sum
       // Shifted up into white matter, down into the temporal base, or obliquely; shifts along y
       // alone stay in grey-matter-rich temporal cortex, so they are not a contrast.
-      for (const [dy, dz] of [[0, 30], [0, 40], [0, -30], [20, 20], [40, 20]]) {
+      for (const [dy, dz] of [
+        [0, 30],
+        [0, 40],
+        [0, -30],
+        [20, 20],
+        [40, 20]
+      ]) {
         expect(inside).toBeGreaterThan(1.2 * statsInBoxes(gm, [shift(HIPPOCAMPUS_BOXES[side], dy, dz)]).sum)
       }
     }

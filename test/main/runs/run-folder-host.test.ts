@@ -14,8 +14,24 @@ const deadPid = 2 ** 22 + 17
 
 async function runWith(host: string | undefined): Promise<string> {
   const dir = mkdtempSync(join(root, 'run-'))
-  await fsp.writeFile(join(dir, 'config.json'), JSON.stringify({ id: 'cell', method: 'ce', preset: 'tiny', seeds: [0], epochs: 1, hyperparameters: {}, train: {}, createdAt: '2026-01-01T00:00:00Z', classNames: ['NC', 'AD'] }))
-  await fsp.writeFile(join(dir, 'status.json'), JSON.stringify({ status: 'running', message: null, pid: deadPid, ...(host ? { host } : {}), startedAt: '2026-01-01T00:00:00Z', finishedAt: null }))
+  await fsp.writeFile(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      id: 'cell',
+      method: 'ce',
+      preset: 'tiny',
+      seeds: [0],
+      epochs: 1,
+      hyperparameters: {},
+      train: {},
+      createdAt: '2026-01-01T00:00:00Z',
+      classNames: ['NC', 'AD']
+    })
+  )
+  await fsp.writeFile(
+    join(dir, 'status.json'),
+    JSON.stringify({ status: 'running', message: null, pid: deadPid, ...(host ? { host } : {}), startedAt: '2026-01-01T00:00:00Z', finishedAt: null })
+  )
   return dir
 }
 

@@ -59,11 +59,33 @@ beforeAll(async () => {
 
 describe('config.json of a run', () => {
   it('records the app, backend, preprocessing with its hashes, the resolved engine config, the split and seeds', async () => {
-    const { config, split } = await planStudyRun(study, { method: 'tcgm', preset: 'tiny', seeds: 2, firstSeed: 3, epochs: 6, hyperparameters: { batchSize: 4 } })
+    const { config, split } = await planStudyRun(study, {
+      method: 'tcgm',
+      preset: 'tiny',
+      seeds: 2,
+      firstSeed: 3,
+      epochs: 6,
+      hyperparameters: { batchSize: 4 }
+    })
     expect(RunConfig.safeParse(config).success).toBe(true)
-    expect(config).toMatchObject({ formatVersion: RUN_FORMAT_VERSION, app: { name: 'tcgm-lab', version }, method: 'tcgm', preset: 'tiny', seeds: [3, 4], epochs: 6, classNames: ['NC', 'AD'] })
+    expect(config).toMatchObject({
+      formatVersion: RUN_FORMAT_VERSION,
+      app: { name: 'tcgm-lab', version },
+      method: 'tcgm',
+      preset: 'tiny',
+      seeds: [3, 4],
+      epochs: 6,
+      classNames: ['NC', 'AD']
+    })
     // Every engine setting resolved: the ones chosen and the defaults the others take.
-    expect(config.train).toMatchObject({ epochs: 6, warmupEpochs: 2, batchSize: 4, tcBatchSize: 8, lrLabelled: defaultTrainConfig.lrLabelled, evalBatchSize: defaultTrainConfig.evalBatchSize })
+    expect(config.train).toMatchObject({
+      epochs: 6,
+      warmupEpochs: 2,
+      batchSize: 4,
+      tcBatchSize: 8,
+      lrLabelled: defaultTrainConfig.lrLabelled,
+      evalBatchSize: defaultTrainConfig.evalBatchSize
+    })
     expect(config.backend?.name).toMatch(/^(tensorflow-gpu|tensorflow|wasm|cpu)$/)
     expect(config.backend?.reason.length).toBeGreaterThan(0)
     const s = await loadStudy(study)
@@ -85,7 +107,15 @@ describe('config.json of a run', () => {
   it('opens a config.json without a version (format 0) by migrating it on read', async () => {
     await writeRun('old', formatZero('old'))
     const c = await readRunConfig(study, 'old')
-    expect(c).toMatchObject({ formatVersion: RUN_FORMAT_VERSION, id: 'old', app: null, backend: null, preprocessing: null, split: null, hyperparameters: { batchSize: 4 } })
+    expect(c).toMatchObject({
+      formatVersion: RUN_FORMAT_VERSION,
+      id: 'old',
+      app: null,
+      backend: null,
+      preprocessing: null,
+      split: null,
+      hyperparameters: { batchSize: 4 }
+    })
     // The engine settings resolved as training and resume resolve them.
     expect(c.train).toEqual({ ...defaultTrainConfig, method: 'tcgm', epochs: 2, warmupEpochs: 1, batchSize: 4, tcBatchSize: 8, selectionMetric: 'last' })
     expect((await listRuns(study)).map((r) => r.id)).toContain('old')
@@ -118,12 +148,22 @@ describe('the tables of a finished run', () => {
     await fsp.writeFile(
       join(dir, 'seed-0', 'result.json'),
       JSON.stringify({
-        seed: 0, subjectIds: ids, classNames: ['NC', 'AD'], modalities: ['smri'], selectedEpoch: 1,
-        posteriors: { modalities: [probs], aggregator: probs }, predicted: [0, 1, 0, 1, 0, 1],
-        evaluation: { test: { n: 6, modalities: [m], aggregator: m } }, history: [], seconds: 1
+        seed: 0,
+        subjectIds: ids,
+        classNames: ['NC', 'AD'],
+        modalities: ['smri'],
+        selectedEpoch: 1,
+        posteriors: { modalities: [probs], aggregator: probs },
+        predicted: [0, 1, 0, 1, 0, 1],
+        evaluation: { test: { n: 6, modalities: [m], aggregator: m } },
+        history: [],
+        seconds: 1
       })
     )
-    await fsp.writeFile(join(dir, 'status.json'), JSON.stringify({ status: 'done', message: null, pid: process.pid, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z' }))
+    await fsp.writeFile(
+      join(dir, 'status.json'),
+      JSON.stringify({ status: 'done', message: null, pid: process.pid, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z' })
+    )
     expect(await savedRunTables(study, 'done')).toBeNull()
     await writeFinishedRunTables(study, 'done')
     const saved = (await savedRunTables(study, 'done'))!
@@ -131,7 +171,9 @@ describe('the tables of a finished run', () => {
     const table = parseTable(saved.predictions, predictions)
     expect(table.columns.slice(0, 6)).toEqual(['participant_id', 'session_id', 'true_label', 'predicted_label', 'proba0', 'proba1'])
     expect(table.rows.map((r) => r.values.true_label)).toEqual(truth.map(String))
-    expect(parseTable(saved.metrics, await fsp.readFile(saved.metrics, 'utf8')).rows.find((r) => r.values.model === 'aggregator')!.values.accuracy_mean).toBe(m.accuracy.toFixed(4))
+    expect(parseTable(saved.metrics, await fsp.readFile(saved.metrics, 'utf8')).rows.find((r) => r.values.model === 'aggregator')!.values.accuracy_mean).toBe(
+      m.accuracy.toFixed(4)
+    )
 
     // A label changed after training: the run's table still says what the run was evaluated with.
     await applyLabels(study, new Map([['A', 'AD']]), 'user')

@@ -12,7 +12,13 @@ import { sweepMetricsTsv, sweepReportHtml } from '../../../src-main/export/sweep
 import { type FinishedCell, sweepTable } from '../../../src-main/runs/sweeps/collect'
 import { expandGrid } from '../../../src-main/runs/sweeps/grid'
 
-const grid = { methods: ['tcgm', 'ce'] as Array<'tcgm' | 'ce'>, labelRates: [0.1, 0.2], seeds: [0, 1, 2], presets: ['tiny'] as Array<'tiny'>, learningRates: [] }
+const grid = {
+  methods: ['tcgm', 'ce'] as Array<'tcgm' | 'ce'>,
+  labelRates: [0.1, 0.2],
+  seeds: [0, 1, 2],
+  presets: ['tiny'] as Array<'tiny'>,
+  learningRates: []
+}
 const cells = expandGrid(grid)
 const labels = [0, 0, 1, 1] // four test subjects
 
@@ -31,7 +37,11 @@ function finished(): FinishedCell[] {
   return cells.map((cell) => {
     const base = [1, 0, 2][cell.seed]! + (cell.labelRate === 0.2 ? 0 : 1) - 1
     const wrong = Math.min(4, Math.max(0, base + (cell.method === 'ce' ? 2 : 0)))
-    return { cell, modalities: ['smri', 'pet'], test: { modalities: [metricsWith(wrong), cell.seed === 2 ? null : metricsWith(0)], aggregator: metricsWith(wrong) } }
+    return {
+      cell,
+      modalities: ['smri', 'pet'],
+      test: { modalities: [metricsWith(wrong), cell.seed === 2 ? null : metricsWith(0)], aggregator: metricsWith(wrong) }
+    }
   })
 }
 
@@ -45,10 +55,18 @@ describe('the sweep table', () => {
 
   it('has one row per method, label rate and model, in grid order', () => {
     expect(rows.map((r) => `${r.labelRate} ${r.method} ${r.model}`)).toEqual([
-      '0.1 tcgm smri', '0.1 tcgm pet', '0.1 tcgm aggregator',
-      '0.1 ce smri', '0.1 ce pet', '0.1 ce aggregator',
-      '0.2 tcgm smri', '0.2 tcgm pet', '0.2 tcgm aggregator',
-      '0.2 ce smri', '0.2 ce pet', '0.2 ce aggregator'
+      '0.1 tcgm smri',
+      '0.1 tcgm pet',
+      '0.1 tcgm aggregator',
+      '0.1 ce smri',
+      '0.1 ce pet',
+      '0.1 ce aggregator',
+      '0.2 tcgm smri',
+      '0.2 tcgm pet',
+      '0.2 tcgm aggregator',
+      '0.2 ce smri',
+      '0.2 ce pet',
+      '0.2 ce aggregator'
     ])
   })
 
@@ -84,9 +102,26 @@ describe('the sweep table', () => {
   it('writes the TSV in the run metrics’ columns, led by the grid’s', () => {
     const lines = sweepMetricsTsv(rows).trimEnd().split('\n')
     expect(lines[0]!.split('\t')).toEqual([
-      'method', 'label_rate', 'preset', 'learning_rate', 'model', 'split', 'n', 'seeds',
-      'accuracy_mean', 'accuracy_std', 'balanced_accuracy_mean', 'balanced_accuracy_std', 'auc_mean', 'auc_std',
-      'sensitivity_mean', 'sensitivity_std', 'specificity_mean', 'specificity_std', 'f1_mean', 'f1_std'
+      'method',
+      'label_rate',
+      'preset',
+      'learning_rate',
+      'model',
+      'split',
+      'n',
+      'seeds',
+      'accuracy_mean',
+      'accuracy_std',
+      'balanced_accuracy_mean',
+      'balanced_accuracy_std',
+      'auc_mean',
+      'auc_std',
+      'sensitivity_mean',
+      'sensitivity_std',
+      'specificity_mean',
+      'specificity_std',
+      'f1_mean',
+      'f1_std'
     ])
     expect(lines).toHaveLength(1 + 12)
     const f = lines[3]!.split('\t')

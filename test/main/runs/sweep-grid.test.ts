@@ -11,7 +11,14 @@ import { expandGrid, ratePercent } from '../../../src-main/runs/sweeps/grid'
 import { arraySpec, endFromLog, sbatchArgs } from '../../../src-main/runs/sweeps/slurm'
 import { cellStateFromSlurm } from '../../../src-main/runs/sweeps/slurm-executor'
 
-const grid = (g: Partial<SweepGrid> = {}): SweepGrid => ({ methods: ['tcgm', 'ce'], labelRates: [0.05, 0.1], seeds: [0, 1, 2], presets: ['tiny'], learningRates: [], ...g })
+const grid = (g: Partial<SweepGrid> = {}): SweepGrid => ({
+  methods: ['tcgm', 'ce'],
+  labelRates: [0.05, 0.1],
+  seeds: [0, 1, 2],
+  presets: ['tiny'],
+  learningRates: [],
+  ...g
+})
 
 describe('expandGrid', () => {
   it('gives methods x rates x seeds cells, paired methods side by side, indices 0..n-1', () => {
@@ -62,7 +69,15 @@ describe('sbatch arguments', () => {
   })
 
   it('passes the profile as sbatch options, two CPUs per task by default', () => {
-    const res = SlurmResources.parse({ partition: 'gpu', time: '04:00:00', mem: '16G', gpus: 1, account: 'adlab', maxRunning: 4, extraArgs: ['--constraint=a100'] })
+    const res = SlurmResources.parse({
+      partition: 'gpu',
+      time: '04:00:00',
+      mem: '16G',
+      gpus: 1,
+      account: 'adlab',
+      maxRunning: 4,
+      extraArgs: ['--constraint=a100']
+    })
     expect(sbatchArgs(res, { jobName: 'tcgm-s', logPattern: '/l/%A_%a.out', indices: [0, 1, 2, 6], script: '/s/task.sh' })).toEqual([
       '--parsable',
       '--job-name=tcgm-s',
@@ -95,7 +110,10 @@ describe('a task that left the queue', () => {
 
   it('is what its run folder says once done, and what the queue says while queued', () => {
     expect(cellStateFromSlurm(folder('done'), key, { state: 'RUNNING', reason: 'None' }, null, null)).toMatchObject({ state: 'done', slurmTask: key })
-    expect(cellStateFromSlurm(folder('waiting'), key, { state: 'PENDING', reason: 'Resources' }, null, null)).toMatchObject({ state: 'queued', message: expect.stringContaining('Resources') })
+    expect(cellStateFromSlurm(folder('waiting'), key, { state: 'PENDING', reason: 'Resources' }, null, null)).toMatchObject({
+      state: 'queued',
+      message: expect.stringContaining('Resources')
+    })
     expect(cellStateFromSlurm(folder('failed', 'old failure'), key, { state: 'RUNNING', reason: 'None' }, null, null).state).toBe('running')
   })
 
@@ -103,7 +121,9 @@ describe('a task that left the queue', () => {
     expect(cellStateFromSlurm(folder('running'), key, undefined, { state: 'CANCELLED', exitCode: '0:15' }, null).state).toBe('cancelled')
     const t = cellStateFromSlurm(folder('running'), key, undefined, { state: 'TIMEOUT', exitCode: '0:0' }, null)
     expect(t).toMatchObject({ state: 'failed', message: expect.stringContaining('--time') })
-    expect(cellStateFromSlurm(folder('failed', 'worker crashed'), key, undefined, { state: 'FAILED', exitCode: '1:0' }, null).message).toContain('worker crashed')
+    expect(cellStateFromSlurm(folder('failed', 'worker crashed'), key, undefined, { state: 'FAILED', exitCode: '1:0' }, null).message).toContain(
+      'worker crashed'
+    )
   })
 
   it('is read from its log and run folder without accounting', () => {
@@ -113,9 +133,15 @@ describe('a task that left the queue', () => {
     expect(endFromLog('cell x\nrun x: done\n')).toBeNull()
     expect(cellStateFromSlurm(folder('failed'), key, undefined, null, cancelledLog).state).toBe('cancelled')
     // Never started: no log, no status.json.
-    expect(cellStateFromSlurm(folder('waiting'), key, undefined, null, null)).toMatchObject({ state: 'cancelled', message: expect.stringContaining('before it started') })
+    expect(cellStateFromSlurm(folder('waiting'), key, undefined, null, null)).toMatchObject({
+      state: 'cancelled',
+      message: expect.stringContaining('before it started')
+    })
     // Started on a node that is gone, nothing written: interrupted, resumable.
     expect(cellStateFromSlurm(folder('running', 'running on node7'), key, undefined, null, 'cell x\n').state).toBe('interrupted')
-    expect(cellStateFromSlurm(folder('failed', 'no test labels'), key, undefined, null, 'cell x\n')).toMatchObject({ state: 'failed', message: expect.stringContaining('no test labels') })
+    expect(cellStateFromSlurm(folder('failed', 'no test labels'), key, undefined, null, 'cell x\n')).toMatchObject({
+      state: 'failed',
+      message: expect.stringContaining('no test labels')
+    })
   })
 })

@@ -34,7 +34,11 @@ describe('a sweep cell’s labelling', () => {
   it('keeps round(rate x class size) labels of each class visible, drawn from visible and hidden labels', async () => {
     const s = await loadStudy(study)
     expect(s.hidden.size).toBe(N / 2) // the study itself shows only half of its labels
-    for (const [rate, perClass] of [[0.1, 2], [0.25, 5], [0.5, 10]] as const) {
+    for (const [rate, perClass] of [
+      [0.1, 2],
+      [0.25, 5],
+      [0.5, 10]
+    ] as const) {
       for (const seed of [0, 1]) {
         const l = await cell(`tcgm-tiny-r${rate * 100}-s${seed}`)
         const byClass = { NC: 0, AD: 0 }
@@ -67,7 +71,14 @@ describe('a sweep cell’s labelling', () => {
 
   it('gives each cell a run config of its own: one seed, its method, the labelling it came from', async () => {
     const c = JSON.parse(await fsp.readFile(join(cellDir(study, 'rates', 'ce-tiny-r10-s1'), 'config.json'), 'utf8')) as RunConfig
-    expect(c).toMatchObject({ id: 'ce-tiny-r10-s1', method: 'ce', preset: 'tiny', seeds: [1], epochs: 3, labelling: { sweep: 'rates', labelRate: 0.1, seed: 1 } })
+    expect(c).toMatchObject({
+      id: 'ce-tiny-r10-s1',
+      method: 'ce',
+      preset: 'tiny',
+      seeds: [1],
+      epochs: 3,
+      labelling: { sweep: 'rates', labelRate: 0.1, seed: 1 }
+    })
     // 2 visible labels per class, about a fifth of them in validation: too few to pick an epoch on.
     expect(c.train.selectionMetric).toBe('last')
   })
@@ -108,7 +119,10 @@ describe('a sweep submitted to Slurm, read where Slurm is not', () => {
   it('shows the run folders’ states and says why', async () => {
     const sweep = await readSweep(study, 'again')
     await fsp.mkdir(join(sweep.dir, 'slurm'), { recursive: true })
-    await fsp.writeFile(join(sweep.dir, 'slurm', 'submissions.jsonl'), JSON.stringify({ jobId: '77', indices: [0, 1], submittedAt: '2026-01-01T00:00:00Z', resources: {} }) + '\n')
+    await fsp.writeFile(
+      join(sweep.dir, 'slurm', 'submissions.jsonl'),
+      JSON.stringify({ jobId: '77', indices: [0, 1], submittedAt: '2026-01-01T00:00:00Z', resources: {} }) + '\n'
+    )
     const path = process.env.PATH
     process.env.PATH = join(root, 'no-slurm-here')
     try {

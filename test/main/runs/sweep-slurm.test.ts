@@ -48,7 +48,8 @@ async function settle(sweep: Sweep, limitMs: number): Promise<CellStatus[]> {
   for (;;) {
     const st = await slurmCellStatuses(sweep)
     if (!st.some((s) => s.state === 'queued' || s.state === 'running')) return st
-    if (Date.now() > until) throw new Error(`the sweep's tasks did not finish within ${limitMs / 1000} s: ${st.map((s) => `${s.cell.id} ${s.state}`).join(', ')}`)
+    if (Date.now() > until)
+      throw new Error(`the sweep's tasks did not finish within ${limitMs / 1000} s: ${st.map((s) => `${s.cell.id} ${s.state}`).join(', ')}`)
     await new Promise((r) => setTimeout(r, 2000))
   }
 }

@@ -29,7 +29,15 @@ export async function makeSweepStudy(dir: string, n: number, o: { crops?: boolea
         for (let v = 0; v < size; v++) crop[v] = level + 0.2 * Math.sin(v * 0.37 + i * 1.3 + m)
         await writeCacheEntry(
           dir,
-          { key, source: `/cohort/${ids[i]}_${modality}.nii.gz`, modality, settingsHash: 'x', createdAt: '2026-01-01T00:00:00Z', stats: { hippocampalGmMl: 1, hippocampalMeanSuvr: null, nonFiniteVoxels: 0 }, steps: [] },
+          {
+            key,
+            source: `/cohort/${ids[i]}_${modality}.nii.gz`,
+            modality,
+            settingsHash: 'x',
+            createdAt: '2026-01-01T00:00:00Z',
+            stats: { hippocampalGmMl: 1, hippocampalMeanSuvr: null, nonFiniteVoxels: 0 },
+            steps: []
+          },
           { dims, channels: 2, data: crop },
           { left: MNI_2MM.affine, right: MNI_2MM.affine }
         )
@@ -40,7 +48,19 @@ export async function makeSweepStudy(dir: string, n: number, o: { crops?: boolea
   }
   await mutateStudy(dir, async (s) => {
     ids.forEach((id, i) => {
-      const scan = (m: 'smri' | 'pet') => ({ path: `/cohort/${id}_${m}.nii.gz`, visit: 'bl', size: 1, mtimeMs: 1, series: null, imageId: null, suv: null, cacheKey: keys[i]![m], stats: null, input: null, qc: null })
+      const scan = (m: 'smri' | 'pet') => ({
+        path: `/cohort/${id}_${m}.nii.gz`,
+        visit: 'bl',
+        size: 1,
+        mtimeMs: 1,
+        series: null,
+        imageId: null,
+        suv: null,
+        cacheKey: keys[i]![m],
+        stats: null,
+        input: null,
+        qc: null
+      })
       s.file.subjects.push({ id, sessionId: 'ses-M00', group: null, sex: null, age: null, scans: { smri: scan('smri'), pet: scan('pet') } })
     })
     await saveStudyFile(s)

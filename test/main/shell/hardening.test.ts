@@ -143,7 +143,10 @@ describe('navigation guard', () => {
 describe('native dialog options', () => {
   it('maps pick modes and extensions to the open dialog', () => {
     expect(openDialogOptions({ mode: 'openFolder' })).toEqual({ properties: ['openDirectory'] })
-    expect(openDialogOptions({ mode: 'saveFolder', title: 'Export to' })).toEqual({ properties: ['openDirectory', 'createDirectory', 'promptToCreate'], title: 'Export to' })
+    expect(openDialogOptions({ mode: 'saveFolder', title: 'Export to' })).toEqual({
+      properties: ['openDirectory', 'createDirectory', 'promptToCreate'],
+      title: 'Export to'
+    })
     expect(openDialogOptions({ mode: 'openFile', extensions: ['.nii.gz', 'tsv'] })).toEqual({
       properties: ['openFile'],
       filters: [

@@ -9,7 +9,11 @@ import { CALL_CHANNEL, EVENT_CHANNEL } from '../../../src-main/api/ipc-channels'
 
 const electron = vi.hoisted(() => {
   const listeners = new Map<string, (...a: unknown[]) => void>()
-  const windows: { options: Record<string, unknown>; loadFile: ReturnType<typeof vi.fn>; webContents: { send: ReturnType<typeof vi.fn>; isDestroyed: () => boolean } }[] = []
+  const windows: {
+    options: Record<string, unknown>
+    loadFile: ReturnType<typeof vi.fn>
+    webContents: { send: ReturnType<typeof vi.fn>; isDestroyed: () => boolean }
+  }[] = []
   class BrowserWindow {
     options: Record<string, unknown>
     loadFile = vi.fn(async () => undefined)
@@ -126,7 +130,10 @@ describe('preload', () => {
 
   async function loadPreload() {
     await import('../../../src-main/preload')
-    const [key, api] = electron.contextBridge.exposeInMainWorld.mock.calls[0]! as [string, { shell: string; call: (n: string, a: unknown) => Promise<unknown>; on: (n: string, l: (p: unknown) => void) => () => void }]
+    const [key, api] = electron.contextBridge.exposeInMainWorld.mock.calls[0]! as [
+      string,
+      { shell: string; call: (n: string, a: unknown) => Promise<unknown>; on: (n: string, l: (p: unknown) => void) => () => void }
+    ]
     return { key, api }
   }
 

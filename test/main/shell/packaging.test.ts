@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest'
 const root = join(__dirname, '../../..')
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   main: string
-  build: Record<string, unknown> & { linux: { target: string[]; icon: string; maintainer: string }; win: { target: string[]; icon: string }; mac: { target: string[]; icon: string }; asarUnpack: string[] }
+  build: Record<string, unknown> & {
+    linux: { target: string[]; icon: string; maintainer: string }
+    win: { target: string[]; icon: string }
+    mac: { target: string[]; icon: string }
+    asarUnpack: string[]
+  }
   homepage?: string
 }
 

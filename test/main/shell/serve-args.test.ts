@@ -16,7 +16,12 @@ describe('browser mode command line', () => {
   it('takes a port, repeated roots and a data folder', () => {
     const a = mkdtempSync(join(tmpdir(), 'tcgm-root-a-'))
     const b = mkdtempSync(join(tmpdir(), 'tcgm-root-b-'))
-    expect(parseServeArgs(['--port', '8123', '--root', a, '--root', b, '--user-data', '/tmp/ud'])).toEqual({ port: 8123, roots: [a, b], userDataDir: '/tmp/ud', demo: false })
+    expect(parseServeArgs(['--port', '8123', '--root', a, '--root', b, '--user-data', '/tmp/ud'])).toEqual({
+      port: 8123,
+      roots: [a, b],
+      userDataDir: '/tmp/ud',
+      demo: false
+    })
     expect(parseServeArgs(['--demo']).demo).toBe(true)
   })
 

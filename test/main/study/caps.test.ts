@@ -23,8 +23,24 @@ let tpl: MniTemplates
 afterAll(() => fsp.rm(root, { recursive: true, force: true }))
 
 /** Clinica's t1-linear crop of MNI152NLin2009cSym (169x208x179 at 1 mm) and SPM's Ixi549Space grid (121x145x121 at 1.5 mm). */
-const CROP = { dims: [169, 208, 179] as [number, number, number], affine: [[1, 0, 0, -84], [0, 1, 0, -120], [0, 0, 1, -60], [0, 0, 0, 1]] as Affine }
-const IXI = { dims: [121, 145, 121] as [number, number, number], affine: [[-1.5, 0, 0, 90], [0, 1.5, 0, -126], [0, 0, 1.5, -72], [0, 0, 0, 1]] as Affine }
+const CROP = {
+  dims: [169, 208, 179] as [number, number, number],
+  affine: [
+    [1, 0, 0, -84],
+    [0, 1, 0, -120],
+    [0, 0, 1, -60],
+    [0, 0, 0, 1]
+  ] as Affine
+}
+const IXI = {
+  dims: [121, 145, 121] as [number, number, number],
+  affine: [
+    [-1.5, 0, 0, 90],
+    [0, 1.5, 0, -126],
+    [0, 0, 1.5, -72],
+    [0, 0, 0, 1]
+  ] as Affine
+}
 
 const caps = join(root, 'CAPS')
 const ses = (sub: string) => join(caps, 'subjects', `sub-ADNI002S000${sub}`, 'ses-M00')
@@ -38,9 +54,21 @@ beforeAll(async () => {
   const gmLike = { ...tpl.petLike, data: tpl.petLike.data.map((v) => v / 255) } // values in [0, 1], not T1-like
   const s = (n: string) => `sub-ADNI002S000${n}_ses-M00`
   await write(join(ses('1'), 't1_linear', `${s('1')}_space-MNI152NLin2009cSym_desc-Crop_res-1x1x1_T1w.nii.gz`), tpl.t1, CROP)
-  await write(join(ses('2'), 't1', 'spm', 'dartel', 'group-ADNI', `${s('2')}_T1w_segm-graymatter_space-Ixi549Space_modulated-on_fwhm-8mm_probability.nii.gz`), gmLike, IXI)
-  await write(join(ses('3'), 't1', 'spm', 'segmentation', 'normalized_space', `${s('3')}_T1w_segm-graymatter_space-Ixi549Space_modulated-off_probability.nii.gz`), gmLike, IXI)
-  await write(join(ses('4'), 'pet_linear', `${s('4')}_trc-18FFDG_pet_space-MNI152NLin2009cSym_desc-Crop_res-1x1x1_suvr-cerebellumPons2_pet.nii.gz`), tpl.petLike, CROP)
+  await write(
+    join(ses('2'), 't1', 'spm', 'dartel', 'group-ADNI', `${s('2')}_T1w_segm-graymatter_space-Ixi549Space_modulated-on_fwhm-8mm_probability.nii.gz`),
+    gmLike,
+    IXI
+  )
+  await write(
+    join(ses('3'), 't1', 'spm', 'segmentation', 'normalized_space', `${s('3')}_T1w_segm-graymatter_space-Ixi549Space_modulated-off_probability.nii.gz`),
+    gmLike,
+    IXI
+  )
+  await write(
+    join(ses('4'), 'pet_linear', `${s('4')}_trc-18FFDG_pet_space-MNI152NLin2009cSym_desc-Crop_res-1x1x1_suvr-cerebellumPons2_pet.nii.gz`),
+    tpl.petLike,
+    CROP
+  )
   await write(join(ses('5'), 'pet', 'preprocessing', 'group-ADNI', `${s('5')}_trc-18FFDG_pet_space-Ixi549Space_suvr-pons_pet.nii.gz`), tpl.petLike, IXI)
 })
 

@@ -29,11 +29,15 @@ describe('concurrent writers on two spellings of one study', () => {
 
     const perChild = 15
     const children = [1, 2].map((tag) =>
-      run(process.execPath, ['--import', 'tsx', resolve(__dirname, 'label-burst.ts'), tag === 1 ? alias : dir, '6', String(perChild), String(tag)], { cwd: resolve(__dirname, '../../..') })
+      run(process.execPath, ['--import', 'tsx', resolve(__dirname, 'label-burst.ts'), tag === 1 ? alias : dir, '6', String(perChild), String(tag)], {
+        cwd: resolve(__dirname, '../../..')
+      })
     )
     // Here: 60 requests at once, alternating the spelling, then four lanes that keep writing until
     // both other processes have finished, so the writers overlap whenever the children start.
-    const acked = (await Promise.all(Array.from({ length: 60 }, (_, k) => setLabel(k % 2 ? alias : `${dir}/`, `S${k % 6}`, k % 3 ? 'AD' : 'NC', 'here')))).map((r) => r.seq)
+    const acked = (await Promise.all(Array.from({ length: 60 }, (_, k) => setLabel(k % 2 ? alias : `${dir}/`, `S${k % 6}`, k % 3 ? 'AD' : 'NC', 'here')))).map(
+      (r) => r.seq
+    )
     let childrenDone = false
     const others = Promise.all(children).finally(() => (childrenDone = true))
     const lanes = [alias, dir, alias, `${dir}/`].map(async (spelling, lane) => {

@@ -13,7 +13,7 @@ describe('engineConfigFor: the run configuration from the user options', () => {
     expect(enough.selectionMetric).toBe('aggregator-balanced-accuracy')
   })
 
-  it("an explicit choice wins, even with few validation labels", () => {
+  it('an explicit choice wins, even with few validation labels', () => {
     expect(engineConfigFor({ ...base, hyperparameters: { selectBy: 'auc' } }, 30, [1, 1]).selectionMetric).toBe('aggregator-auc')
     expect(engineConfigFor({ ...base, hyperparameters: { selectBy: 'last' } }, 30, [50, 50]).selectionMetric).toBe('last')
   })

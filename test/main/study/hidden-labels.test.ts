@@ -63,7 +63,7 @@ describe('hidden labels in what main sends the window', () => {
     expect(visible.length).toBe(2)
   })
 
-  it('subject.detail and the history redact a hidden subject\'s import and simulate events', async () => {
+  it("subject.detail and the history redact a hidden subject's import and simulate events", async () => {
     const { dir, hidden } = await studyWithHiddenLabels()
     const d = await subjectDetail(dir, hidden[0]!)
     expect(d.row.group).toBeNull()

@@ -10,7 +10,13 @@ import { STUDY_JSON, createStudy } from '../../../src-main/study/study'
 
 const [study, source] = process.argv.slice(2) as [string, string]
 async function main(): Promise<void> {
-  if (!(await fsp.stat(join(study, STUDY_JSON)).then(() => true, () => false))) await createStudy(study)
+  if (
+    !(await fsp.stat(join(study, STUDY_JSON)).then(
+      () => true,
+      () => false
+    ))
+  )
+    await createStudy(study)
   const r = await runImport(study, imagingPreprocessor, { source, concurrency: 1 })
   process.stdout.write(`${JSON.stringify({ added: r.added, labelled: r.labelled })}\n`)
 }

@@ -70,7 +70,13 @@ describe('kill -9 during an import', () => {
       const killed = child(study, { KILL_AT_STEP: String(k) })
       expect(killed.signal, `step ${k}: ${String(killed.stderr)}`).toBe('SIGKILL')
       // The re-run, as the CLI does it: create the study if it never got its study.json.
-      if (!(await fsp.stat(join(study, STUDY_JSON)).then(() => true, () => false))) await createStudy(study)
+      if (
+        !(await fsp.stat(join(study, STUDY_JSON)).then(
+          () => true,
+          () => false
+        ))
+      )
+        await createStudy(study)
       await runImport(study, imagingPreprocessor, { source: cohort, concurrency: 1 })
       const got = await state(study)
       if (JSON.stringify(got) !== JSON.stringify(reference)) differing++

@@ -25,7 +25,10 @@ describe('import', () => {
     expect(plan.layout).toBe('adni')
     expect(plan.subjects).toHaveLength(12)
     expect(plan.series.map((s) => [s.modality, s.reason])).toEqual(
-      expect.arrayContaining([['smri', 'collection CSV: Modality MRI'], ['pet', 'collection CSV: Modality PET']])
+      expect.arrayContaining([
+        ['smri', 'collection CSV: Modality MRI'],
+        ['pet', 'collection CSV: Modality PET']
+      ])
     )
     const missing = demo.subjects.filter((s) => !s.pet).map((s) => s.ptid)
     expect(missing.length).toBeGreaterThan(0)
@@ -54,7 +57,9 @@ describe('import', () => {
         return r
       }
     }
-    await expect(runImport(study, preprocessor, { source: demo.out, concurrency: 2, signal: controller.signal })).rejects.toThrow('import cancelled by the test')
+    await expect(runImport(study, preprocessor, { source: demo.out, concurrency: 2, signal: controller.signal })).rejects.toThrow(
+      'import cancelled by the test'
+    )
     expect(slowFinished).toBe(true)
     const written = (await fsp.readdir(join(study, 'cache'))).filter((f) => !f.startsWith('.'))
     const settledAt = written.length
@@ -124,8 +129,25 @@ describe('import', () => {
     const good = demo.subjects.find((s) => s.pet)!
     await fsp.writeFile(join(src, 'broken.nii.gz'), Buffer.from('not a nifti at all'))
     // A scan that is not on an MNI grid (far-off origin, 1 mm voxels).
-    await writeNifti(join(src, 'native.nii'), { dims: [20, 20, 20], spacing: [1, 1, 1], affine: [[1, 0, 0, 300], [0, 1, 0, 300], [0, 0, 1, 300], [0, 0, 0, 1]], data: new Float32Array(8000).fill(0.5) })
-    const manifest = ['participant_id,smri,pet', `${good.ptid},"${good.smri}","${good.pet}"`, 'BAD1,broken.nii.gz,', 'BAD2,native.nii,', `DUP,"${good.smri}",`, `DUP,"${good.smri}",`].join('\n')
+    await writeNifti(join(src, 'native.nii'), {
+      dims: [20, 20, 20],
+      spacing: [1, 1, 1],
+      affine: [
+        [1, 0, 0, 300],
+        [0, 1, 0, 300],
+        [0, 0, 1, 300],
+        [0, 0, 0, 1]
+      ],
+      data: new Float32Array(8000).fill(0.5)
+    })
+    const manifest = [
+      'participant_id,smri,pet',
+      `${good.ptid},"${good.smri}","${good.pet}"`,
+      'BAD1,broken.nii.gz,',
+      'BAD2,native.nii,',
+      `DUP,"${good.smri}",`,
+      `DUP,"${good.smri}",`
+    ].join('\n')
     await fsp.writeFile(join(src, 'manifest.csv'), manifest + '\n')
     const study = join(root, 'study-bad')
     await createStudy(study)
@@ -148,7 +170,10 @@ describe('import', () => {
     await put(`${bidsId(a!.ptid)}/ses-M00/anat/${bidsId(a!.ptid)}_ses-M00_T1w.nii.gz`, a!.smri!)
     await put(`derivatives/dartel/${bidsId(a!.ptid)}/ses-M00/anat/${bidsId(a!.ptid)}_ses-M00_label-GM_probseg.nii.gz`, a!.smri!)
     await put(`${bidsId(a!.ptid)}/ses-M00/pet/${bidsId(a!.ptid)}_ses-M00_pet.nii.gz`, a!.pet!)
-    await fsp.writeFile(join(bids, bidsId(a!.ptid), 'ses-M00', 'pet', `${bidsId(a!.ptid)}_ses-M00_pet.json`), JSON.stringify({ InjectedRadioactivity: 185, InjectedRadioactivityUnits: 'MBq', BodyWeight: 70 }))
+    await fsp.writeFile(
+      join(bids, bidsId(a!.ptid), 'ses-M00', 'pet', `${bidsId(a!.ptid)}_ses-M00_pet.json`),
+      JSON.stringify({ InjectedRadioactivity: 185, InjectedRadioactivityUnits: 'MBq', BodyWeight: 70 })
+    )
     await put(`${bidsId(b!.ptid)}/ses-M12/pet/${bidsId(b!.ptid)}_ses-M12_pet.nii.gz`, b!.pet!)
     await fsp.writeFile(join(bids, 'participants.tsv'), `participant_id\tsex\tage\tdiagnosis\n${bidsId(a!.ptid)}\tF\t71\tAD\n`)
     const plan = await planImport(bids, undefined, { visit: 'bl' })

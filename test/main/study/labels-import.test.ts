@@ -31,7 +31,9 @@ describe('label import', () => {
     const f = await file('l1.csv', 'participant_id;diagnosis\nA;CN\nB;Dementia\nZZ;AD\nC;MCI\n')
     const r = await importLabelFile(dir, f)
     expect(r).toMatchObject({ applied: 2, unknownSubjects: ['ZZ'] })
-    expect(r.problems.map((p) => p.message).join('\n')).toMatch(/'MCI' of C is not a class .*choose an MCI policy[\s\S]*1 subject\(s\) in the file are not in the study and were ignored: ZZ/)
+    expect(r.problems.map((p) => p.message).join('\n')).toMatch(
+      /'MCI' of C is not a class .*choose an MCI policy[\s\S]*1 subject\(s\) in the file are not in the study and were ignored: ZZ/
+    )
     expect(Object.fromEntries((await loadStudy(dir)).labels)).toEqual({ A: 'NC', B: 'AD' })
   })
 
@@ -40,7 +42,10 @@ describe('label import', () => {
   it('a file with an unusable delimiter says what was read, quotes nothing, and changes nothing', async () => {
     const dir = await study(['A'])
     const f = await file('l2.csv', 'participant_id|label\nA|AD\n')
-    const err = await importLabelFile(dir, f).then(() => null, (e: Error) => e)
+    const err = await importLabelFile(dir, f).then(
+      () => null,
+      (e: Error) => e
+    )
     expect(err?.message).toMatch(/no participant_id column .*among the 1 column\(s\) of its first line.*Use comma, tab or semicolon/)
     expect(err?.message).not.toContain('participant_id|label')
     expect((await loadStudy(dir)).events).toEqual([])

@@ -90,7 +90,9 @@ describe('preprocess pool', () => {
         const ca = await readCacheCrops(inProcess, scan!.cacheKey!)
         const cb = await readCacheCrops(pooled, scan!.cacheKey!)
         expect(cb.dims).toEqual(ca.dims)
-        expect(Buffer.from(cb.data.buffer, cb.data.byteOffset, cb.data.byteLength).equals(Buffer.from(ca.data.buffer, ca.data.byteOffset, ca.data.byteLength))).toBe(true)
+        expect(
+          Buffer.from(cb.data.buffer, cb.data.byteOffset, cb.data.byteLength).equals(Buffer.from(ca.data.buffer, ca.data.byteOffset, ca.data.byteLength))
+        ).toBe(true)
         compared++
       }
     }
@@ -147,9 +149,9 @@ describe('preprocess pool', () => {
       if (workers.intervals.length === 2) setImmediate(() => controller.abort())
     })
     const scans = demo.subjects.filter((s) => s.smri).length + demo.subjects.filter((s) => s.pet).length
-    await expect(runImport(study, createPreprocessPool({ size: 2, start: workers.start }), { source: demo.out, concurrency: 2, signal: controller.signal })).rejects.toThrow(
-      /cancel|abort/i
-    )
+    await expect(
+      runImport(study, createPreprocessPool({ size: 2, start: workers.start }), { source: demo.out, concurrency: 2, signal: controller.signal })
+    ).rejects.toThrow(/cancel|abort/i)
     expect(workers.intervals.length).toBeLessThan(scans)
     for (const ch of workers.channels) expect(alive(ch.pid!)).toBe(false)
     expect(await fsp.readFile(join(study, STUDY_JSON), 'utf8')).toBe(before)

@@ -27,9 +27,22 @@ beforeAll(async () => {
   await fsp.mkdir(src)
   const good = demo.subjects[0]!
   await fsp.writeFile(join(src, 'broken.nii.gz'), Buffer.from('not a nifti at all'))
-  await writeNifti(join(src, 'native.nii'), { dims: [20, 20, 20], spacing: [1, 1, 1], affine: [[1, 0, 0, 300], [0, 1, 0, 300], [0, 0, 1, 300], [0, 0, 0, 1]], data: new Float32Array(8000).fill(0.5) })
+  await writeNifti(join(src, 'native.nii'), {
+    dims: [20, 20, 20],
+    spacing: [1, 1, 1],
+    affine: [
+      [1, 0, 0, 300],
+      [0, 1, 0, 300],
+      [0, 0, 1, 300],
+      [0, 0, 0, 1]
+    ],
+    data: new Float32Array(8000).fill(0.5)
+  })
   manifest = join(src, 'manifest.csv')
-  await fsp.writeFile(manifest, ['participant_id,smri,pet', `${good.ptid},"${good.smri}","${good.pet}"`, 'BAD1,broken.nii.gz,', 'BAD2,native.nii,'].join('\n') + '\n')
+  await fsp.writeFile(
+    manifest,
+    ['participant_id,smri,pet', `${good.ptid},"${good.smri}","${good.pet}"`, 'BAD1,broken.nii.gz,', 'BAD2,native.nii,'].join('\n') + '\n'
+  )
 }, 120_000)
 
 describe('import preview', () => {
@@ -52,7 +65,10 @@ describe('import preview', () => {
     await createStudy(study)
     const done = await runImport(study, imagingPreprocessor, { source: manifest })
     expect(done.added).toBe(1)
-    const skipped = done.problems.filter((x) => x.severity === 'error').map((x) => x.message).join('\n')
+    const skipped = done.problems
+      .filter((x) => x.severity === 'error')
+      .map((x) => x.message)
+      .join('\n')
     expect(skipped).toMatch(/BAD1 sMRI skipped/)
     // This one is a constant image: there is nothing to register, and the import says so.
     expect(skipped).toMatch(/BAD2 sMRI skipped: .*registration to MNI failed: cannot register an image without structure/)

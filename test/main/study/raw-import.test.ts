@@ -26,8 +26,22 @@ import { buildSubjectView } from '../../../src-main/viewer/subject-view'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-raw-'))
 let tpl: MniTemplates
-const POSE: PoseSpec = { rotationDeg: [10, -6, 14], scale: [1.05, 0.97, 1.02], shiftMm: [4, -15, 30], voxelMm: [1.3, 1.3, 1.3], gridRotationDeg: [4, 0, -8], fovMm: [190, 230, 210] }
-const PET_IN_T1: PoseSpec = { rotationDeg: [-5, 8, 3], scale: [1, 1, 1], shiftMm: [-4, 6, 2], voxelMm: [2.5, 2.5, 2.5], gridRotationDeg: [0, 0, 0], fovMm: [250, 250, 220] }
+const POSE: PoseSpec = {
+  rotationDeg: [10, -6, 14],
+  scale: [1.05, 0.97, 1.02],
+  shiftMm: [4, -15, 30],
+  voxelMm: [1.3, 1.3, 1.3],
+  gridRotationDeg: [4, 0, -8],
+  fovMm: [190, 230, 210]
+}
+const PET_IN_T1: PoseSpec = {
+  rotationDeg: [-5, 8, 3],
+  scale: [1, 1, 1],
+  shiftMm: [-4, 6, 2],
+  voxelMm: [2.5, 2.5, 2.5],
+  gridRotationDeg: [0, 0, 0],
+  fovMm: [250, 250, 220]
+}
 
 beforeAll(async () => {
   tpl = await loadMniTemplates()
@@ -35,7 +49,8 @@ beforeAll(async () => {
 afterAll(() => fsp.rm(root, { recursive: true, force: true }))
 
 const sd = (a: Float32Array) => {
-  let s = 0, q = 0
+  let s = 0,
+    q = 0
   for (const v of a) {
     s += v
     q += v * v
@@ -105,7 +120,10 @@ describe('native scans registered in the app', () => {
     const source = join(root, 'raw')
     const plan = await planImport(source, undefined, { visit: 'bl' })
     expect(plan.inputs.map((x) => [x.series, x.kind, x.space, x.scans])).toEqual(
-      expect.arrayContaining([['MPRAGE', 't1-weighted', 'native', 2], ['FDG', 'pet', 'native', 1]])
+      expect.arrayContaining([
+        ['MPRAGE', 't1-weighted', 'native', 2],
+        ['FDG', 'pet', 'native', 1]
+      ])
     )
     const study = join(root, 'study-raw')
     await createStudy(study)
@@ -119,7 +137,9 @@ describe('native scans registered in the app', () => {
     expect(usableForTraining(good!.scans.smri)).toBe(true)
     expect(bad!.scans.smri!.qc).toMatchObject({ flagged: true, accepted: false })
     expect(usableForTraining(bad!.scans.smri)).toBe(false)
-    expect(r.problems.map((p) => p.message).join('\n')).toMatch(/002_S_0002 sMRI: registration QC failed \(NCC [-\d.]+ with the template, below 0\.6\); kept out of training until you accept it/)
+    expect(r.problems.map((p) => p.message).join('\n')).toMatch(
+      /002_S_0002 sMRI: registration QC failed \(NCC [-\d.]+ with the template, below 0\.6\); kept out of training until you accept it/
+    )
     // Transforms: the T1's and the PET's, as elastix parameter files.
     const transforms = join(study, 'cache', 'transforms')
     const entries = await fsp.readdir(transforms)
@@ -128,7 +148,12 @@ describe('native scans registered in the app', () => {
     expect(texts.filter((t) => t.includes('(Transform "AffineTransform")'))).toHaveLength(2)
     expect(texts.filter((t) => t.includes('(Transform "EulerTransform")'))).toHaveLength(1)
     // A second run of the PET costs no registration: both transforms come from the cache.
-    const again = await imagingPreprocessor.run(join(petDir, 'pet.nii.gz'), 'pet', s.file.settings, { suv: null, input: { kind: 'pet', space: 'native' }, t1File: t1Dir, studyDir: study })
+    const again = await imagingPreprocessor.run(join(petDir, 'pet.nii.gz'), 'pet', s.file.settings, {
+      suv: null,
+      input: { kind: 'pet', space: 'native' },
+      t1File: t1Dir,
+      studyDir: study
+    })
     expect(again.steps.filter((x) => x.includes("(from the study's transform cache)"))).toHaveLength(2)
     expect(existsSync(join(study, 'cache', good!.scans.pet!.cacheKey!))).toBe(true)
     // The viewer shows the registered scans on the MNI grid, through the cached transforms.

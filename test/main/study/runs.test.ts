@@ -48,9 +48,25 @@ describe('runs', () => {
     const run = join(study, 'runs', 'r1')
     await fsp.mkdir(join(run, 'seed-0'), { recursive: true })
     await fsp.mkdir(join(run, 'seed-1'), { recursive: true })
-    await fsp.writeFile(join(run, 'config.json'), JSON.stringify({ id: 'r1', method: 'tcgm', preset: 'tiny', seeds: [0, 1], epochs: 2, hyperparameters: {}, train: {}, createdAt: '2026-01-01T00:00:00Z', classNames: ['NC', 'AD'] }))
+    await fsp.writeFile(
+      join(run, 'config.json'),
+      JSON.stringify({
+        id: 'r1',
+        method: 'tcgm',
+        preset: 'tiny',
+        seeds: [0, 1],
+        epochs: 2,
+        hyperparameters: {},
+        train: {},
+        createdAt: '2026-01-01T00:00:00Z',
+        classNames: ['NC', 'AD']
+      })
+    )
     // A pid that cannot be running: the run was interrupted.
-    await fsp.writeFile(join(run, 'status.json'), JSON.stringify({ status: 'running', message: null, pid: 2 ** 22 + 17, startedAt: '2026-01-01T00:00:00Z', finishedAt: null }))
+    await fsp.writeFile(
+      join(run, 'status.json'),
+      JSON.stringify({ status: 'running', message: null, pid: 2 ** 22 + 17, startedAt: '2026-01-01T00:00:00Z', finishedAt: null })
+    )
     await fsp.writeFile(join(run, 'seed-0', 'result.json'), JSON.stringify(seedResult(0, [0.9, 0.1, 0.2, 0.8, 0.6, 0.4, 0.7, 0.3])))
     await fsp.writeFile(
       join(run, 'seed-0', 'progress.jsonl'),
@@ -60,14 +76,20 @@ describe('runs', () => {
     expect(summary).toMatchObject({ id: 'r1', status: 'interrupted', testAccuracy: null })
 
     await fsp.writeFile(join(run, 'seed-1', 'result.json'), JSON.stringify(seedResult(1, [0.7, 0.3, 0.4, 0.6, 0.4, 0.6, 0.9, 0.1])))
-    await fsp.writeFile(join(run, 'status.json'), JSON.stringify({ status: 'done', message: null, pid: process.pid, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z' }))
+    await fsp.writeFile(
+      join(run, 'status.json'),
+      JSON.stringify({ status: 'done', message: null, pid: process.pid, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:01:00Z' })
+    )
     ;[summary] = await listRuns(study)
     expect(summary!.status).toBe('done')
     expect(summary!.testAccuracy).toBeCloseTo((0.75 + 0.5) / 2, 10) // seed 0: D wrong; seed 1: C and D wrong
 
     const d = await getRunDetail(study, 'r1')
     expect(RunDetail.safeParse(d).success).toBe(true)
-    expect(d.curves[0]!.points.map((p) => [p.epoch, p.ceLoss, p.tcGain])).toEqual([[1, 0.6, null], [2, 0.4, 0.2]])
+    expect(d.curves[0]!.points.map((p) => [p.epoch, p.ceLoss, p.tcGain])).toEqual([
+      [1, 0.6, null],
+      [2, 0.4, 0.2]
+    ])
     const agg = d.metrics.find((m) => m.model === 'aggregator' && m.split === 'test')!
     expect(agg.seeds).toBe(2)
     expect(agg.mean.accuracy).toBeCloseTo(0.625, 10)
@@ -76,6 +98,9 @@ describe('runs', () => {
     expect(c.aggregator[0]).toBeCloseTo(0.5, 10) // mean of 0.6 and 0.4
     expect(c.modalities.pet).toBeUndefined() // missing in the result (null)
     expect(d.predictions.every((p) => (p.trueLabel ?? p.hiddenLabel) === (truth[ids.indexOf(p.participantId)] ? 'AD' : 'NC'))).toBe(true)
-    expect(d.confusion).toEqual([[3, 1], [2, 2]])
+    expect(d.confusion).toEqual([
+      [3, 1],
+      [2, 2]
+    ])
   })
 })

@@ -11,7 +11,16 @@ import { placeIntoSplits, splitStrata } from '../../../src-main/study/splits'
 import { loadStudyTrainingData } from '../../../src-main/runs/kinds/study'
 import { runSplitAssignment } from '../../../src-main/runs/folder'
 import { studySummary } from '../../../src-main/viewer/subjects'
-import { applyLabels, createStudy, loadStudy, makeStudySplits, mutateStudy, placeNewSubjectsInSplit, saveStudyFile, simulateLabelRate } from '../../../src-main/study/study'
+import {
+  applyLabels,
+  createStudy,
+  loadStudy,
+  makeStudySplits,
+  mutateStudy,
+  placeNewSubjectsInSplit,
+  saveStudyFile,
+  simulateLabelRate
+} from '../../../src-main/study/study'
 
 const root = mkdtempSync(join(tmpdir(), 'tcgm-place-'))
 afterAll(() => fsp.rm(root, { recursive: true, force: true }))
@@ -26,7 +35,13 @@ async function addSubjects(dir: string, ids: string[], label: (i: number) => str
 
 describe('placing new subjects into the split', () => {
   it('keeps every assigned subject where it is and fills each stratum toward the split fractions', () => {
-    const existing = new Map<string, 'train' | 'val' | 'test'>([['a1', 'train'], ['a2', 'train'], ['a3', 'train'], ['a4', 'val'], ['a5', 'test']])
+    const existing = new Map<string, 'train' | 'val' | 'test'>([
+      ['a1', 'train'],
+      ['a2', 'train'],
+      ['a3', 'train'],
+      ['a4', 'val'],
+      ['a5', 'test']
+    ])
     const strata = new Map([...existing.keys()].map((id) => [id, 'visible:AD']))
     const fresh = ['n1', 'n2', 'n3', 'n4', 'n5']
     for (const id of fresh) strata.set(id, 'visible:AD')
@@ -41,13 +56,19 @@ describe('placing new subjects into the split', () => {
   it('after a second import: summary counts the unsplit subjects, training refuses until they are placed, placing moves no one', async () => {
     const dir = join(root, 'study')
     await createStudy(dir)
-    await addSubjects(dir, Array.from({ length: 40 }, (_, i) => `S${String(i).padStart(2, '0')}`), (i) => (i % 2 ? 'AD' : 'NC'))
+    await addSubjects(
+      dir,
+      Array.from({ length: 40 }, (_, i) => `S${String(i).padStart(2, '0')}`),
+      (i) => (i % 2 ? 'AD' : 'NC')
+    )
     await simulateLabelRate(dir, 0.25, 1)
     await makeStudySplits(dir, 7)
     const before = { ...(await loadStudy(dir)).file.splits!.assignment }
     await addSubjects(dir, ['T1', 'T2', 'T3', 'T4', 'T5'], (i) => (i % 2 ? 'AD' : 'NC'))
     expect((await studySummary(dir)).unsplit).toBe(5)
-    await expect(loadStudyTrainingData({ study: dir, preset: 'tiny', seed: 0 })).rejects.toThrow(/5 subject\(s\) were imported after the split .*place them into the split or make a new one/)
+    await expect(loadStudyTrainingData({ study: dir, preset: 'tiny', seed: 0 })).rejects.toThrow(
+      /5 subject\(s\) were imported after the split .*place them into the split or make a new one/
+    )
 
     const r = await placeNewSubjectsInSplit(dir)
     expect(r.placed.train + r.placed.val + r.placed.test).toBe(5)
@@ -63,7 +84,11 @@ describe('placing new subjects into the split', () => {
   it('a run keeps the split it was made on after the study is split again', async () => {
     const dir = join(root, 'resplit')
     await createStudy(dir)
-    await addSubjects(dir, Array.from({ length: 20 }, (_, i) => `S${i}`), (i) => (i % 2 ? 'AD' : 'NC'))
+    await addSubjects(
+      dir,
+      Array.from({ length: 20 }, (_, i) => `S${i}`),
+      (i) => (i % 2 ? 'AD' : 'NC')
+    )
     await makeStudySplits(dir, 1)
     const old = (await loadStudy(dir)).file.splits!
     // What trainStudy saves in the run folder when the run starts.

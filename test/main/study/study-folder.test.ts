@@ -153,7 +153,10 @@ describe('study folder', () => {
     // chmod is ignored for root (CI containers): fall back to the immutable attribute there.
     await fsp.chmod(dir, 0o555)
     let undo = () => fsp.chmod(dir, 0o755)
-    const writable = await fsp.writeFile(join(dir, 'probe'), '').then(() => fsp.rm(join(dir, 'probe')).then(() => true), () => false)
+    const writable = await fsp.writeFile(join(dir, 'probe'), '').then(
+      () => fsp.rm(join(dir, 'probe')).then(() => true),
+      () => false
+    )
     if (writable) {
       try {
         execFileSync('chattr', ['+i', dir], { stdio: 'ignore' })
@@ -220,7 +223,12 @@ describe('study folder', () => {
     await fsp.appendFile(file, tail)
     const read = await loadStudy(dir)
     expect(read.events.map((e) => e.seq)).toEqual([1, 2])
-    expect(read.labels).toEqual(new Map([['S0', 'AD'], ['S1', 'NC']]))
+    expect(read.labels).toEqual(
+      new Map([
+        ['S0', 'AD'],
+        ['S1', 'NC']
+      ])
+    )
     expect(read.damagedLog).toMatchObject({ line: 4, lines: 3 })
 
     const notices = await repairStudy(dir)

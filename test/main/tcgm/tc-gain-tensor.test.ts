@@ -12,7 +12,8 @@ describe('tcGainTensor (tfjs, in-graph)', () => {
   for (const M of [2, 3, 4]) {
     it(`matches the float64 gain and gradient for M = ${M}`, () => {
       const rng = new Rng(40 + M)
-      const B = 9, C = 3
+      const B = 9,
+        C = 3
       const logits = Array.from({ length: M }, () => Float32Array.from({ length: B * C }, () => 2 * rng.normal()))
       const logPrior = [0.5, 0.3, 0.2].map(Math.log)
       const before = tf.memory().numTensors

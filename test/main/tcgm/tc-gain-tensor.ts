@@ -21,7 +21,8 @@ export function tcGainTensor(logHs: readonly tf.Tensor2D[], logPrior: tf.Tensor1
   if (M < 2) throw new Error(`tcGainTensor: needs at least 2 modalities, got ${M}`)
   const [B, C] = logHs[0]!.shape
   logHs.forEach((h, m) => {
-    if (h.rank !== 2 || h.shape[0] !== B || h.shape[1] !== C) throw new Error(`tcGainTensor: logHs[${m}] has shape [${h.shape.join(', ')}], expected [${B}, ${C}]`)
+    if (h.rank !== 2 || h.shape[0] !== B || h.shape[1] !== C)
+      throw new Error(`tcGainTensor: logHs[${m}] has shape [${h.shape.join(', ')}], expected [${B}, ${C}]`)
   })
   if (B < M) throw new Error(`tcGainTensor: batch size ${B} is smaller than the number of modalities ${M}`)
   return tf.tidy(() => {
@@ -41,7 +42,12 @@ export function tcGainTensor(logHs: readonly tf.Tensor2D[], logPrior: tf.Tensor1
       prod[b] = rest === 0 ? H[low]! : prod[rest]!.mul(H[low]!)
       t[b] = prod[b]!.sum(0)
     }
-    const terms = setPartitions(M).map(({ blocks, mu }) => blocks.map((b) => t[b]!).reduce((a, x) => a.mul(x)).mul(mu))
+    const terms = setPartitions(M).map(({ blocks, mu }) =>
+      blocks
+        .map((b) => t[b]!)
+        .reduce((a, x) => a.mul(x))
+        .mul(mu)
+    )
     const S = tf.addN(terms) // [C]
     const marginal = S.mul(shift.exp()).sum().div(distinctTupleCount(B, M))
     return joint.add(1).sub(marginal) as tf.Scalar

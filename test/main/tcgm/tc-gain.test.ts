@@ -43,7 +43,11 @@ describe('TC gain', () => {
   for (const M of [2, 3, 4]) {
     it(`equals brute-force enumeration of distinct tuples for M = ${M}`, () => {
       const rng = new Rng(100 + M)
-      for (const [B, C] of [[M, 2], [7, 3], [9, 4]] as const) {
+      for (const [B, C] of [
+        [M, 2],
+        [7, 3],
+        [9, 4]
+      ] as const) {
         const logHs = Array.from({ length: M }, () => randomLogSoftmax(rng, B, C))
         const lp = randomLogPrior(rng, C)
         const exact = tcGain(logHs, B, C, lp)
@@ -55,7 +59,9 @@ describe('TC gain', () => {
 
   it('matches central finite differences of the gain for M = 3', () => {
     const rng = new Rng(7)
-    const M = 3, B = 6, C = 3
+    const M = 3,
+      B = 6,
+      C = 3
     const logHs = Array.from({ length: M }, () => randomLogSoftmax(rng, B, C))
     const lp = randomLogPrior(rng, C)
     const { grads } = tcGainAndGrad(logHs, B, C, lp)
@@ -78,7 +84,8 @@ describe('TC gain', () => {
   it('matches finite differences for M = 2 and M = 4 (spot checks)', () => {
     for (const M of [2, 4]) {
       const rng = new Rng(11 * M)
-      const B = 5, C = 2
+      const B = 5,
+        C = 2
       const logHs = Array.from({ length: M }, () => randomLogSoftmax(rng, B, C))
       const lp = randomLogPrior(rng, C)
       const { grads } = tcGainAndGrad(logHs, B, C, lp)
@@ -97,7 +104,11 @@ describe('TC gain', () => {
   })
 
   it('is 0 for uniform classifiers and a uniform prior', () => {
-    for (const [M, B, C] of [[2, 8, 2], [3, 5, 3], [4, 10, 5]] as const) {
+    for (const [M, B, C] of [
+      [2, 8, 2],
+      [3, 5, 3],
+      [4, 10, 5]
+    ] as const) {
       const logHs = Array.from({ length: M }, () => new Float64Array(B * C).fill(-Math.log(C)))
       const lp = new Float64Array(C).fill(-Math.log(C))
       expect(Math.abs(tcGain(logHs, B, C, lp))).toBeLessThan(1e-12)
@@ -107,7 +118,10 @@ describe('TC gain', () => {
   it('rewards the Bayes posteriors of a known model over perturbed ones', () => {
     // Known discrete model: y ~ p, x_m | y ~ Categorical(A_m[y]); posteriors computable exactly.
     const rng = new Rng(3)
-    const M = 3, C = 3, K = 4, B = 400
+    const M = 3,
+      C = 3,
+      K = 4,
+      B = 400
     const p = [0.5, 0.3, 0.2]
     const A = Array.from({ length: M }, () =>
       Array.from({ length: C }, (_, y) => {

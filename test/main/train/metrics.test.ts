@@ -32,7 +32,10 @@ describe('metrics', () => {
     const p1 = [0.9, 0.8, 0.4, 0.6, 0.1]
     const probs = p1.flatMap((p) => [1 - p, p])
     const m = classificationMetrics(probs, [1, 1, 1, 0, 0], 2)
-    expect(m.confusion).toEqual([[1, 1], [1, 2]])
+    expect(m.confusion).toEqual([
+      [1, 1],
+      [1, 2]
+    ])
     expect(m.accuracy).toBeCloseTo(3 / 5, 14)
     expect(m.sensitivity).toBeCloseTo(2 / 3, 14)
     expect(m.specificity).toBeCloseTo(1 / 2, 14)
@@ -51,7 +54,12 @@ describe('metrics', () => {
     const m = classificationMetrics(probs, y, 3)
     expect(m.accuracy).toBeCloseTo(0.75, 14)
     expect(m.balancedAccuracy).toBeCloseTo((1 + 1 + 0.5) / 3, 14)
-    const aucs = [0, 1, 2].map((c) => pairAuc([0, 1, 2, 3].map((i) => probs[i * 3 + c]!), y.map((v) => v === c)))
+    const aucs = [0, 1, 2].map((c) =>
+      pairAuc(
+        [0, 1, 2, 3].map((i) => probs[i * 3 + c]!),
+        y.map((v) => v === c)
+      )
+    )
     expect(m.auc).toBeCloseTo((aucs[0]! + aucs[1]! + aucs[2]!) / 3, 14)
     expect(m.roc).toHaveLength(3)
   })
@@ -74,7 +82,11 @@ describe('metrics', () => {
 
   it('k-means++ separates well-separated blobs', () => {
     const rng = new Rng(9)
-    const centres = [[0, 0], [10, 0], [0, 10]]
+    const centres = [
+      [0, 0],
+      [10, 0],
+      [0, 10]
+    ]
     const y: number[] = []
     const x: number[] = []
     for (let i = 0; i < 150; i++) {

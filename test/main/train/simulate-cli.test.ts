@@ -15,7 +15,28 @@ async function runJson(args: string[]): Promise<{ perSeed: Record<string, unknow
   return JSON.parse(out)
 }
 
-const base = ['--modalities', '3', '--classes', '3', '--dim', '6', '--separation', '2.3', '--n', '300', '--seeds', '2', '--epochs', '20', '--warmup-epochs', '8', '--tc-batch-size', '32', '--lr-unlabelled', '0.003']
+const base = [
+  '--modalities',
+  '3',
+  '--classes',
+  '3',
+  '--dim',
+  '6',
+  '--separation',
+  '2.3',
+  '--n',
+  '300',
+  '--seeds',
+  '2',
+  '--epochs',
+  '20',
+  '--warmup-epochs',
+  '8',
+  '--tc-batch-size',
+  '32',
+  '--lr-unlabelled',
+  '0.003'
+]
 
 describe('simulate command', () => {
   it('reports both methods per seed with the Bayes-optimal reference', async () => {

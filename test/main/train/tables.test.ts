@@ -22,12 +22,26 @@ function writeCohort(dir: string, n = 240): { mri: string; pet: string; labels: 
   const sim = generateGaussianSim({ modalities: 2, classes: 2, dim: 4, separation: 2.2, n, seed: 21 })
   const id = (i: number): string => `002_S_${String(i).padStart(4, '0')}`
   const table = (m: number, skip: (i: number) => boolean): string =>
-    ['participant_id\tv1\tv2\tv3\tv4', ...Array.from({ length: n }, (_, i) => i).filter((i) => !skip(i)).map((i) => `${id(i)}\t${Array.from(sim.features[m]!.subarray(i * 4, i * 4 + 4)).join('\t')}`)].join('\n')
+    [
+      'participant_id\tv1\tv2\tv3\tv4',
+      ...Array.from({ length: n }, (_, i) => i)
+        .filter((i) => !skip(i))
+        .map((i) => `${id(i)}\t${Array.from(sim.features[m]!.subarray(i * 4, i * 4 + 4)).join('\t')}`)
+    ].join('\n')
   const names = ['CN', 'AD']
   return {
-    mri: file(`${dir}-mri.tsv`, table(0, () => false)),
-    pet: file(`${dir}-pet.tsv`, table(1, (i) => i % 25 === 3)),
-    labels: file(`${dir}-labels.tsv`, ['participant_id\tlabel', ...Array.from({ length: n }, (_, i) => `${id(i)}\t${i % 10 === 0 ? names[sim.labels[i]!] : ''}`)].join('\n')),
+    mri: file(
+      `${dir}-mri.tsv`,
+      table(0, () => false)
+    ),
+    pet: file(
+      `${dir}-pet.tsv`,
+      table(1, (i) => i % 25 === 3)
+    ),
+    labels: file(
+      `${dir}-labels.tsv`,
+      ['participant_id\tlabel', ...Array.from({ length: n }, (_, i) => `${id(i)}\t${i % 10 === 0 ? names[sim.labels[i]!] : ''}`)].join('\n')
+    ),
     truth: sim.labels.map((y) => names[y]!)
   }
 }
@@ -55,10 +69,16 @@ describe('feature and label tables', () => {
 
   it('reads labels (empty = unlabelled) and rejects subjects missing from every table', () => {
     const l = readLabelsTable(file('labels.tsv', 'participant_id\tlabel\nS1\tAD\nS2\t\nS3\tCN\n'))
-    expect([...l.labels.entries()]).toEqual([['S1', 'AD'], ['S2', ''], ['S3', 'CN']])
+    expect([...l.labels.entries()]).toEqual([
+      ['S1', 'AD'],
+      ['S2', ''],
+      ['S3', 'CN']
+    ])
     const feats = file('f.tsv', 'participant_id\ta\nS1\t1\nS2\t2\n')
     const labels = file('l2.tsv', 'participant_id\tlabel\nS1\tAD\nS9\tCN\n')
-    expect(() => buildTablesRun({ modalities: [{ name: 'mri', file: feats }], labelsFile: labels })).toThrow(`${labels}: 1 participant_id(s) are in no feature table: S9`)
+    expect(() => buildTablesRun({ modalities: [{ name: 'mri', file: feats }], labelsFile: labels })).toThrow(
+      `${labels}: 1 participant_id(s) are in no feature table: S9`
+    )
   })
 
   it('standardises on the fitting rows only', () => {
@@ -72,7 +92,14 @@ describe('feature and label tables', () => {
 
   it('builds the run: union of subjects, missing modality, stratified validation, train-only standardisation', () => {
     const c = writeCohort('build')
-    const r = buildTablesRun({ modalities: [{ name: 'mri', file: c.mri }, { name: 'pet', file: c.pet }], labelsFile: c.labels, seed: 2 })
+    const r = buildTablesRun({
+      modalities: [
+        { name: 'mri', file: c.mri },
+        { name: 'pet', file: c.pet }
+      ],
+      labelsFile: c.labels,
+      seed: 2
+    })
     expect(r.subjectIds).toHaveLength(240)
     expect(r.classNames).toEqual(['AD', 'CN'])
     expect(r.data.available.filter((a) => !a[1]).length).toBe(10)
@@ -86,13 +113,47 @@ describe('fit-tables command', () => {
   it('writes predictions for every subject and run.json with validation metrics', async () => {
     const c = writeCohort('cli')
     const out = join(tmp, 'out')
-    const code = await fitTables(['--modality', `mri=${c.mri}`, '--modality', `pet=${c.pet}`, '--labels', c.labels, '--method', 'tcgm', '--seed', '3', '--out', out, '--epochs', '100', '--warmup-epochs', '30', '--lr-unlabelled', '0.003', '--tc-batch-size', '32', '--quiet'])
+    const code = await fitTables([
+      '--modality',
+      `mri=${c.mri}`,
+      '--modality',
+      `pet=${c.pet}`,
+      '--labels',
+      c.labels,
+      '--method',
+      'tcgm',
+      '--seed',
+      '3',
+      '--out',
+      out,
+      '--epochs',
+      '100',
+      '--warmup-epochs',
+      '30',
+      '--lr-unlabelled',
+      '0.003',
+      '--tc-batch-size',
+      '32',
+      '--quiet'
+    ])
     expect(code).toBe(0)
     const pred = parseTable('predictions.tsv', readFileSync(join(out, 'predictions.tsv'), 'utf8'))
     // The app's one predictions table (ClinicaDL's columns first, class indices in true_label / predicted_label).
     expect(pred.columns).toEqual([
-      'participant_id', 'session_id', 'true_label', 'predicted_label', 'proba0', 'proba1', 'true_class', 'predicted_class',
-      'mri_proba0', 'mri_proba1', 'pet_proba0', 'pet_proba1', 'split', 'label_hidden'
+      'participant_id',
+      'session_id',
+      'true_label',
+      'predicted_label',
+      'proba0',
+      'proba1',
+      'true_class',
+      'predicted_class',
+      'mri_proba0',
+      'mri_proba1',
+      'pet_proba0',
+      'pet_proba1',
+      'split',
+      'label_hidden'
     ])
     expect(pred.rows).toHaveLength(240)
     const rows = pred.rows.map((r) => r.values)
@@ -114,6 +175,8 @@ describe('fit-tables command', () => {
 
   it('refuses TCGM with one table', async () => {
     const c = writeCohort('one')
-    await expect(fitTables(['--modality', `mri=${c.mri}`, '--labels', c.labels, '--out', join(tmp, 'x')])).rejects.toThrow(/TCGM needs at least two --modality tables/)
+    await expect(fitTables(['--modality', `mri=${c.mri}`, '--labels', c.labels, '--out', join(tmp, 'x')])).rejects.toThrow(
+      /TCGM needs at least two --modality tables/
+    )
   })
 })

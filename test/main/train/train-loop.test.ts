@@ -4,7 +4,13 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildGaussianSimRun } from '../../../src-main/runs/kinds/gaussian-sim'
 import { readCheckpoint } from '../../../src-main/engine/train/checkpoint'
-import { SELECTED_MODELS_CHECKPOINT, trainTcgm, TrainingCancelledError, type SelectedModelsCheckpoint, type TrainResult } from '../../../src-main/engine/train/train-tcgm'
+import {
+  SELECTED_MODELS_CHECKPOINT,
+  trainTcgm,
+  TrainingCancelledError,
+  type SelectedModelsCheckpoint,
+  type TrainResult
+} from '../../../src-main/engine/train/train-tcgm'
 import { aggregate } from '../../../src-main/engine/tcgm/aggregator'
 import { meanStd } from '../../../src-main/engine/train/metrics'
 
@@ -32,10 +38,11 @@ describe('trainTcgm', () => {
       const tcgm = rt.evaluation.test!.aggregator!.accuracy
       const ce = rc.evaluation.test!.aggregator!.accuracy
       const test = t.data.split.flatMap((s, i) => (s === 'test' ? [i] : []))
-      const bayes = test.filter((i) => {
-        const p = t.sim.bayes.joint.subarray(i * 3, i * 3 + 3)
-        return p.indexOf(Math.max(...p)) === t.sim.labels[i]
-      }).length / test.length
+      const bayes =
+        test.filter((i) => {
+          const p = t.sim.bayes.joint.subarray(i * 3, i * 3 + 3)
+          return p.indexOf(Math.max(...p)) === t.sim.labels[i]
+        }).length / test.length
       margins.push(tcgm - ce)
       gaps.push(bayes - tcgm)
       // Learned posteriors approach the Bayes posteriors much more closely than CE's.
@@ -84,7 +91,9 @@ describe('trainTcgm', () => {
     const a = sim(5, { n: 120 })
     await trainTcgm(a.models, a.data, { ...train, epochs: 2, method: 'tcgm', seed: 5 }, { checkpointDir: dir })
     const b = sim(5, { n: 120 })
-    await expect(trainTcgm(b.models, b.data, { ...train, epochs: 2, method: 'ce', seed: 5 }, { checkpointDir: dir, resume: true })).rejects.toThrow(/another configuration/)
+    await expect(trainTcgm(b.models, b.data, { ...train, epochs: 2, method: 'ce', seed: 5 }, { checkpointDir: dir, resume: true })).rejects.toThrow(
+      /another configuration/
+    )
   })
 
   it('aggregates only the modalities a subject has and never asks a model for a missing one', async () => {
@@ -155,13 +164,16 @@ describe('model selection on validation', () => {
 describe('trainTcgm: inference statistics (refreshNormStats)', () => {
   /** The sim models with refreshNormStats recorded (they have no batch norm of their own). */
   const recording = (models: ReturnType<typeof sim>['models'], calls: number[][]) =>
-    models.map((m) => new Proxy(m, {
-      get(target, prop) {
-        if (prop === 'refreshNormStats') return async (rows: readonly number[]) => void calls.push([...rows])
-        const v = Reflect.get(target, prop, target) as unknown
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
-      }
-    }))
+    models.map(
+      (m) =>
+        new Proxy(m, {
+          get(target, prop) {
+            if (prop === 'refreshNormStats') return async (rows: readonly number[]) => void calls.push([...rows])
+            const v = Reflect.get(target, prop, target) as unknown
+            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+          }
+        })
+    )
 
   it('the CE baseline computes them on its labelled training subjects only; TCGM on every training subject', async () => {
     for (const method of ['ce', 'tcgm'] as const) {

@@ -45,11 +45,14 @@ describe('training worker process', () => {
   })
 
   it('cancel stops the worker with a cancelled status', async () => {
-    const handle = startTrainingRun({ kind: 'gaussian-sim', params, train: { ...train, epochs: 200 }, runDir: join(tmp, 'cancelled') }, {
-      onEvent: (e) => {
-        if (e.type === 'progress' && e.progress.epoch >= 1) handle.cancel()
+    const handle = startTrainingRun(
+      { kind: 'gaussian-sim', params, train: { ...train, epochs: 200 }, runDir: join(tmp, 'cancelled') },
+      {
+        onEvent: (e) => {
+          if (e.type === 'progress' && e.progress.epoch >= 1) handle.cancel()
+        }
       }
-    })
+    )
     const r = await handle.done
     expect(r.status).toBe('cancelled')
     if (r.status === 'cancelled') expect(r.epoch).toBeLessThan(5)

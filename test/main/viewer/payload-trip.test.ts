@@ -78,7 +78,16 @@ describe.skipIf(!haveFixtures)(`viewer payload trip on real NIfTI files ${haveFi
 })
 
 describe('volumeToPayload', () => {
-  const grid = { dims: [4, 3, 2] as Vec3, spacing: [2, 2, 2] as Vec3, affine: [[-2, 0, 0, 3], [0, 2, 0, -2], [0, 0, 2, -1], [0, 0, 0, 1]] }
+  const grid = {
+    dims: [4, 3, 2] as Vec3,
+    spacing: [2, 2, 2] as Vec3,
+    affine: [
+      [-2, 0, 0, 3],
+      [0, 2, 0, -2],
+      [0, 0, 2, -1],
+      [0, 0, 0, 1]
+    ]
+  }
 
   it('replaces non-finite voxels by 0 in a copy and reports the finite range', () => {
     const data = new Float32Array(24).map((_, i) => i + 1)
@@ -103,6 +112,8 @@ describe('volumeToPayload', () => {
   })
 
   it('names the file when the data does not fit the grid', () => {
-    expect(() => volumeToPayload({ ...grid, data: new Float32Array(5) }, 'smri', 'bad.nii', { quantity: 'GM', units: 'a.u.' })).toThrow(/bad\.nii: 5 voxels for a 4x3x2 grid/)
+    expect(() => volumeToPayload({ ...grid, data: new Float32Array(5) }, 'smri', 'bad.nii', { quantity: 'GM', units: 'a.u.' })).toThrow(
+      /bad\.nii: 5 voxels for a 4x3x2 grid/
+    )
   })
 })

@@ -53,8 +53,14 @@ describe('buildSubjectView', () => {
     // (shared/fixtures/README.md), and their voxel corners inside the MNI mm box.
     const left = view.boxes.find((b) => b.side === 'left')!
     const right = view.boxes.find((b) => b.side === 'right')!
-    expect([left.voxelMin, left.voxelMax]).toEqual([[50, 43, 23], [66, 63, 42]])
-    expect([right.voxelMin, right.voxelMax]).toEqual([[24, 43, 23], [40, 63, 42]])
+    expect([left.voxelMin, left.voxelMax]).toEqual([
+      [50, 43, 23],
+      [66, 63, 42]
+    ])
+    expect([right.voxelMin, right.voxelMax]).toEqual([
+      [24, 43, 23],
+      [40, 63, 42]
+    ])
     for (const box of view.boxes) {
       for (const corner of [box.voxelMin, box.voxelMax]) {
         const mm = voxelToRas(view.smri!.affine, corner)

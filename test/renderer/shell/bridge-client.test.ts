@@ -37,7 +37,11 @@ afterEach(() => {
 describe('endpoint from the page URL', () => {
   it('reads the token from the query, keeps it for reloads and removes it from the address bar', () => {
     const replaceState = vi.fn()
-    const e = endpointFromLocation(new URL('http://127.0.0.1:4321/?token=abc#x=1') as unknown as Location, { state: null, replaceState } as unknown as History, sessionStorage)
+    const e = endpointFromLocation(
+      new URL('http://127.0.0.1:4321/?token=abc#x=1') as unknown as Location,
+      { state: null, replaceState } as unknown as History,
+      sessionStorage
+    )
     expect(e).toEqual({ baseUrl: 'http://127.0.0.1:4321', token: 'abc' })
     expect(sessionStorage.getItem(TOKEN_STORAGE_KEY)).toBe('abc')
     expect(replaceState).toHaveBeenCalledWith(null, '', '/#x=1')
@@ -76,8 +80,15 @@ describe('bridge client', () => {
   })
 
   it('says the server cannot be reached when the network fails, and when the answer is not JSON', async () => {
-    const down = createBridgeClient(endpoint, { fetch: (async () => { throw new TypeError('Failed to fetch') }) as never, WebSocket: FakeSocket as never })
-    await expect(down.call('app.info', {})).rejects.toThrow(/'app\.info': the TCGM Lab server at http:\/\/127\.0\.0\.1:4321 cannot be reached \(Failed to fetch\)/)
+    const down = createBridgeClient(endpoint, {
+      fetch: (async () => {
+        throw new TypeError('Failed to fetch')
+      }) as never,
+      WebSocket: FakeSocket as never
+    })
+    await expect(down.call('app.info', {})).rejects.toThrow(
+      /'app\.info': the TCGM Lab server at http:\/\/127\.0\.0\.1:4321 cannot be reached \(Failed to fetch\)/
+    )
     const html = createBridgeClient(endpoint, { fetch: (async () => new Response('<html>', { status: 502 })) as never, WebSocket: FakeSocket as never })
     await expect(html.call('app.info', {})).rejects.toThrow(/HTTP 502 with a body that is not JSON/)
   })

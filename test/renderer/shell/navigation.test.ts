@@ -25,7 +25,9 @@ describe('navigation store', () => {
   })
 
   it('refuses an unknown view by name', () => {
-    expect(() => useNavigationStore().open('settings' as never)).toThrow("open: unknown view 'settings' (known: start, subjects, label, train, results, viewer)")
+    expect(() => useNavigationStore().open('settings' as never)).toThrow(
+      "open: unknown view 'settings' (known: start, subjects, label, train, results, viewer)"
+    )
   })
 
   it('records menu commands with a sequence number and shows the view that carries them out', () => {

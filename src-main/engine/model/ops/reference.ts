@@ -14,7 +14,10 @@ export function createReferenceOps(): NetOps {
     bnReluTrain: (x, gamma, beta) => {
       const { mean, variance } = tf.moments(x, [0, 1, 2, 3])
       const y = tf.relu(tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, BN_EPSILON))), gamma), beta)) as tf.Tensor5D
-      return { y, stats: { mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count: x.shape[0] * x.shape[1] * x.shape[2] * x.shape[3] } }
+      return {
+        y,
+        stats: { mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count: x.shape[0] * x.shape[1] * x.shape[2] * x.shape[3] }
+      }
     },
     dispose: () => {}
   }

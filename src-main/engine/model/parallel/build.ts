@@ -22,11 +22,17 @@ export async function createImageModelOnCores(
   const inputSize = options.inputSize ?? defaultInputSize(options.crops.dims)
   const batch = options.trainBatch ?? DEFAULT_TRAIN_BATCH
   const replicas = chooseReplicaCount(
-    { requested: options.replicas, networks: options.networks ?? 1, backend: backend.tfBackend, bytesPerReplica: (k) => estimateTrainingBytes(cfg, inputSize, Math.ceil(batch / k)) },
+    {
+      requested: options.replicas,
+      networks: options.networks ?? 1,
+      backend: backend.tfBackend,
+      bytesPerReplica: (k) => estimateTrainingBytes(cfg, inputSize, Math.ceil(batch / k))
+    },
     machine
   )
   log.info(`${options.modality}: ${replicas.count} replica(s) (${replicas.reason})`)
   // The replicas choose for themselves, with this process's preference (and environment).
-  const model = replicas.count > 1 ? await createDataParallelImageModel(options, replicas.count) : await createImageModalityModel({ ...options, backend: undefined })
+  const model =
+    replicas.count > 1 ? await createDataParallelImageModel(options, replicas.count) : await createImageModalityModel({ ...options, backend: undefined })
   return { model, replicas }
 }

@@ -200,7 +200,10 @@ function concat(parts: Float32Array[]): Float32Array {
  * backend `options.backend` (TCGM_BACKEND overrides) for itself.
  * @throws when the crops or options are unusable, or a replica cannot start (its message).
  */
-export async function createDataParallelImageModel(options: ImageModelOptions, replicas: number): Promise<ImageModalityModel & { replicaStates(): Promise<ModelState[]> }> {
+export async function createDataParallelImageModel(
+  options: ImageModelOptions,
+  replicas: number
+): Promise<ImageModalityModel & { replicaStates(): Promise<ModelState[]> }> {
   if (!Number.isInteger(replicas) || replicas < 2) throw new Error(`createDataParallelImageModel: replicas must be an integer >= 2, got ${replicas}`)
   validateCrops(options.crops, `createDataParallelImageModel(${options.modality})`)
   const layout = layoutFor(options, replicas)

@@ -42,7 +42,13 @@ export function bindPointer(ctx: ViewerContext, slot: ViewSlot): void {
   const onMove = (ev: MouseEvent) => {
     const mm = worldAt(ctx, slot, ev)
     const subject = ctx.subject.value
-    if (mm) ctx.cursor.value = { mm, smri: readout(subject?.smri ?? null, mm), pet: readout(subject?.pet ?? null, mm), attribution: readout(ctx.attribution.value?.volume ?? null, mm) }
+    if (mm)
+      ctx.cursor.value = {
+        mm,
+        smri: readout(subject?.smri ?? null, mm),
+        pet: readout(subject?.pet ?? null, mm),
+        attribution: readout(ctx.attribution.value?.volume ?? null, mm)
+      }
     if (!drag || (ev.buttons & 1) === 0) {
       drag = null
       return

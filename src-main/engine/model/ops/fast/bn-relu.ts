@@ -46,7 +46,11 @@ export function bnReluForward(x: tf.Tensor5D, g: tf.Tensor1D, b: tf.Tensor1D, su
   const count = n * d * h * w
   let total = count
   let mean = channelMean(x)
-  if (sum) ({ means: [mean], count: total } = globalMeans(sum, [mean], count))
+  if (sum)
+    ({
+      means: [mean],
+      count: total
+    } = globalMeans(sum, [mean], count))
   // Rank 4 for the broadcast: webgpu's rank-5 broadcast is invalid WGSL (tfjs 4.22: zeros).
   const centred = tf.sub(x.reshape([n * d, h, w, c]), mean).reshape(x.shape) as tf.Tensor5D
   let variance = channelMean(tf.square(centred) as tf.Tensor5D)
@@ -59,7 +63,15 @@ export function bnReluForward(x: tf.Tensor5D, g: tf.Tensor1D, b: tf.Tensor1D, su
 /** [dx, dg, db] from dy and the forward's centred input, output, invStd and g; `count` = N*D*H*W
  *  of this replica's share. With `sum`, dx uses the means of the whole batch, and dg, db are this
  *  share's parts (the replicas' gradients are added afterwards). */
-export function bnReluGrad(dy: tf.Tensor5D, centred: tf.Tensor5D, y: tf.Tensor5D, invStd: tf.Tensor1D, g: tf.Tensor1D, count: number, sum?: StatsSum): tf.Tensor[] {
+export function bnReluGrad(
+  dy: tf.Tensor5D,
+  centred: tf.Tensor5D,
+  y: tf.Tensor5D,
+  invStd: tf.Tensor1D,
+  g: tf.Tensor1D,
+  count: number,
+  sum?: StatsSum
+): tf.Tensor[] {
   const dz = tf.mul(dy, tf.step(y)) as tf.Tensor5D // ReLU passes where its output is > 0
   const localDz = channelMean(dz)
   const localDzC = channelMean(tf.mul(dz, centred) as tf.Tensor5D) // = meanDzXHat / invStd
@@ -75,26 +87,28 @@ export function bnReluGrad(dy: tf.Tensor5D, centred: tf.Tensor5D, y: tf.Tensor5D
 
 /** bnReluTrain of NetOps (over the replicas when `sum` is given): x [N,D,H,W,C], gamma and beta
  *  [C]. The batch statistics are kept out of the custom op's tidy: the caller disposes them. */
-export const createBnReluTrain = (sum?: StatsSum) => (x: tf.Tensor5D, gamma: tf.Tensor1D, beta: tf.Tensor1D): { y: tf.Tensor5D; stats: BatchStats } => {
-  checkShape('bnReluTrain', 'x', x.shape, [null, null, null, null, null])
-  checkShape('bnReluTrain', 'gamma', gamma.shape, [x.shape[4]])
-  checkShape('bnReluTrain', 'beta', beta.shape, [x.shape[4]])
-  let stats: BatchStats | null = null
-  const [n, d, h, w] = x.shape
-  const count = n * d * h * w
-  const bnRelu = customOp<tf.Tensor5D>((xIn, gIn, bIn) => {
-    const f = bnReluForward(xIn as tf.Tensor5D, gIn as tf.Tensor1D, bIn as tf.Tensor1D, sum)
-    // The custom forward runs inside a tidy: keep the statistics (the caller disposes them).
-    stats = { mean: tf.keep(f.mean), variance: tf.keep(f.variance), count: f.total }
-    return {
-      value: f.y,
-      keep: [f.centred, f.y, f.invStd, gIn],
-      gradFunc: (dy, kept) => {
-        const [sCentred, sy, sInvStd, sg] = kept as [tf.Tensor5D, tf.Tensor5D, tf.Tensor1D, tf.Tensor1D]
-        return bnReluGrad(dy, sCentred, sy, sInvStd, sg, count, sum)
+export const createBnReluTrain =
+  (sum?: StatsSum) =>
+  (x: tf.Tensor5D, gamma: tf.Tensor1D, beta: tf.Tensor1D): { y: tf.Tensor5D; stats: BatchStats } => {
+    checkShape('bnReluTrain', 'x', x.shape, [null, null, null, null, null])
+    checkShape('bnReluTrain', 'gamma', gamma.shape, [x.shape[4]])
+    checkShape('bnReluTrain', 'beta', beta.shape, [x.shape[4]])
+    let stats: BatchStats | null = null
+    const [n, d, h, w] = x.shape
+    const count = n * d * h * w
+    const bnRelu = customOp<tf.Tensor5D>((xIn, gIn, bIn) => {
+      const f = bnReluForward(xIn as tf.Tensor5D, gIn as tf.Tensor1D, bIn as tf.Tensor1D, sum)
+      // The custom forward runs inside a tidy: keep the statistics (the caller disposes them).
+      stats = { mean: tf.keep(f.mean), variance: tf.keep(f.variance), count: f.total }
+      return {
+        value: f.y,
+        keep: [f.centred, f.y, f.invStd, gIn],
+        gradFunc: (dy, kept) => {
+          const [sCentred, sy, sInvStd, sg] = kept as [tf.Tensor5D, tf.Tensor5D, tf.Tensor1D, tf.Tensor1D]
+          return bnReluGrad(dy, sCentred, sy, sInvStd, sg, count, sum)
+        }
       }
-    }
-  })
-  const y = bnRelu(x, gamma, beta)
-  return { y, stats: stats! }
-}
+    })
+    const y = bnRelu(x, gamma, beta)
+    return { y, stats: stats! }
+  }

@@ -18,7 +18,10 @@ export const tapsOf = (w: tf.Tensor5D): Taps => ({ k: w.reshape([3, 9, w.shape[3
 
 /** The flipped kernel (dx is the convolution of dy by it): reversing the flattened (kd, kh, kw)
  *  index flips all three axes at once; in/out swap by reading it as 'oi'. */
-export const flippedTapsOf = (w: tf.Tensor5D): Taps => ({ k: tf.reverse(w.reshape([27, w.shape[3], w.shape[4]]), 0).reshape([3, 9, w.shape[3], w.shape[4]]) as tf.Tensor4D, order: 'oi' })
+export const flippedTapsOf = (w: tf.Tensor5D): Taps => ({
+  k: tf.reverse(w.reshape([27, w.shape[3], w.shape[4]]), 0).reshape([3, 9, w.shape[3], w.shape[4]]) as tf.Tensor4D,
+  order: 'oi'
+})
 
 /** v [N,D,H,W,K] -> [N*D,H,W,3K], channel 3k+t holding depth d+t-1 (zero outside the volume).
  *  One conv2d over the (D, H*W*K) plane whose channels are pairs of neighbouring values, with a

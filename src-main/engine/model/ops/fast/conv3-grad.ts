@@ -18,7 +18,10 @@ export interface Grads {
 
 /** dy [N,D,H,W,F] as the "filter" of a dW conv2d: [H, W, N*D, F]. */
 export function dyAsFilter(dy: tf.Tensor, nd: number, h: number, w: number, f: number): tf.Tensor4D {
-  return dy.reshape([nd, h * w, f]).transpose([1, 0, 2]).reshape([h, w, nd, f]) as tf.Tensor4D
+  return dy
+    .reshape([nd, h * w, f])
+    .transpose([1, 0, 2])
+    .reshape([h, w, nd, f]) as tf.Tensor4D
 }
 
 /** dL/dw [3,3,3,C,F] = sum_{n,d,h,w} x[n,d+kd-1,h+kh-1,w+kw-1,c] dy[n,d,h,w,f], from the depth-
@@ -33,7 +36,10 @@ export function filterGradFromStackedX(xs: tf.Tensor4D, dy: tf.Tensor5D): tf.Ten
       // Few stacked channels (the network's first conv): dy is the batch and xs the filter,
       // g'[f, i, j, (c, kd)] = sum dy[h+i-1, w+j-1] x[h, w] = dw[kd, 2-i, 2-j, c, f].
       const dyt = reverseAxes(dy.reshape([nd, h * w, f])).reshape([f, h, w, nd]) as tf.Tensor4D
-      const xsFilter = xs.reshape([nd, h * w, c3]).transpose([1, 0, 2]).reshape([h, w, nd, c3]) as tf.Tensor4D
+      const xsFilter = xs
+        .reshape([nd, h * w, c3])
+        .transpose([1, 0, 2])
+        .reshape([h, w, nd, c3]) as tf.Tensor4D
       const g2 = tf.reverse(tf.conv2d(dyt, xsFilter, 1, PAD_HW1).reshape([f, 9, c, 3]), 1) // [f, (kh, kw), c, kd]
       return g2.transpose([3, 1, 2, 0]).reshape([3, 3, 3, c, f]) as tf.Tensor5D
     }
@@ -58,7 +64,14 @@ export function filterGradFromStackedDy(x: tf.Tensor5D, dys: tf.Tensor4D): tf.Te
 
 /** The gradients of conv3 asked for, given what the forward kept (xs, when it stacked the input).
  *  When dx stacks dy along depth, dW uses that stack. */
-export function conv3Grads(consts: Constants, x: tf.Tensor5D, w: tf.Tensor5D, xs: tf.Tensor4D | null, dy: tf.Tensor5D, want: { input: boolean; filter: boolean }): Grads {
+export function conv3Grads(
+  consts: Constants,
+  x: tf.Tensor5D,
+  w: tf.Tensor5D,
+  xs: tf.Tensor4D | null,
+  dy: tf.Tensor5D,
+  want: { input: boolean; filter: boolean }
+): Grads {
   const [n, d, h, wd, cin] = x.shape
   const cout = w.shape[4]
   const grads = (): Grads => {

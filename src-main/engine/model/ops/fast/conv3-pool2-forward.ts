@@ -13,12 +13,16 @@ import { pooledSize } from './pool2'
 export const box4 = (consts: Constants): tf.Tensor2D =>
   consts.cached('box4', () => {
     const m = new Float32Array(64 * 27)
-    for (let jd = 0; jd < 4; jd++) for (let jh = 0; jh < 4; jh++) for (let jw = 0; jw < 4; jw++) {
-      for (let kd = 0; kd < 3; kd++) for (let kh = 0; kh < 3; kh++) for (let kw = 0; kw < 3; kw++) {
-        const inBox = (j: number, k: number) => j - k === 0 || j - k === 1
-        if (inBox(jd, kd) && inBox(jh, kh) && inBox(jw, kw)) m[(jd * 16 + jh * 4 + jw) * 27 + kd * 9 + kh * 3 + kw] = 1 / 8
-      }
-    }
+    for (let jd = 0; jd < 4; jd++)
+      for (let jh = 0; jh < 4; jh++)
+        for (let jw = 0; jw < 4; jw++) {
+          for (let kd = 0; kd < 3; kd++)
+            for (let kh = 0; kh < 3; kh++)
+              for (let kw = 0; kw < 3; kw++) {
+                const inBox = (j: number, k: number) => j - k === 0 || j - k === 1
+                if (inBox(jd, kd) && inBox(jh, kh) && inBox(jw, kw)) m[(jd * 16 + jh * 4 + jw) * 27 + kd * 9 + kh * 3 + kw] = 1 / 8
+              }
+        }
     return tf.tensor2d(m, [64, 27])
   }) as tf.Tensor2D
 
@@ -37,10 +41,31 @@ export function conv3Pool2Apply(consts: Constants, x: tf.Tensor5D, w: tf.Tensor5
     const [d2, h2, w2] = pooledSize('conv3Pool2', x.shape)
     const pair = (h * wd * c) % 2 === 0 ? 2 : 1
     const xs4 = tf
-      .conv2d(x.reshape([n, d, (h * wd * c) / pair, pair]) as tf.Tensor4D, consts.stackTaps(4, pair), [2, 1], [[0, 0], [1, padAfter(d)], [0, 0], [0, 0]])
+      .conv2d(
+        x.reshape([n, d, (h * wd * c) / pair, pair]) as tf.Tensor4D,
+        consts.stackTaps(4, pair),
+        [2, 1],
+        [
+          [0, 0],
+          [1, padAfter(d)],
+          [0, 0],
+          [0, 0]
+        ]
+      )
       .reshape([n * d2, h, wd, 4 * c]) as tf.Tensor4D
-    const w4 = tf.matMul(box4(consts), w.reshape([27, c * f])).reshape([4, 16, c, f]).transpose([1, 2, 0, 3]).reshape([4, 4, 4 * c, f]) as tf.Tensor4D
-    const z = tf.conv2d(xs4, w4, 2, [[0, 0], [1, padAfter(h)], [1, padAfter(wd)], [0, 0]]).reshape([n, d2, h2, w2, f]) as tf.Tensor5D
+    const w4 = tf
+      .matMul(box4(consts), w.reshape([27, c * f]))
+      .reshape([4, 16, c, f])
+      .transpose([1, 2, 0, 3])
+      .reshape([4, 4, 4 * c, f]) as tf.Tensor4D
+    const z = tf
+      .conv2d(xs4, w4, 2, [
+        [0, 0],
+        [1, padAfter(h)],
+        [1, padAfter(wd)],
+        [0, 0]
+      ])
+      .reshape([n, d2, h2, w2, f]) as tf.Tensor5D
     return { z, xs4 }
   })
 }

@@ -20,9 +20,27 @@ export function conv3Pool2FilterGrad(consts: Constants, xs4: tf.Tensor4D, dz: tf
     const c = c4 / 4
     const [, , h2, w2, f] = dz.shape
     const xt = reverseAxes(xs4.reshape([nd2, h * wd, c4])).reshape([c4, h, wd, nd2]) as tf.Tensor4D
-    const dzFilter = dz.reshape([nd2, h2 * w2, f]).transpose([1, 0, 2]).reshape([h2, w2, nd2, f]) as tf.Tensor4D
-    const g = tf.conv2d(xt, dzFilter, 1, [[0, 0], [1, padAfter(h)], [1, padAfter(wd)], [0, 0]], 'NHWC', 2) // [(c, jd), jh, jw, f]
-    const w4grad = g.reshape([c, 4, 16, f]).transpose([1, 2, 0, 3]).reshape([64, c * f])
+    const dzFilter = dz
+      .reshape([nd2, h2 * w2, f])
+      .transpose([1, 0, 2])
+      .reshape([h2, w2, nd2, f]) as tf.Tensor4D
+    const g = tf.conv2d(
+      xt,
+      dzFilter,
+      1,
+      [
+        [0, 0],
+        [1, padAfter(h)],
+        [1, padAfter(wd)],
+        [0, 0]
+      ],
+      'NHWC',
+      2
+    ) // [(c, jd), jh, jw, f]
+    const w4grad = g
+      .reshape([c, 4, 16, f])
+      .transpose([1, 2, 0, 3])
+      .reshape([64, c * f])
     return tf.matMul(box4(consts), w4grad, true, false).reshape([3, 3, 3, c, f]) as tf.Tensor5D
   })
 }

@@ -36,7 +36,9 @@ export function createConv3(consts: Constants): (x: tf.Tensor5D, w: tf.Tensor5D,
       return {
         value: y,
         keep: xs ? [wIn, xs] : [wIn],
-        gradFunc: (dy, kept) => [conv3Grads(consts, x, kept[0] as tf.Tensor5D, (kept[1] as tf.Tensor4D | undefined) ?? null, dy, { input: false, filter: true }).dw!]
+        gradFunc: (dy, kept) => [
+          conv3Grads(consts, x, kept[0] as tf.Tensor5D, (kept[1] as tf.Tensor4D | undefined) ?? null, dy, { input: false, filter: true }).dw!
+        ]
       }
     })(w)
 

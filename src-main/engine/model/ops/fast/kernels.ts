@@ -7,12 +7,19 @@ import * as tf from '@tensorflow/tfjs'
 
 /** Zero padding of 1 in H and W, explicit: tfjs computes the output size of a numeric pad from
  *  the filter height alone, which is wrong for the non-square "filters" of the dW convolution. */
-export const PAD_HW1: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]]
+export const PAD_HW1: [[number, number], [number, number], [number, number], [number, number]] = [
+  [0, 0],
+  [1, 1],
+  [1, 1],
+  [0, 0]
+]
 
 /** 2D average pooling, 'valid', without the copy tf.avgPool appends (its output Cast to the same
  *  dtype is a copy on wasm). For use where no gradient is recorded (inside the custom ops). */
 export function avgPoolValid(x: tf.Tensor4D, filterSize: [number, number], strides: [number, number]): tf.Tensor4D {
-  return tf.engine().runKernel('AvgPool', { x } as unknown as tf.NamedTensorMap, { filterSize, strides, pad: 'valid' } as unknown as tf.NamedAttrMap) as tf.Tensor4D
+  return tf
+    .engine()
+    .runKernel('AvgPool', { x } as unknown as tf.NamedTensorMap, { filterSize, strides, pad: 'valid' } as unknown as tf.NamedAttrMap) as tf.Tensor4D
 }
 
 /** Mean values pooled in one window at most: a single float32 running sum over more loses
@@ -44,7 +51,9 @@ export function channelAffine(x: tf.Tensor5D, scale: tf.Tensor1D, offset: tf.Ten
   const inputs: Record<string, tf.Tensor> = { x: x.reshape([n * d, h, w, c]), filter: scale.reshape([1, 1, c, 1]) }
   if (offset) inputs.bias = offset
   const attrs = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1], activation: relu ? 'relu' : 'linear' }
-  return (tf.engine().runKernel('FusedDepthwiseConv2D', inputs as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor).reshape(x.shape) as tf.Tensor5D
+  return (tf.engine().runKernel('FusedDepthwiseConv2D', inputs as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor).reshape(
+    x.shape
+  ) as tf.Tensor5D
 }
 
 /** [A, B, C] -> [C, B, A] as a 2-D transpose then a swap of the last two axes: wasm's rank-3

@@ -35,15 +35,29 @@ export function pool2Grad(consts: Constants, dy: tf.Tensor5D, inShape: readonly 
     const [n, d, h, w, c] = inShape
     const [, d2, h2, w2] = dy.shape
     const twice = consts.ones([1, 2, 1])
-    const alongD = tf.mul(dy.reshape([n * d2, 1, h2 * w2 * c]), consts.cached('twiceEighth', () => tf.fill([1, 2, 1], 1 / 8)))
+    const alongD = tf.mul(
+      dy.reshape([n * d2, 1, h2 * w2 * c]),
+      consts.cached('twiceEighth', () => tf.fill([1, 2, 1], 1 / 8))
+    )
     const alongH = tf.mul(alongD.reshape([n * 2 * d2 * h2, 1, w2 * c]), twice)
     const alongW = tf.mul(alongH.reshape([n * 2 * d2 * 2 * h2, w2, 1, c]), consts.ones([1, 1, 2, 1]))
     const up = alongW.reshape([n, 2 * d2, 2 * h2, 2 * w2, c])
     const odd = d - 2 * d2 + h - 2 * h2 + w - 2 * w2 > 0
     if (!odd) return up as tf.Tensor5D
     // Two pads of rank <= 4, H and W then D: webgpu's rank-5 pad is invalid WGSL (tfjs 4.22).
-    const hw = tf.pad(alongW.reshape([n * 2 * d2, 2 * h2, 2 * w2, c]), [[0, 0], [0, h - 2 * h2], [0, w - 2 * w2], [0, 0]])
-    return tf.pad(hw.reshape([n, 2 * d2, h * w * c]), [[0, 0], [0, d - 2 * d2], [0, 0]]).reshape([n, d, h, w, c]) as tf.Tensor5D
+    const hw = tf.pad(alongW.reshape([n * 2 * d2, 2 * h2, 2 * w2, c]), [
+      [0, 0],
+      [0, h - 2 * h2],
+      [0, w - 2 * w2],
+      [0, 0]
+    ])
+    return tf
+      .pad(hw.reshape([n, 2 * d2, h * w * c]), [
+        [0, 0],
+        [0, d - 2 * d2],
+        [0, 0]
+      ])
+      .reshape([n, d, h, w, c]) as tf.Tensor5D
   })
 }
 

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { isModality } from '../domain/modality'
 import { acceptRegistration, flaggedScans } from '../study/qc'
 import { requireOption } from './study-args'
+import type { Modality } from '../domain/modality'
 
 export const summary = 'List scans flagged by registration QC; accept or reject them for training'
 
@@ -13,7 +14,7 @@ export const usage = `usage: qc --study DIR [--accept ID:smri|pet ...] [--reject
   lists the scans whose registration to MNI was flagged (NCC with the template below the threshold);
   a flagged scan enters training only once accepted`
 
-function target(flag: string, v: string): [string, 'smri' | 'pet'] {
+function target(flag: string, v: string): [string, Modality] {
   const i = v.lastIndexOf(':')
   const m = v.slice(i + 1)
   if (i <= 0 || !isModality(m)) throw new Error(`qc: ${flag} expects ID:smri or ID:pet, got '${v}'`)

@@ -4,7 +4,7 @@
  * own oblique grid, with a smooth bias field and noise. The true transform is kept, so a
  * registration can be scored against it.
  */
-import { applyAffine, invertAffine, multiplyAffines } from '../volume/affine'
+import { applyAffine, eulerRotation, invertAffine, multiplyAffines } from '../volume/affine'
 import type { Grid } from '../volume/grid'
 import type { Affine, Volume } from '../volume/types'
 import { resampleToGrid } from '../preprocessing/resample'
@@ -17,29 +17,6 @@ export interface NativePose {
 }
 
 const deg = Math.PI / 180
-
-function rotation(ax: number, ay: number, az: number): number[][] {
-  const [cx, sx, cy, sy, cz, sz] = [Math.cos(ax), Math.sin(ax), Math.cos(ay), Math.sin(ay), Math.cos(az), Math.sin(az)]
-  const rx = [
-    [1, 0, 0, 0],
-    [0, cx, -sx, 0],
-    [0, sx, cx, 0],
-    [0, 0, 0, 1]
-  ]
-  const ry = [
-    [cy, 0, sy, 0],
-    [0, 1, 0, 0],
-    [-sy, 0, cy, 0],
-    [0, 0, 0, 1]
-  ]
-  const rz = [
-    [cz, -sz, 0, 0],
-    [sz, cz, 0, 0],
-    [0, 0, 1, 0],
-    [0, 0, 0, 1]
-  ]
-  return multiplyAffines(rz, multiplyAffines(ry, rx))
-}
 
 export interface PoseSpec {
   /** Head rotation in the scanner, degrees about x, y, z. */
@@ -59,7 +36,7 @@ export interface PoseSpec {
 /** The pose of a head described by `spec`; `base` (e.g. another scan of the same head) goes first. */
 export function makePose(spec: PoseSpec, base?: Affine): NativePose {
   const [sx, sy, sz] = spec.scale
-  let worldFromMni = multiplyAffines(rotation(spec.rotationDeg[0] * deg, spec.rotationDeg[1] * deg, spec.rotationDeg[2] * deg), [
+  let worldFromMni = multiplyAffines(eulerRotation(spec.rotationDeg[0] * deg, spec.rotationDeg[1] * deg, spec.rotationDeg[2] * deg), [
     [sx, 0, 0, 0],
     [0, sy, 0, 0],
     [0, 0, sz, 0],
@@ -68,7 +45,7 @@ export function makePose(spec: PoseSpec, base?: Affine): NativePose {
   worldFromMni.forEach((row, r) => r < 3 && (row[3] = spec.shiftMm[r]!))
   if (base) worldFromMni = multiplyAffines(worldFromMni, base)
   const dims = spec.fovMm.map((f, a) => Math.round(f / spec.voxelMm[a]!)) as [number, number, number]
-  const axes = rotation(spec.gridRotationDeg[0] * deg, spec.gridRotationDeg[1] * deg, spec.gridRotationDeg[2] * deg)
+  const axes = eulerRotation(spec.gridRotationDeg[0] * deg, spec.gridRotationDeg[1] * deg, spec.gridRotationDeg[2] * deg)
   const affine: Affine = axes.map((row, r) => (r < 3 ? [row[0]! * spec.voxelMm[0], row[1]! * spec.voxelMm[1], row[2]! * spec.voxelMm[2], 0] : [0, 0, 0, 1]))
   // Centre the grid on where the centre of the MNI brain (0, -18, 18) lands.
   const centre = applyAffine(worldFromMni, [0, -18, 18])

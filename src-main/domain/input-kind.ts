@@ -5,6 +5,7 @@
  * pipeline chooses its steps from it; the study, the cache and the runs record it.
  */
 import { z } from 'zod'
+import type { Modality } from './modality'
 
 export const InputKind = z.enum(['grey-matter-map', 't1-weighted', 'pet'])
 export type InputKind = z.infer<typeof InputKind>
@@ -18,7 +19,7 @@ export const ScanInput = z.object({ kind: InputKind, space: InputSpace })
 export type ScanInput = z.infer<typeof ScanInput>
 
 /** The kinds a modality's network can be fed. */
-export function kindsFor(modality: 'smri' | 'pet'): readonly InputKind[] {
+export function kindsFor(modality: Modality): readonly InputKind[] {
   return modality === 'smri' ? ['grey-matter-map', 't1-weighted'] : ['pet']
 }
 
@@ -29,7 +30,7 @@ export function describeInput(input: ScanInput): string {
 }
 
 /** Today's inputs, for scans recorded before kinds were: a grey-matter map or a PET image in MNI space. */
-export function legacyInput(modality: 'smri' | 'pet'): ScanInput {
+export function legacyInput(modality: Modality): ScanInput {
   return { kind: modality === 'smri' ? 'grey-matter-map' : 'pet', space: 'mni' }
 }
 

@@ -12,7 +12,7 @@
  * image (the MNI grid) to points of the MOVING image (ITK's LPS millimetres), applied first map
  * first. `worldFromMni` is the same mapping in the app's RAS millimetres when every map is linear.
  */
-import { multiplyAffines } from '../volume/affine'
+import { eulerRotation, multiplyAffines } from '../volume/affine'
 import { itkGeometryOf, itkImageOf, volumeFromItk } from '../volume/itk-image'
 import { MNI_2MM, sameGrid } from '../volume/grid'
 import type { Affine, Volume } from '../volume/types'
@@ -113,26 +113,7 @@ const num = (m: ElastixMap, key: string): number[] => {
 
 /** Rotation of elastix's EulerTransform: R = Rz Ry Rx when ComputeZYX is true, else Rz Rx Ry. */
 function eulerMatrix([ax, ay, az]: number[], zyx: boolean): number[][] {
-  const [cx, sx, cy, sy, cz, sz] = [Math.cos(ax!), Math.sin(ax!), Math.cos(ay!), Math.sin(ay!), Math.cos(az!), Math.sin(az!)]
-  const rx = [
-    [1, 0, 0, 0],
-    [0, cx, -sx, 0],
-    [0, sx, cx, 0],
-    [0, 0, 0, 1]
-  ]
-  const ry = [
-    [cy, 0, sy, 0],
-    [0, 1, 0, 0],
-    [-sy, 0, cy, 0],
-    [0, 0, 0, 1]
-  ]
-  const rz = [
-    [cz, -sz, 0, 0],
-    [sz, cz, 0, 0],
-    [0, 0, 1, 0],
-    [0, 0, 0, 1]
-  ]
-  return zyx ? multiplyAffines(rz, multiplyAffines(ry, rx)) : multiplyAffines(rz, multiplyAffines(rx, ry))
+  return eulerRotation(ax!, ay!, az!, zyx ? 'zyx' : 'zxy')
 }
 
 /** A linear elastix map as a RAS 4x4 (fixed world -> moving world), or null when it is not linear. */

@@ -31,6 +31,33 @@ export function multiplyAffines(a: Affine, b: Affine): Affine {
 }
 
 /** Maps the point p through the affine: returns the top three rows of a * [p, 1]. */
+/**
+ * Rotation about x, y and z (radians) as a 4x4 affine: Rz Ry Rx (x applied first), or Rz Rx Ry when
+ * `order` is 'zxy' (elastix's EulerTransform without ComputeZYX).
+ */
+export function eulerRotation(ax: number, ay: number, az: number, order: 'zyx' | 'zxy' = 'zyx'): Affine {
+  const [cx, sx, cy, sy, cz, sz] = [Math.cos(ax), Math.sin(ax), Math.cos(ay), Math.sin(ay), Math.cos(az), Math.sin(az)]
+  const rx = [
+    [1, 0, 0, 0],
+    [0, cx, -sx, 0],
+    [0, sx, cx, 0],
+    [0, 0, 0, 1]
+  ]
+  const ry = [
+    [cy, 0, sy, 0],
+    [0, 1, 0, 0],
+    [-sy, 0, cy, 0],
+    [0, 0, 0, 1]
+  ]
+  const rz = [
+    [cz, -sz, 0, 0],
+    [sz, cz, 0, 0],
+    [0, 0, 1, 0],
+    [0, 0, 0, 1]
+  ]
+  return order === 'zyx' ? multiplyAffines(rz, multiplyAffines(ry, rx)) : multiplyAffines(rz, multiplyAffines(rx, ry))
+}
+
 export function applyAffine(a: Affine, p: readonly number[]): Vec3 {
   const [x, y, z] = p
   return [

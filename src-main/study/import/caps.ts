@@ -25,12 +25,13 @@ import {
   normaliseVisit,
   sortVisits
 } from './plan'
+import type { Modality } from '../../domain/modality'
 
 interface Output {
   /** Relative folder under the session, or a function of the session folder listing group-* subfolders. */
   dirs: (session: string) => Promise<string[]>
   pattern: RegExp
-  modality: 'smri' | 'pet'
+  modality: Modality
   input: ScanInput
   series: string
 }
@@ -105,7 +106,7 @@ export async function planCaps(source: string, opts: PlanOptions): Promise<Layou
       })
       continue
     }
-    const pick = async (modality: 'smri' | 'pet'): Promise<PlannedScan | null> => {
+    const pick = async (modality: Modality): Promise<PlannedScan | null> => {
       for (const out of OUTPUTS.filter((o) => o.modality === modality)) {
         for (const dir of await out.dirs(ses.path)) {
           const files = (await listDir(dir).catch(() => [])).filter((e) => !e.dir && NIFTI_FILE.test(e.name) && out.pattern.test(e.name))

@@ -8,10 +8,11 @@ import type { AttributionMap, ViewerSubject } from '@contract/contracts/viewer'
 import { showsAttribution } from '../attribution'
 import { newVolumeId, releaseVolume, stagePayload } from '../payload-loader'
 import type { ViewKind } from './engine'
+import type { Modality } from '@contract/contracts/study'
 
 export class ViewerVolumes {
   /** Cornerstone volume ids of what is loaded, null for what is not. */
-  readonly ids: Record<'smri' | 'pet' | 'attribution', string | null> = { smri: null, pet: null, attribution: null }
+  readonly ids: Record<Modality | 'attribution', string | null> = { smri: null, pet: null, attribution: null }
 
   /** Loads a subject's sMRI and PET (whichever it has); release the previous ones first. */
   async loadSubject(data: ViewerSubject): Promise<void> {

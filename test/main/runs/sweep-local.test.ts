@@ -21,8 +21,10 @@ const grid = { methods: ['tcgm', 'ce'] as Array<'tcgm' | 'ce'>, labelRates: [0.5
 
 beforeAll(async () => {
   await makeSweepStudy(study, 16, { crops: true })
-  await createSweep(study, { name: 'local', grid, epochs: 1 })
-  await createSweep(study, { name: 'fresh', grid: { ...grid, methods: ['tcgm'] }, epochs: 1 })
+  // Three epochs, so that a stop asked during the first one always lands before the cell ends
+  // (with one epoch a quiet machine could finish the cell first).
+  await createSweep(study, { name: 'local', grid, epochs: 3 })
+  await createSweep(study, { name: 'fresh', grid: { ...grid, methods: ['tcgm'] }, epochs: 3 })
 })
 
 const posteriors = async (sweep: string, cell: string) =>

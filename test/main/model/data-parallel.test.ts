@@ -107,6 +107,14 @@ describe('data-parallel replicas', () => {
     expect(stateDistance(runs[1]!.state, runs[0]!.state)).toBe(0)
   }, 300_000)
 
+  it('fails every later call, naming the cause, once a replica thread has died', async () => {
+    const model = await createDataParallelImageModel(opts, 2)
+    models.push(model)
+    await (model as unknown as { replicas: { thread: { terminate(): Promise<number> } }[] }).replicas[1]!.thread.terminate()
+    await expect(model.ceStep([0, 1, 2], [0, 1, 0], 0.01)).rejects.toThrow(/the mri network lost a replica \(replica 1 exited \(code 1\)\); start the run again/)
+    await expect(model.predictLogProbs([0])).rejects.toThrow(/lost a replica/)
+  }, 120_000)
+
   it('passes a bad call back and stays usable', async () => {
     const model = await createDataParallelImageModel(opts, 2)
     models.push(model)

@@ -52,7 +52,7 @@ class Replica {
   constructor(
     readonly rank: number,
     readonly thread: Worker,
-    onExit: () => void
+    onExit: (why: string) => void
   ) {
     thread.on('message', (msg: FromReplica) => {
       const p = this.pending.get(msg.id)
@@ -66,7 +66,7 @@ class Replica {
       this.exited = why
       for (const p of this.pending.values()) p.reject(new Error(why))
       this.pending.clear()
-      onExit()
+      onExit(why)
     }
     thread.on('error', (e) => fail(`replica ${rank} failed: ${e.message}`))
     thread.on('exit', (code) => fail(`replica ${rank} exited (code ${code})`))
@@ -119,6 +119,11 @@ class DataParallelImageModel implements ImageModalityModel {
       throw failed.reason as Error
     }
     return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value)
+  }
+
+  /** A replica thread ended: the others cannot go on without it. */
+  markBroken(why: string): void {
+    this.broken ??= `the ${this.modality} network lost a replica (${why}); start the run again`
   }
 
   async init(): Promise<void> {
@@ -212,11 +217,17 @@ export async function createDataParallelImageModel(
   const { crops: _omit, ...rest } = options
   const threads: Replica[] = []
   const control = new Collective(memory, layout, 0)
+  let model: DataParallelImageModel | null = null
   for (let rank = 0; rank < replicas; rank++) {
     const data: ReplicaData = { rank, layout, collective: memory, crops, options: rest }
-    threads.push(new Replica(rank, startThread('model-replica', data), () => control.abort()))
+    threads.push(
+      new Replica(rank, startThread('model-replica', data), (why) => {
+        control.abort()
+        model?.markBroken(why)
+      })
+    )
   }
-  const model = new DataParallelImageModel(options.modality, options.numClasses, threads, control)
+  model = new DataParallelImageModel(options.modality, options.numClasses, threads, control)
   try {
     await model.init()
   } catch (e) {

@@ -10,9 +10,11 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { BN_EPSILON, type BatchStats, type StatsSum } from '../types'
+import { bnReluForwardWasm } from './bn-relu-wasm'
 import { customOp } from './custom-op'
 import { channelAffine, channelMean } from './kernels'
 import { checkShape } from './shapes'
+import { wasmKernels } from './wasm/kernels'
 
 /** What the forward pass computed: the output, its batch statistics, and the backward pass's inputs. */
 interface BnReluForward {
@@ -86,7 +88,7 @@ export function bnReluGrad(
 }
 
 /** bnReluTrain of NetOps (over the replicas when `sum` is given): x [N,D,H,W,C], gamma and beta
- *  [C]. The batch statistics are kept out of the custom op's tidy: the caller disposes them. */
+ *  [C]. On wasm with the fast ops' own kernels (bn-relu-wasm.ts), else as tfjs ops (above). The batch statistics are kept out of the custom op's tidy: the caller disposes them. */
 export const createBnReluTrain =
   (sum?: StatsSum) =>
   (x: tf.Tensor5D, gamma: tf.Tensor1D, beta: tf.Tensor1D): { y: tf.Tensor5D; stats: BatchStats } => {
@@ -97,6 +99,11 @@ export const createBnReluTrain =
     const [n, d, h, w] = x.shape
     const count = n * d * h * w
     const bnRelu = customOp<tf.Tensor5D>((xIn, gIn, bIn) => {
+      if (wasmKernels()) {
+        const f = bnReluForwardWasm(xIn as tf.Tensor5D, gIn as tf.Tensor1D, bIn as tf.Tensor1D, sum)
+        stats = { mean: tf.keep(tf.tensor1d(f.mean)), variance: tf.keep(tf.tensor1d(f.variance)), count: f.total }
+        return { value: f.y, keep: [xIn], gradFunc: (dy, kept) => f.backward(kept[0] as tf.Tensor5D, dy) }
+      }
       const f = bnReluForward(xIn as tf.Tensor5D, gIn as tf.Tensor1D, bIn as tf.Tensor1D, sum)
       // The custom forward runs inside a tidy: keep the statistics (the caller disposes them).
       stats = { mean: tf.keep(f.mean), variance: tf.keep(f.variance), count: f.total }

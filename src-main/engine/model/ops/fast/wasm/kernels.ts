@@ -1,0 +1,166 @@
+/**
+ * The fast ops' own WebAssembly SIMD kernels (source: src-wasm/fast-kernels, AssemblyScript),
+ * registered as tfjs kernels of the wasm backend. The module imports the backend's own memory,
+ * so the kernels read and write tfjs's tensors in place (no copies), and their outputs are
+ * ordinary tensors of the backend (makeOutput), tracked by tidy and tf.profile like tfjs's own.
+ *
+ * Used only where tf.getBackend() is 'wasm' and the memory could be shared (wasmKernels());
+ * elsewhere (cpu, webgpu) the fast ops keep their tfjs-op form.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { KERNELS_WASM_BASE64 } from './kernels-binary'
+
+/** The exports of src-wasm/fast-kernels: byte offsets into the shared memory, sizes as i32. */
+interface KernelExports {
+  channelSums(x: number, rows: number, c: number, shift: number, out: number): void
+  bnReluApply(x: number, rows: number, c: number, params: number, y: number): void
+  bnReluGradSums(x: number, dy: number, rows: number, c: number, params: number, out: number): void
+  bnReluGradApply(x: number, dy: number, rows: number, c: number, params: number, dx: number): void
+}
+
+/** What the kernels use of tfjs-backend-wasm's BackendWasm (4.22): its emscripten module's
+ *  memory, the byte offset of a tensor's data, and output allocation. */
+interface WasmBackendInternals {
+  wasm?: { asm?: { memory?: unknown } }
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined }
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo
+}
+
+/** The WebAssembly JS API as used here (the ES2023 lib declares none). */
+interface WasmApi {
+  Memory: abstract new () => { buffer: ArrayBuffer }
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object, imports: object) => { exports: unknown }
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
+
+let compiled: object | null = null
+const instances = new WeakMap<object, KernelExports | null>()
+
+/** The kernels instantiated on `backend`'s memory, or null when it has none to share (another
+ *  backend, or a build whose memory is not a plain WebAssembly.Memory). */
+function instanceFor(backend: object): KernelExports | null {
+  if (instances.has(backend)) return instances.get(backend)!
+  let exports: KernelExports | null = null
+  const memory = (backend as Partial<WasmBackendInternals>).wasm?.asm?.memory
+  if (memory instanceof WA.Memory && !(memory.buffer instanceof SharedArrayBuffer)) {
+    compiled ??= new WA.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'))
+    exports = new WA.Instance(compiled, { env: { memory } }).exports as KernelExports
+  }
+  instances.set(backend, exports)
+  return exports
+}
+
+/** Whether the kernels below run here: the current backend is wasm and shares its memory. */
+export function wasmKernels(): boolean {
+  return tf.getBackend() === 'wasm' && instanceFor(tf.backend()) !== null
+}
+
+const offset = (b: WasmBackendInternals, t: tf.TensorInfo): number => b.dataIdMap.get(t.dataId)!.memoryOffset
+
+/** Registers a kernel of the wasm backend: `run` gets the exports, the backend, the inputs and
+ *  the output's byte offset. Once per process (a second import finds it registered). */
+function register(
+  name: string,
+  outShape: (inputs: tf.NamedTensorInfoMap) => number[],
+  run: (k: KernelExports, b: WasmBackendInternals, inputs: tf.NamedTensorInfoMap, out: number) => void
+): void {
+  if (tf.getKernel(name, 'wasm')) return
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as WasmBackendInternals
+      const k = instanceFor(b)
+      if (!k) throw new Error(`${name}: the wasm backend's memory cannot be shared with the fast ops' kernels`)
+      const out = b.makeOutput(outShape(inputs), 'float32')
+      run(k, b, inputs, offset(b, out))
+      return out
+    }
+  })
+}
+
+/** Rows and channels of an activation [.., C] (channels innermost). */
+const rowsAndChannels = (t: tf.TensorInfo): [number, number] => {
+  const c = t.shape[t.shape.length - 1]!
+  return [t.shape.reduce((a, v) => a * v, 1) / c, c]
+}
+
+register(
+  'TcgmChannelSums',
+  ({ x }) => [4 * x!.shape[x!.shape.length - 1]!],
+  (k, b, { x, shift }, out) => {
+    const [rows, c] = rowsAndChannels(x!)
+    k.channelSums(offset(b, x!), rows, c, offset(b, shift!), out)
+  }
+)
+register(
+  'TcgmBnReluApply',
+  ({ x }) => [...x!.shape],
+  (k, b, { x, params }, out) => {
+    const [rows, c] = rowsAndChannels(x!)
+    k.bnReluApply(offset(b, x!), rows, c, offset(b, params!), out)
+  }
+)
+register(
+  'TcgmBnReluGradSums',
+  ({ x }) => [4 * x!.shape[x!.shape.length - 1]!],
+  (k, b, { x, dy, params }, out) => {
+    const [rows, c] = rowsAndChannels(x!)
+    k.bnReluGradSums(offset(b, x!), offset(b, dy!), rows, c, offset(b, params!), out)
+  }
+)
+register(
+  'TcgmBnReluGradApply',
+  ({ x }) => [...x!.shape],
+  (k, b, { x, dy, params }, out) => {
+    const [rows, c] = rowsAndChannels(x!)
+    k.bnReluGradApply(offset(b, x!), offset(b, dy!), rows, c, offset(b, params!), out)
+  }
+)
+
+/** The float64 sums of a sums kernel's output (hi, lo float32 pairs) [2C]. */
+function readSums(t: tf.Tensor): Float64Array {
+  const v = t.dataSync()
+  t.dispose()
+  const out = new Float64Array(v.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = v[2 * i]! + v[2 * i + 1]!
+  return out
+}
+
+const run = (name: string, inputs: Record<string, tf.Tensor>): tf.Tensor => tf.engine().runKernel(name, inputs as tf.NamedTensorMap, {}) as tf.Tensor
+
+/** Per channel of x [.., C]: [sum of (x - shift), sum of (x - shift)^2], each [C], in float64
+ *  (float32 partial sums over 32 rows). */
+export function channelSums(x: tf.Tensor, shift: Float32Array): [Float64Array, Float64Array] {
+  const c = x.shape[x.rank - 1]!
+  const s = tf.tensor1d(shift)
+  const sums = readSums(run('TcgmChannelSums', { x, shift: s }))
+  s.dispose()
+  return [sums.subarray(0, c), sums.subarray(c)]
+}
+
+/** max(0, (x - mean) scale + beta) per channel; `params` [3C] = mean, scale, beta. */
+export function bnReluApply(x: tf.Tensor, params: Float32Array): tf.Tensor {
+  const p = tf.tensor1d(params)
+  const y = run('TcgmBnReluApply', { x, params: p })
+  p.dispose()
+  return y
+}
+
+/** With dz = dy where bnReluApply(x, params) > 0, else 0: [sum of dz, sum of dz (x - mean)], each [C]. */
+export function bnReluGradSums(x: tf.Tensor, dy: tf.Tensor, params: Float32Array): [Float64Array, Float64Array] {
+  const c = x.shape[x.rank - 1]!
+  const p = tf.tensor1d(params)
+  const sums = readSums(run('TcgmBnReluGradSums', { x, dy, params: p }))
+  p.dispose()
+  return [sums.subarray(0, c), sums.subarray(c)]
+}
+
+/** dx = a dz + ((x - mean) s + o); `params` [6C] = mean, scale, beta (as bnReluApply's), a, s, o. */
+export function bnReluGradApply(x: tf.Tensor, dy: tf.Tensor, params: Float32Array): tf.Tensor {
+  const p = tf.tensor1d(params)
+  const dx = run('TcgmBnReluGradApply', { x, dy, params: p })
+  p.dispose()
+  return dx
+}

@@ -16,10 +16,10 @@ export class Constants {
   }
 
   /** [T,1,K,T*K] one-hot over a (D, S) plane whose channels are K neighbouring values of S:
-   *  output channel T*j+t = input channel j at depth d+t-1 (T = 3, stride 1) or 2o+t-1 (T = 4,
-   *  stride 2, padding 1). K = 2 rather than 1 gives XNNPACK a better-shaped GEMM (22 vs 38 ms
+   *  output channel T*j+t = input channel j at depth d+t-1 (T = 3, stride 1), 2o+t-1 (T = 4,
+   *  stride 2, padding 1) or q+t (T = 2, 'valid', the parity input gradient of conv3-pool2-grad.ts). K = 2 rather than 1 gives XNNPACK a better-shaped GEMM (22 vs 38 ms
    *  for the stem's 5.5M stacked values); larger K only adds multiplications by zero. */
-  stackTaps(taps: 3 | 4, k: number): tf.Tensor4D {
+  stackTaps(taps: 2 | 3 | 4, k: number): tf.Tensor4D {
     return this.get(`stack:${taps}:${k}`, () => {
       const data = new Float32Array(taps * k * taps * k)
       for (let t = 0; t < taps; t++) for (let j = 0; j < k; j++) data[(t * k + j) * taps * k + j * taps + t] = 1

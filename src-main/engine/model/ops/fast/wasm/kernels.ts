@@ -16,6 +16,7 @@ interface KernelExports {
   bnReluApply(x: number, rows: number, c: number, params: number, y: number): void
   bnReluGradSums(x: number, dy: number, rows: number, c: number, params: number, out: number): void
   bnReluGradApply(x: number, dy: number, rows: number, c: number, params: number, dx: number): void
+  parityInterleave(y: number, n: number, qd: number, qh: number, qw: number, c: number, d: number, h: number, w: number, out: number): void
 }
 
 /** What the kernels use of tfjs-backend-wasm's BackendWasm (4.22): its emscripten module's
@@ -62,19 +63,19 @@ const offset = (b: WasmBackendInternals, t: tf.TensorInfo): number => b.dataIdMa
  *  the output's byte offset. Once per process (a second import finds it registered). */
 function register(
   name: string,
-  outShape: (inputs: tf.NamedTensorInfoMap) => number[],
-  run: (k: KernelExports, b: WasmBackendInternals, inputs: tf.NamedTensorInfoMap, out: number) => void
+  outShape: (inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => number[],
+  run: (k: KernelExports, b: WasmBackendInternals, inputs: tf.NamedTensorInfoMap, out: number, attrs: tf.NamedAttrMap) => void
 ): void {
   if (tf.getKernel(name, 'wasm')) return
   tf.registerKernel({
     kernelName: name,
     backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => {
+    kernelFunc: ({ inputs, backend, attrs }) => {
       const b = backend as unknown as WasmBackendInternals
       const k = instanceFor(b)
       if (!k) throw new Error(`${name}: the wasm backend's memory cannot be shared with the fast ops' kernels`)
-      const out = b.makeOutput(outShape(inputs), 'float32')
-      run(k, b, inputs, offset(b, out))
+      const out = b.makeOutput(outShape(inputs, attrs ?? {}), 'float32')
+      run(k, b, inputs, offset(b, out), attrs ?? {})
       return out
     }
   })
@@ -119,6 +120,16 @@ register(
   }
 )
 
+register(
+  'TcgmParityInterleave',
+  (_, attrs) => attrs.outShape as number[],
+  (k, b, { y }, out, attrs) => {
+    const [n, qd, qh, qw, c8] = y!.shape as number[]
+    const [, d, h, w] = attrs.outShape as number[]
+    k.parityInterleave(offset(b, y!), n!, qd!, qh!, qw!, c8! / 8, d!, h!, w!, out)
+  }
+)
+
 /** The float64 sums of a sums kernel's output (hi, lo float32 pairs) [2C]. */
 function readSums(t: tf.Tensor): Float64Array {
   const v = t.dataSync()
@@ -128,7 +139,8 @@ function readSums(t: tf.Tensor): Float64Array {
   return out
 }
 
-const run = (name: string, inputs: Record<string, tf.Tensor>): tf.Tensor => tf.engine().runKernel(name, inputs as tf.NamedTensorMap, {}) as tf.Tensor
+const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}): tf.Tensor =>
+  tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor
 
 /** Per channel of x [.., C]: [sum of (x - shift), sum of (x - shift)^2], each [C], in float64
  *  (float32 partial sums over 32 rows). */
@@ -163,4 +175,15 @@ export function bnReluGradApply(x: tf.Tensor, dy: tf.Tensor, params: Float32Arra
   const dx = run('TcgmBnReluGradApply', { x, dy, params: p })
   p.dispose()
   return dx
+}
+
+/** x [N, D, H, W, C] from y [N, Qd, Qh, Qw, 8C], the 8 parities (rd, rh, rw) of a stride-2
+ *  window per position: x[i] = y[(i + 1) >> 1, parity (i + 1) & 1] on each axis, so that window q
+ *  covers inputs 2q - 1 and 2q (Q >= floor(size / 2) + 1). */
+export function parityInterleave(y: tf.Tensor5D, outShape: [number, number, number, number, number]): tf.Tensor5D {
+  const [n, qd, qh, qw, c8] = y.shape
+  const [, d, h, w, c] = outShape
+  if (outShape[0] !== n || c8 !== 8 * c || qd < (d >> 1) + 1 || qh < (h >> 1) + 1 || qw < (w >> 1) + 1)
+    throw new Error(`parityInterleave: [${y.shape}] does not hold the parities of [${outShape}]`)
+  return run('TcgmParityInterleave', { y }, { outShape }) as tf.Tensor5D
 }

@@ -3,3 +3,4 @@
 // memory, imported: no static data, no allocation (the output tensors are tfjs's).
 export { channelSums, bnReluApply, bnReluGradSums, bnReluGradApply } from './bn-relu'
 export { parityInterleave } from './parity'
+export { reverseAxes3, swapLeading3 } from './permute'

@@ -5,7 +5,7 @@
 /** out [n, d, h, w, c] = y [n, qd, qh, qw, (rd, rh, rw), c] at q = (i + 1) >> 1, r = (i + 1) & 1
  *  on each axis (i the input index). */
 export function parityInterleave(y: usize, n: i32, qd: i32, qh: i32, qw: i32, c: i32, d: i32, h: i32, w: i32, out: usize): void {
-  const cb = <usize>c << 2
+  const cb = (<usize>c) << 2
   let dst = out
   for (let b = 0; b < n; b++) {
     for (let i = 0; i < d; i++) {

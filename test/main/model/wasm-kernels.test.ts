@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { chooseBackend } from '../../../src-main/engine/backend/choose'
 import { createFastOps } from '../../../src-main/engine/model/ops/fast'
 import { KERNELS_WASM_BASE64 } from '../../../src-main/engine/model/ops/fast/wasm/kernels-binary'
-import { wasmKernels } from '../../../src-main/engine/model/ops/fast/wasm/kernels'
+import { reverseAxes3, swapLeading3, wasmKernels } from '../../../src-main/engine/model/ops/fast/wasm/kernels'
 import { SeededRandom } from '../../../src-main/domain/random/mulberry32'
 
 const root = resolve(__dirname, '../../..')
@@ -90,5 +90,28 @@ describe('fast-ops wasm kernels', () => {
     first.forEach((t, i) => expect(Buffer.from(t.dataSync().buffer).equals(Buffer.from(second[i]!.dataSync().buffer))).toBe(true))
     tf.dispose([...first, ...second, x, g, b])
     ops.dispose()
+  })
+
+  // [A, B, C]: whole 4x4 blocks, edges in A, in C, in both, a single row.
+  it.each([
+    [8, 3, 12],
+    [5, 2, 7],
+    [9, 4, 8],
+    [8, 1, 6],
+    [1, 5, 3]
+  ])('permute [%i, %i, %i] exactly as tf.transpose ([2,1,0] and [1,0,2])', (a, b, c) => {
+    const x = tf.tensor3d(
+      Float32Array.from({ length: a * b * c }, (_, i) => i * 0.5 - 3),
+      [a, b, c]
+    )
+    const pairs: [tf.Tensor, tf.Tensor][] = [
+      [reverseAxes3(x), tf.transpose(x, [2, 1, 0])],
+      [swapLeading3(x), tf.transpose(x, [1, 0, 2])]
+    ]
+    for (const [got, want] of pairs) {
+      expect(got.shape).toEqual(want.shape)
+      expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()))
+    }
+    tf.dispose([x, ...pairs.flat()])
   })
 })

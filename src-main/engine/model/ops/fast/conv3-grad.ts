@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { Constants } from './constants'
 import { conv3Apply, flippedTapsOf, kernelFor, stackDepth } from './conv3-forward'
-import { PAD_HW1, reverseAxes } from './kernels'
+import { PAD_HW1, reverseAxes, swapLeading } from './kernels'
 
 /** Input and filter gradients of a convolution, each when asked for. */
 export interface Grads {
@@ -18,10 +18,7 @@ export interface Grads {
 
 /** dy [N,D,H,W,F] as the "filter" of a dW conv2d: [H, W, N*D, F]. */
 export function dyAsFilter(dy: tf.Tensor, nd: number, h: number, w: number, f: number): tf.Tensor4D {
-  return dy
-    .reshape([nd, h * w, f])
-    .transpose([1, 0, 2])
-    .reshape([h, w, nd, f]) as tf.Tensor4D
+  return swapLeading(dy.reshape([nd, h * w, f]) as tf.Tensor3D).reshape([h, w, nd, f]) as tf.Tensor4D
 }
 
 /** dL/dw [3,3,3,C,F] = sum_{n,d,h,w} x[n,d+kd-1,h+kh-1,w+kw-1,c] dy[n,d,h,w,f], from the depth-
@@ -36,10 +33,7 @@ export function filterGradFromStackedX(xs: tf.Tensor4D, dy: tf.Tensor5D): tf.Ten
       // Few stacked channels (the network's first conv): dy is the batch and xs the filter,
       // g'[f, i, j, (c, kd)] = sum dy[h+i-1, w+j-1] x[h, w] = dw[kd, 2-i, 2-j, c, f].
       const dyt = reverseAxes(dy.reshape([nd, h * w, f])).reshape([f, h, w, nd]) as tf.Tensor4D
-      const xsFilter = xs
-        .reshape([nd, h * w, c3])
-        .transpose([1, 0, 2])
-        .reshape([h, w, nd, c3]) as tf.Tensor4D
+      const xsFilter = swapLeading(xs.reshape([nd, h * w, c3]) as tf.Tensor3D).reshape([h, w, nd, c3]) as tf.Tensor4D
       const g2 = tf.reverse(tf.conv2d(dyt, xsFilter, 1, PAD_HW1).reshape([f, 9, c, 3]), 1) // [f, (kh, kw), c, kd]
       return g2.transpose([3, 1, 2, 0]).reshape([3, 3, 3, c, f]) as tf.Tensor5D
     }

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { Constants } from './constants'
 import { conv3Grads } from './conv3-grad'
 import { box4, padAfter } from './conv3-pool2-forward'
-import { PAD_HW1, reverseAxes } from './kernels'
+import { PAD_HW1, reverseAxes, swapLeading } from './kernels'
 import { pool2Grad } from './pool2'
 import { parityInterleave, wasmKernels } from './wasm/kernels'
 
@@ -21,10 +21,7 @@ export function conv3Pool2FilterGrad(consts: Constants, xs4: tf.Tensor4D, dz: tf
     const c = c4 / 4
     const [, , h2, w2, f] = dz.shape
     const xt = reverseAxes(xs4.reshape([nd2, h * wd, c4])).reshape([c4, h, wd, nd2]) as tf.Tensor4D
-    const dzFilter = dz
-      .reshape([nd2, h2 * w2, f])
-      .transpose([1, 0, 2])
-      .reshape([h2, w2, nd2, f]) as tf.Tensor4D
+    const dzFilter = swapLeading(dz.reshape([nd2, h2 * w2, f]) as tf.Tensor3D).reshape([h2, w2, nd2, f]) as tf.Tensor4D
     const g = tf.conv2d(
       xt,
       dzFilter,

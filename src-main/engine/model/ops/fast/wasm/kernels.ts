@@ -16,6 +16,8 @@ interface KernelExports {
   bnReluApply(x: number, rows: number, c: number, params: number, y: number): void
   bnReluGradSums(x: number, dy: number, rows: number, c: number, params: number, out: number): void
   bnReluGradApply(x: number, dy: number, rows: number, c: number, params: number, dx: number): void
+  reverseAxes3(x: number, a: number, b: number, c: number, out: number): void
+  swapLeading3(x: number, a: number, b: number, c: number, out: number): void
   parityInterleave(y: number, n: number, qd: number, qh: number, qw: number, c: number, d: number, h: number, w: number, out: number): void
 }
 
@@ -130,6 +132,17 @@ register(
   }
 )
 
+register(
+  'TcgmReverseAxes3',
+  ({ x }) => [...x!.shape].reverse(),
+  (k, b, { x }, out) => k.reverseAxes3(offset(b, x!), x!.shape[0]!, x!.shape[1]!, x!.shape[2]!, out)
+)
+register(
+  'TcgmSwapLeading3',
+  ({ x }) => [x!.shape[1]!, x!.shape[0]!, x!.shape[2]!],
+  (k, b, { x }, out) => k.swapLeading3(offset(b, x!), x!.shape[0]!, x!.shape[1]!, x!.shape[2]!, out)
+)
+
 /** The float64 sums of a sums kernel's output (hi, lo float32 pairs) [2C]. */
 function readSums(t: tf.Tensor): Float64Array {
   const v = t.dataSync()
@@ -187,3 +200,9 @@ export function parityInterleave(y: tf.Tensor5D, outShape: [number, number, numb
     throw new Error(`parityInterleave: [${y.shape}] does not hold the parities of [${outShape}]`)
   return run('TcgmParityInterleave', { y }, { outShape }) as tf.Tensor5D
 }
+
+/** [A, B, C] -> [C, B, A] in one pass. */
+export const reverseAxes3 = (x: tf.Tensor3D): tf.Tensor3D => run('TcgmReverseAxes3', { x }) as tf.Tensor3D
+
+/** [A, B, C] -> [B, A, C] in one pass. */
+export const swapLeading3 = (x: tf.Tensor3D): tf.Tensor3D => run('TcgmSwapLeading3', { x }) as tf.Tensor3D

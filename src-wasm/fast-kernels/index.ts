@@ -4,3 +4,4 @@
 export { channelSums, bnReluApply, bnReluGradSums, bnReluGradApply } from './bn-relu'
 export { parityInterleave } from './parity'
 export { reverseAxes3, swapLeading3 } from './permute'
+export { stackDepthTaps } from './stack'

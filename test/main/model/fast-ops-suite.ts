@@ -71,13 +71,15 @@ export function fastOpsEquivalence(backend: string): void {
     })
 
     // [N, D, H, W, C, F]: even and odd edges (an odd last slice is real input the stride-2 window
-    // reaches), the small preset's stem (16 -> 16) and a first-conv shape (2 -> 16).
+    // reaches), the small preset's stem (16 -> 16), a first-conv shape (2 -> 16).
     it.each([
       [2, 4, 6, 4, 3, 2],
       [2, 5, 7, 3, 2, 3],
       [2, 6, 7, 5, 16, 16],
       [3, 4, 5, 6, 2, 16],
-      [2, 4, 5, 3, 3, 2]
+      [2, 4, 5, 3, 3, 2],
+      // channels a multiple of 4 (wasm's own stacking kernel) with an odd depth
+      [2, 5, 4, 3, 4, 3]
     ])('conv3Pool2 N%i D%i H%i W%i C%i -> F%i: forward, dx, dw and the filter-only dw', async (n, d, h, w, c, f) => {
       const rng = new SeededRandom(n * 1000 + d * 100 + h * 10 + f)
       const xv = values([n, d, h, w, c], rng)

@@ -18,6 +18,7 @@ interface KernelExports {
   bnReluGradApply(x: number, dy: number, rows: number, c: number, params: number, dx: number): void
   reverseAxes3(x: number, a: number, b: number, c: number, out: number): void
   swapLeading3(x: number, a: number, b: number, c: number, out: number): void
+  stackDepthTaps(x: number, n: number, d: number, s: number, k: number, taps: number, stride: number, od: number, out: number): void
   parityInterleave(y: number, n: number, qd: number, qh: number, qw: number, c: number, d: number, h: number, w: number, out: number): void
 }
 
@@ -143,6 +144,15 @@ register(
   (k, b, { x }, out) => k.swapLeading3(offset(b, x!), x!.shape[0]!, x!.shape[1]!, x!.shape[2]!, out)
 )
 
+register(
+  'TcgmStackDepthTaps',
+  ({ x }, attrs) => [x!.shape[0]!, attrs.outDepth as number, x!.shape[2]!, x!.shape[3]! * (attrs.taps as number)],
+  (k, b, { x }, out, attrs) => {
+    const [n, d, s, c] = x!.shape as number[]
+    k.stackDepthTaps(offset(b, x!), n!, d!, s!, c!, attrs.taps as number, attrs.stride as number, attrs.outDepth as number, out)
+  }
+)
+
 /** The float64 sums of a sums kernel's output (hi, lo float32 pairs) [2C]. */
 function readSums(t: tf.Tensor): Float64Array {
   const v = t.dataSync()
@@ -206,3 +216,11 @@ export const reverseAxes3 = (x: tf.Tensor3D): tf.Tensor3D => run('TcgmReverseAxe
 
 /** [A, B, C] -> [B, A, C] in one pass. */
 export const swapLeading3 = (x: tf.Tensor3D): tf.Tensor3D => run('TcgmSwapLeading3', { x }) as tf.Tensor3D
+
+/** x [N, D, H, W, K] -> [N * outDepth, H, W, K * taps] with channel j * taps + t = x at depth
+ *  o * stride + t - 1 (zero outside the volume); SIMD for 4 taps of a multiple of 4 channels. */
+export function stackDepthTaps(x: tf.Tensor5D, taps: number, stride: number, outDepth: number): tf.Tensor4D {
+  const [n, d, h, w, k] = x.shape
+  const y = run('TcgmStackDepthTaps', { x: x.reshape([n, d, h * w, k]) }, { taps, stride, outDepth })
+  return y.reshape([n * outDepth, h, w, k * taps]) as tf.Tensor4D
+}

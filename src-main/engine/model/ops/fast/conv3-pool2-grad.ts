@@ -89,9 +89,18 @@ function inputGradByParity(consts: Constants, xShape: [number, number, number, n
   })
 }
 
-/** dL/dx of pool2(conv3(x, w)): by parity on wasm (above); elsewhere dz upsampled by the pool's
- *  gradient, then conv3's dx. */
-export function conv3Pool2InputGrad(consts: Constants, x: tf.Tensor5D, w: tf.Tensor5D, dz: tf.Tensor5D): tf.Tensor5D {
+/** dL/dx of pool2(conv3(x, w)): by parity on wasm (above; x's shape is enough); elsewhere dz
+ *  upsampled by the pool's gradient, then conv3's dx. */
+export function conv3Pool2InputGrad(
+  consts: Constants,
+  x: tf.Tensor5D | [number, number, number, number, number],
+  w: tf.Tensor5D,
+  dz: tf.Tensor5D
+): tf.Tensor5D {
+  if (Array.isArray(x)) {
+    if (!wasmKernels()) throw new Error('conv3Pool2InputGrad: only the wasm kernels compute dx from the shape of x alone')
+    return inputGradByParity(consts, x, w, dz)
+  }
   if (wasmKernels()) return inputGradByParity(consts, x.shape, w, dz)
   return tf.tidy(() => conv3Grads(consts, x, w, null, pool2Grad(consts, dz, [...x.shape.slice(0, 4), w.shape[4]]), { input: true, filter: false }).dx!)
 }

@@ -48,10 +48,20 @@
  *   ns per value, against 4.4-7.2 for mul + add + relu and 6-9 for FusedBatchNorm + relu; called
  *   as a kernel because tf.fused.depthwiseConv2d unfuses itself while a gradient is recorded).
  *   Forward: 3 passes over the activation plus the pools (6 before); 52 kernels forward and
- *   backward (72 before). On wasm BN + ReLU runs instead on the fast ops' own SIMD kernels
- *   (fast/bn-relu-wasm.ts; AssemblyScript in src-wasm/, on tfjs's memory): 2 passes forward after
- *   2 sums passes, 2 backward, only x kept; small preset, batch 16: 2021 -> 938 kernels per step,
- *   270 -> 214 ms wall (tf.profile, load 0.1).
+ *   backward (72 before).
+ * - On wasm, the fast ops' own WebAssembly SIMD kernels (AssemblyScript in src-wasm/, run as tfjs
+ *   kernels of the wasm backend on its own memory: no copies; fast/wasm/kernels.ts) replace what
+ *   XNNPACK does badly or not at all (small preset, batch 16, one step, tf.profile, load 0.1-1):
+ *   - BN + ReLU (fast/bn-relu-wasm.ts): two sums passes and one affine + ReLU pass forward, one
+ *     sums pass and one dx pass backward, only x kept: 2021 -> 938 kernels, 270 -> 214 ms wall;
+ *   - the stem's dx of pool2(conv3) as the stride-2 transposed convolution per output parity
+ *     (one conv2d [2,2,2F,8C] over the depth-stacked dz, then an interleave kernel): 8 instead of
+ *     27 multiply-adds of F x C per input voxel, 54 -> 20 ms;
+ *   - the dW operands' permutations in one pass (4x4 SIMD blocks): Transpose 22 -> 8 ms;
+ *   - the stride-2 stem's 4-tap depth stack as 4x4 SIMD transposes: 13.7 -> 2.2 ms (A/B, load 6).
+ *   The convolutions themselves stay XNNPACK's (measured 16-17 GMAC/s on their good shapes here,
+ *   7-11 on the dW shapes; no own convolution kernel was written); on cpu and webgpu the tfjs-op
+ *   forms remain.
  * - Custom ops keep what their backward pass needs as reshapes (views) instead of tf.customGrad's
  *   saved clones, which are copies on wasm.
  *

@@ -111,7 +111,9 @@ describe('data-parallel replicas', () => {
     const model = await createDataParallelImageModel(opts, 2)
     models.push(model)
     await (model as unknown as { replicas: { thread: { terminate(): Promise<number> } }[] }).replicas[1]!.thread.terminate()
-    await expect(model.ceStep([0, 1, 2], [0, 1, 0], 0.01)).rejects.toThrow(/the mri network lost a replica \(replica 1 exited \(code 1\)\); start the run again/)
+    await expect(model.ceStep([0, 1, 2], [0, 1, 0], 0.01)).rejects.toThrow(
+      /the mri network lost a replica \(replica 1 exited \(code 1\)\); start the run again/
+    )
     await expect(model.predictLogProbs([0])).rejects.toThrow(/lost a replica/)
   }, 120_000)
 
